@@ -1,0 +1,15 @@
+"""Errors of the Kafka layer: setup, delivery and processing."""
+
+from aios.errors import AiosError
+
+
+class KafkaSetupError(AiosError):
+    """Topics or cluster state could not be brought in line with the catalogue."""
+
+
+class DeliveryError(AiosError):
+    """The broker did not acknowledge a produced record; offsets must not be committed past it."""
+
+
+class HandlerError(AiosError):
+    """A handler failed on a record more often than its retry budget allows."""

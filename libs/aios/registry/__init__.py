@@ -1,0 +1,1 @@
+"""Confluent-compatible Avro schema registry stored in PostgreSQL, so the stack needs no JVM."""

@@ -1,0 +1,43 @@
+"""Connection settings every service shares: where Kafka, the registry and the databases are.
+
+The defaults are the endpoints of the local stack (`aios stack up`), so a service started on a
+developer machine needs no configuration; production sets the `AIOS_*` variables.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA_PORT = 29092
+LOCAL_REGISTRY_PORT = 28081
+LOCAL_POSTGRES_PORT = 25432
+LOCAL_REDIS_PORT = 26379
+LOCAL_PROMETHEUS_PORT = 29090
+
+
+class ConnectionSettings(BaseSettings):
+    """Endpoints of the shared infrastructure, read from `AIOS_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = Field(
+        default=f"127.0.0.1:{LOCAL_KAFKA_PORT}",
+        description="Kafka bootstrap servers, comma separated.",
+    )
+    schema_registry_url: str = Field(
+        default=f"http://127.0.0.1:{LOCAL_REGISTRY_PORT}",
+        description="Base URL of the Confluent-compatible schema registry.",
+    )
+    postgres_dsn: SecretStr = Field(
+        default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),
+        description="PostgreSQL connection string (libpq URI).",
+    )
+    redis_url: str = Field(
+        default=f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0",
+        description="Redis URL for quotas, replay protection and caches.",
+    )
+    prometheus_url: str = Field(
+        default=f"http://127.0.0.1:{LOCAL_PROMETHEUS_PORT}",
+        description="Prometheus base URL, read by `aios top` and the dashboard tests.",
+    )

@@ -1,0 +1,231 @@
+"""Apache Kafka in KRaft mode from Maven-resolved jars: one combined node, or three for replication."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient
+
+from aios.paths import infra_dir
+from aios.stack.errors import MissingToolError, StackError
+from aios.stack.process import ManagedProcess
+from aios.stack.settings import StackSettings
+
+KAFKA_MAIN = "kafka.Kafka"
+STORAGE_TOOL = "kafka.tools.StorageTool"
+
+
+def kafka_pom() -> Path:
+    return infra_dir() / "kafka" / "pom.xml"
+
+
+def kafka_version() -> str:
+    """The version pinned in the pom, for `stack status`."""
+    text = kafka_pom().read_text()
+    start = text.index("<kafka.version>") + len("<kafka.version>")
+    return text[start : text.index("</kafka.version>")]
+
+
+def resolve_jars(cache_dir: Path) -> Path:
+    """Copy Kafka and its runtime dependencies from Maven Central into a cache keyed by the pom."""
+    pom = kafka_pom()
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    target = cache_dir / "kafka-jars" / digest
+    if (target / ".complete").exists():
+        return target
+    if shutil.which("mvn") is None:
+        raise MissingToolError("mvn (Maven) is needed to resolve the Kafka jars")
+    target.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [
+            "mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+            f"-DoutputDirectory={target}", "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(f"Maven could not resolve Kafka:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    (target / ".complete").touch()
+    return target
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One combined broker+controller node of the local cluster."""
+
+    node_id: int
+    host: str
+    port: int
+    data_dir: Path
+
+    @property
+    def controller_port(self) -> int:
+        return self.port + 1
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class KafkaCluster:
+    """The local Kafka cluster: `brokers` combined nodes sharing a static KRaft voter set."""
+
+    name = "kafka"
+
+    def __init__(self, settings: StackSettings, brokers: int) -> None:
+        if brokers not in (1, 3):
+            raise StackError("the local stack runs 1 or 3 Kafka brokers")
+        self.settings = settings
+        self.brokers = brokers
+        self.root = settings.state_dir / "kafka"
+        self.nodes = [
+            KafkaNode(n, settings.host, settings.kafka_port + 100 * (n - 1), self.root / f"node-{n}")
+            for n in range(1, brokers + 1)
+        ]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.address for node in self.nodes)
+
+    @property
+    def replication_factor(self) -> int:
+        return min(3, self.brokers)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return 1 if self.brokers == 1 else 2
+
+    def describe(self) -> str:
+        return f"apache-kafka {kafka_version()} (KRaft, {self.brokers} node{'s' * (self.brokers > 1)})"
+
+    def process(self, node: KafkaNode) -> ManagedProcess:
+        return ManagedProcess(
+            name=f"kafka-{node.node_id}",
+            argv=[
+                "java", f"-Xmx{self.settings.kafka_heap}", f"-Xms{self.settings.kafka_heap}",
+                "-XX:+UseG1GC", "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={infra_dir() / 'kafka' / 'log4j2.yaml'}",
+                "-cp", f"{self._jar_dir()}/*", KAFKA_MAIN, str(node.data_dir / "server.properties"),
+            ],
+            state_dir=self.settings.state_dir / "logs",
+        )
+
+    def _jar_dir(self) -> Path:
+        """The jar folder `prepare` resolved (only the pid matters to a process not yet prepared)."""
+        marker = self.root / "jars"
+        return Path(marker.read_text().strip()) if marker.exists() else self.settings.cache_dir
+
+    def prepare(self) -> None:
+        """Resolve jars, write each node's properties and format its storage once."""
+        if shutil.which("java") is None:
+            raise MissingToolError("java is needed to run Apache Kafka")
+        self.root.mkdir(parents=True, exist_ok=True)
+        layout = self.root / "cluster.json"
+        if layout.exists():
+            recorded = json.loads(layout.read_text())
+            if recorded["brokers"] != self.brokers:
+                raise StackError(
+                    f"the stack's Kafka has {recorded['brokers']} broker(s); "
+                    "run `aios stack down --purge` before changing --brokers"
+                )
+            cluster_id = recorded["cluster_id"]
+        else:
+            cluster_id = _kraft_cluster_id()
+        jars = resolve_jars(self.settings.cache_dir)
+        (self.root / "jars").write_text(str(jars))
+        for node in self.nodes:
+            node.data_dir.mkdir(parents=True, exist_ok=True)
+            (node.data_dir / "server.properties").write_text(self._properties(node))
+            if not (node.data_dir / "log" / "meta.properties").exists():
+                self._format(node, cluster_id, jars)
+        layout.write_text(json.dumps({"brokers": self.brokers, "cluster_id": cluster_id}))
+
+    def _properties(self, node: KafkaNode) -> str:
+        voters = ",".join(f"{n.node_id}@{n.host}:{n.controller_port}" for n in self.nodes)
+        rf = self.replication_factor
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": node.node_id,
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://{node.address},CONTROLLER://{node.host}:{node.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{node.address}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": node.data_dir / "log",
+            "num.partitions": 3,
+            "default.replication.factor": rf,
+            "min.insync.replicas": self.min_insync_replicas,
+            "offsets.topic.replication.factor": rf,
+            "transaction.state.log.replication.factor": rf,
+            "transaction.state.log.min.isr": self.min_insync_replicas,
+            "share.coordinator.state.topic.replication.factor": rf,
+            "share.coordinator.state.topic.min.isr": self.min_insync_replicas,
+            # Topics are declared in infra/topics.yaml; a typo must not create a new one.
+            "auto.create.topics.enable": "false",
+            "unclean.leader.election.enable": "false",
+            "group.initial.rebalance.delay.ms": 0,
+        }
+        return "".join(f"{key}={value}\n" for key, value in props.items())
+
+    def _format(self, node: KafkaNode, cluster_id: str, jars: Path) -> None:
+        result = subprocess.run(
+            [
+                "java", "-cp", f"{jars}/*", STORAGE_TOOL, "format", "--ignore-formatted",
+                "-t", cluster_id, "-c", str(node.data_dir / "server.properties"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"formatting Kafka storage of node {node.node_id} failed:\n{result.stdout}{result.stderr}")
+
+    def start(self) -> None:
+        self.prepare()
+        for node in self.nodes:
+            self.process(node).start()
+        self.process(self.nodes[0]).wait_until(
+            self.healthy, self.settings.start_timeout_s, "serving metadata with every broker"
+        )
+
+    def healthy(self) -> bool:
+        """Every broker is registered and answers metadata requests."""
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000})
+        try:
+            metadata = admin.list_topics(timeout=2)
+        except Exception:  # noqa: BLE001 - any failure here just means "not yet"
+            return False
+        return len(metadata.brokers) == self.brokers
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            self.process(node).stop(timeout=30)
+
+    def running(self) -> list[bool]:
+        return [self.process(node).is_running() for node in self.nodes]
+
+    def endpoints(self) -> dict[str, str]:
+        return {"kafka_bootstrap": self.bootstrap, "broker": self.describe()}
+
+
+def _kraft_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool makes)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def recorded_brokers(settings: StackSettings) -> int | None:
+    """How many brokers the stack's Kafka was formatted with, if it exists."""
+    layout = settings.state_dir / "kafka" / "cluster.json"
+    if not layout.exists():
+        return None
+    return int(json.loads(layout.read_text())["brokers"])

@@ -1,0 +1,51 @@
+"""The project's schema registry service as a stack component (see `aios.registry`)."""
+
+from __future__ import annotations
+
+import sys
+
+import httpx
+
+from aios.stack.process import ManagedProcess
+from aios.stack.settings import StackSettings
+
+
+class SchemaRegistryServer:
+    name = "schema-registry"
+
+    def __init__(self, settings: StackSettings, postgres_dsn: str) -> None:
+        self.settings = settings
+        self.postgres_dsn = postgres_dsn
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.registry_port}"
+
+    def process(self) -> ManagedProcess:
+        return ManagedProcess(
+            name=self.name,
+            argv=[sys.executable, "-m", "aios.registry"],
+            state_dir=self.settings.state_dir / "logs",
+            env={
+                "AIOS_REGISTRY_HOST": self.settings.host,
+                "AIOS_REGISTRY_PORT": str(self.settings.registry_port),
+                "AIOS_REGISTRY_POSTGRES_DSN": self.postgres_dsn,
+            },
+        )
+
+    def start(self) -> None:
+        process = self.process()
+        process.start()
+        process.wait_until(self.healthy, self.settings.start_timeout_s, "healthy")
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.process().stop()
+
+    def endpoints(self) -> dict[str, str]:
+        return {"schema_registry_url": self.url}

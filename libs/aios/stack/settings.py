@@ -1,0 +1,52 @@
+"""Where the local stack keeps its state and which loopback ports it listens on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.paths import project_root
+from aios.settings import (
+    LOCAL_KAFKA_PORT,
+    LOCAL_POSTGRES_PORT,
+    LOCAL_PROMETHEUS_PORT,
+    LOCAL_REDIS_PORT,
+    LOCAL_REGISTRY_PORT,
+)
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aios"
+
+
+class StackSettings(BaseSettings):
+    """The local stack's layout; `AIOS_STACK_*` variables move it (tests run a second one)."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_STACK_", extra="ignore", frozen=True)
+
+    state_dir: Path = Field(
+        default_factory=lambda: project_root() / ".aios",
+        description="State, data and logs of every component (git-ignored).",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache,
+        description="Downloads that survive `stack down --purge`: the Maven-resolved Kafka jars.",
+    )
+    host: str = Field(default="127.0.0.1", description="Loopback address every component binds.")
+    kafka_port: int = Field(
+        default=LOCAL_KAFKA_PORT,
+        description="Client port of broker 1; broker n listens on kafka_port + 100*(n-1).",
+    )
+    registry_port: int = Field(default=LOCAL_REGISTRY_PORT, description="Schema registry port.")
+    postgres_port: int = Field(default=LOCAL_POSTGRES_PORT, description="PostgreSQL port.")
+    redis_port: int = Field(default=LOCAL_REDIS_PORT, description="Redis port.")
+    prometheus_port: int = Field(default=LOCAL_PROMETHEUS_PORT, description="Prometheus port.")
+    kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
+    start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")
+    postgres_user: str = Field(
+        default="postgres",
+        description="OS user PostgreSQL runs as when the stack is started by root.",
+    )

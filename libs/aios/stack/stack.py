@@ -1,0 +1,87 @@
+"""The local stack as one unit: start in dependency order, report, stop."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
+from aios.stack.kafka import KafkaCluster, recorded_brokers
+from aios.stack.postgres import PostgresServer
+from aios.stack.prometheus import PrometheusServer
+from aios.stack.redis import RedisServer
+from aios.stack.registry import SchemaRegistryServer
+from aios.stack.settings import StackSettings
+
+
+class Component(Protocol):
+    """What the stack needs of each part: start (idempotent), health, endpoints, stop."""
+
+    name: str
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def healthy(self) -> bool: ...
+    def endpoints(self) -> dict[str, str]: ...
+
+
+class LocalStack:
+    """Kafka, the schema registry, PostgreSQL, Redis and Prometheus as loopback processes."""
+
+    def __init__(self, settings: StackSettings | None = None, brokers: int | None = None) -> None:
+        self.settings = settings or StackSettings()
+        self.brokers = brokers or recorded_brokers(self.settings) or 1
+        self.postgres = PostgresServer(self.settings)
+        self.redis = RedisServer(self.settings)
+        self.kafka = KafkaCluster(self.settings, self.brokers)
+        self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn)
+        self.prometheus = PrometheusServer(self.settings)
+
+    @property
+    def components(self) -> list[Component]:
+        """In start order: the registry stores its schemas in PostgreSQL."""
+        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus]
+
+    def up(self, on_step: Callable[[str], None] = lambda _: None) -> list[TopicChange]:
+        """Start whatever is not running, wait for health, apply topics and register schemas."""
+        from aios.schemas.catalog import register_all
+
+        for component in self.components:
+            on_step(f"starting {component.name}")
+            component.start()
+        on_step("applying topics")
+        changes = apply_topics(self.kafka.bootstrap, load_catalogue().topics)
+        on_step("registering schemas")
+        register_all(self.registry.url)
+        self._write_state()
+        return changes
+
+    def down(self, purge: bool = False) -> None:
+        for component in reversed(self.components):
+            component.stop()
+        if purge and self.settings.state_dir.exists():
+            shutil.rmtree(self.settings.state_dir)
+
+    def endpoints(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for component in self.components:
+            merged.update(component.endpoints())
+        return merged
+
+    def status(self) -> dict[str, Any]:
+        """Endpoints plus each component's health, as `aios stack status --json` prints it."""
+        health = {component.name: component.healthy() for component in self.components}
+        return {
+            **self.endpoints(),
+            "brokers": self.brokers,
+            "state_dir": str(self.settings.state_dir),
+            "components": health,
+            "healthy": all(health.values()),
+        }
+
+    def _write_state(self) -> None:
+        """Endpoints on disk, so other tools (and `aios up`) read them without asking every port."""
+        path = self.settings.state_dir / "stack.json"
+        path.write_text(json.dumps(self.endpoints(), indent=2))
