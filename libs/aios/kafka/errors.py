@@ -13,3 +13,7 @@ class DeliveryError(AiosError):
 
 class HandlerError(AiosError):
     """A handler failed on a record more often than its retry budget allows."""
+
+
+class TransientError(AiosError):
+    """A dependency is briefly unavailable: retry the batch, never dead-letter its records."""

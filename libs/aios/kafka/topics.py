@@ -40,6 +40,7 @@ class TopicSpec(BaseModel):
 
     name: str
     description: str
+    value_schema: str = Field(description="Stem of the `.avsc` in schemas/ its values follow.")
     partitions: int = Field(ge=1)
     replication_factor: int = Field(ge=1)
     retention_ms: int = Field(ge=-1)
@@ -88,9 +89,7 @@ class TopicChange:
     detail: str = ""
 
 
-def apply_topics(
-    bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0
-) -> list[TopicChange]:
+def apply_topics(bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0) -> list[TopicChange]:
     """Bring the cluster in line with `specs`: create, raise partitions, align configs.
 
     Idempotent: applying twice changes nothing the second time. Lowering partitions or
@@ -121,17 +120,21 @@ def apply_topics(
 
     existing = [spec for spec in specs if spec.name in metadata.topics]
     raise_to = {
-        spec.name: spec.partitions
-        for spec in existing
-        if spec.partitions > len(metadata.topics[spec.name].partitions)
+        spec.name: spec.partitions for spec in existing if spec.partitions > len(metadata.topics[spec.name].partitions)
     }
     for spec in existing:
         have = len(metadata.topics[spec.name].partitions)
         if spec.partitions < have:
-            log.warning("%s has %d partitions, catalogue says %d: left as is", spec.name, have, spec.partitions)
+            log.warning(
+                "%s has %d partitions, catalogue says %d: left as is",
+                spec.name,
+                have,
+                spec.partitions,
+            )
     if raise_to:
         futures = admin.create_partitions(
-            [NewPartitions(name, count) for name, count in raise_to.items()], operation_timeout=timeout_s
+            [NewPartitions(name, count) for name, count in raise_to.items()],
+            operation_timeout=timeout_s,
         )
         for name, future in futures.items():
             _wait(future, f"raising partitions of {name}", timeout_s)
@@ -141,9 +144,7 @@ def apply_topics(
     return changes
 
 
-def _align_configs(
-    admin: AdminClient, specs: list[TopicSpec], brokers: int, timeout_s: float
-) -> list[TopicChange]:
+def _align_configs(admin: AdminClient, specs: list[TopicSpec], brokers: int, timeout_s: float) -> list[TopicChange]:
     if not specs:
         return []
     resources = [ConfigResource(ConfigResource.Type.TOPIC, spec.name) for spec in specs]

@@ -52,9 +52,7 @@ class SchemaRequest(BaseModel):
     def parsed(self) -> ParsedSchema:
         """The Avro schema, refusing features this registry does not implement (42201)."""
         if (self.schema_type or "AVRO").upper() != "AVRO":
-            raise InvalidSchemaError(
-                f"Unsupported schema type '{self.schema_type}': this registry only stores AVRO."
-            )
+            raise InvalidSchemaError(f"Unsupported schema type '{self.schema_type}': this registry only stores AVRO.")
         if self.references:
             raise InvalidSchemaError("Schema references are not supported by this registry.")
         if self.metadata or self.rule_set:
@@ -182,9 +180,7 @@ async def list_subjects(
 
 
 @router.post("/subjects/{subject}")
-async def lookup_schema(
-    subject: str, body: SchemaRequest, store: Store, deleted: Deleted = False
-) -> dict[str, Any]:
+async def lookup_schema(subject: str, body: SchemaRequest, store: Store, deleted: Deleted = False) -> dict[str, Any]:
     return _subject_version(await store.lookup(subject, body.parsed(), deleted))
 
 
@@ -212,24 +208,18 @@ async def register_schema(subject: str, body: SchemaRequest, store: Store) -> di
 
 
 @router.get("/subjects/{subject}/versions/{version}")
-async def get_version(
-    subject: str, version: str, store: Store, deleted: Deleted = False
-) -> dict[str, Any]:
+async def get_version(subject: str, version: str, store: Store, deleted: Deleted = False) -> dict[str, Any]:
     return _subject_version(await store.version(subject, _version(version), deleted))
 
 
 @router.get("/subjects/{subject}/versions/{version}/schema")
-async def get_version_schema(
-    subject: str, version: str, store: Store, deleted: Deleted = False
-) -> Response:
+async def get_version_schema(subject: str, version: str, store: Store, deleted: Deleted = False) -> Response:
     found = await store.version(subject, _version(version), deleted)
     return Response(found.schema, media_type=MEDIA_TYPE)
 
 
 @router.delete("/subjects/{subject}/versions/{version}")
-async def delete_version(
-    subject: str, version: str, store: Store, permanent: Permanent = False
-) -> int:
+async def delete_version(subject: str, version: str, store: Store, permanent: Permanent = False) -> int:
     return await store.delete_version(subject, _version(version), permanent)
 
 
@@ -289,9 +279,7 @@ async def get_subject_config(
 
 
 @router.put("/config/{subject}")
-async def put_subject_config(
-    subject: str, body: CompatibilityRequest, store: Store
-) -> dict[str, str]:
+async def put_subject_config(subject: str, body: CompatibilityRequest, store: Store) -> dict[str, str]:
     level = parse_level(body.compatibility)
     await store.set_subject_level(subject, level)
     return {"compatibility": level}
@@ -316,9 +304,7 @@ async def _registry_error(_: Request, exc: Exception) -> Response:
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
-    )
+    problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
     return _error(422, 422, f"Unprocessable request: {problems}")
 
 
@@ -337,9 +323,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await RegistryStore.open(
-            settings.postgres_dsn.get_secret_value(), settings.default_compatibility
-        )
+        store = await RegistryStore.open(settings.postgres_dsn.get_secret_value(), settings.default_compatibility)
         app.state.store = store
         logger.info("schema registry ready on %s:%d", settings.host, settings.port)
         try:

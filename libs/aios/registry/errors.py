@@ -55,9 +55,7 @@ class SubjectSoftDeletedError(RegistryError):
     http_status = 404
 
     def __init__(self, subject: str) -> None:
-        super().__init__(
-            f"Subject '{subject}' was soft deleted. Set permanent=true to delete permanently."
-        )
+        super().__init__(f"Subject '{subject}' was soft deleted. Set permanent=true to delete permanently.")
 
 
 class SubjectNotSoftDeletedError(RegistryError):
@@ -67,9 +65,7 @@ class SubjectNotSoftDeletedError(RegistryError):
     http_status = 404
 
     def __init__(self, subject: str) -> None:
-        super().__init__(
-            f"Subject '{subject}' was not deleted first before being permanently deleted."
-        )
+        super().__init__(f"Subject '{subject}' was not deleted first before being permanently deleted.")
 
 
 class VersionSoftDeletedError(RegistryError):
@@ -80,8 +76,7 @@ class VersionSoftDeletedError(RegistryError):
 
     def __init__(self, subject: str, version: int) -> None:
         super().__init__(
-            f"Version {version} of subject '{subject}' was soft deleted. "
-            "Set permanent=true to delete permanently."
+            f"Version {version} of subject '{subject}' was soft deleted. Set permanent=true to delete permanently."
         )
 
 
@@ -93,8 +88,7 @@ class VersionNotSoftDeletedError(RegistryError):
 
     def __init__(self, subject: str, version: int) -> None:
         super().__init__(
-            f"Version {version} of subject '{subject}' must be soft deleted first "
-            "before being permanently deleted."
+            f"Version {version} of subject '{subject}' must be soft deleted first before being permanently deleted."
         )
 
 
@@ -105,9 +99,7 @@ class SubjectCompatibilityNotConfiguredError(RegistryError):
     http_status = 404
 
     def __init__(self, subject: str) -> None:
-        super().__init__(
-            f"Subject '{subject}' does not have subject-level compatibility configured."
-        )
+        super().__init__(f"Subject '{subject}' does not have subject-level compatibility configured.")
 
 
 class IncompatibleSchemaError(RegistryError):

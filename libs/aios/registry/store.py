@@ -125,9 +125,7 @@ class RegistryStore:
     @asynccontextmanager
     async def _locked(self, subject: str) -> AsyncIterator[asyncpg.Connection]:
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _SUBJECT_LOCK, subject
-            )
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _SUBJECT_LOCK, subject)
             yield conn
 
     # --- schemas and versions -------------------------------------------------------------
@@ -149,8 +147,7 @@ class RegistryStore:
             schema_id = await self._schema_id(conn, candidate)
             version = max((int(row["version"]) for row in rows), default=0) + 1
             await conn.execute(
-                "INSERT INTO registry.subject_versions (subject, version, schema_id)"
-                " VALUES ($1, $2, $3)",
+                "INSERT INTO registry.subject_versions (subject, version, schema_id) VALUES ($1, $2, $3)",
                 subject,
                 version,
                 schema_id,
@@ -174,9 +171,7 @@ class RegistryStore:
             schema_id = await conn.fetchval(select, candidate.fingerprint)
         return int(schema_id)
 
-    async def lookup(
-        self, subject: str, candidate: ParsedSchema, include_deleted: bool
-    ) -> SubjectVersion:
+    async def lookup(self, subject: str, candidate: ParsedSchema, include_deleted: bool) -> SubjectVersion:
         """The newest version of `subject` holding exactly this schema."""
         rows = await self._pool.fetch(_SUBJECT_ROWS, subject)
         visible = rows if include_deleted else _live(rows)
@@ -187,9 +182,7 @@ class RegistryStore:
                 return SubjectVersion(subject, row["version"], row["schema_id"], row["canonical"])
         raise SchemaNotFoundError(f"Schema not found under subject '{subject}'.")
 
-    async def subjects(
-        self, prefix: str | None, include_deleted: bool, deleted_only: bool
-    ) -> list[str]:
+    async def subjects(self, prefix: str | None, include_deleted: bool, deleted_only: bool) -> list[str]:
         """Subject names; a soft-deleted subject is one whose every version is soft deleted."""
         rows = await self._pool.fetch(
             "SELECT subject FROM registry.subject_versions"
@@ -206,8 +199,7 @@ class RegistryStore:
 
     async def versions(self, subject: str, include_deleted: bool, deleted_only: bool) -> list[int]:
         rows = await self._pool.fetch(
-            "SELECT version, deleted FROM registry.subject_versions WHERE subject = $1"
-            " ORDER BY version",
+            "SELECT version, deleted FROM registry.subject_versions WHERE subject = $1 ORDER BY version",
             subject,
         )
         versions = [
@@ -219,18 +211,14 @@ class RegistryStore:
             raise SubjectNotFoundError(subject)
         return versions
 
-    async def version(
-        self, subject: str, version: int | None, include_deleted: bool
-    ) -> SubjectVersion:
+    async def version(self, subject: str, version: int | None, include_deleted: bool) -> SubjectVersion:
         """`version` of `subject`, or its newest when None (`latest`)."""
         rows = await self._pool.fetch(_SUBJECT_ROWS, subject)
         row = self._pick_version(subject, rows if include_deleted else _live(rows), version)
         return SubjectVersion(subject, row["version"], row["schema_id"], row["canonical"])
 
     @staticmethod
-    def _pick_version(
-        subject: str, rows: Sequence[asyncpg.Record], version: int | None
-    ) -> asyncpg.Record:
+    def _pick_version(subject: str, rows: Sequence[asyncpg.Record], version: int | None) -> asyncpg.Record:
         if not rows:
             raise SubjectNotFoundError(subject)
         if version is None:
@@ -241,9 +229,7 @@ class RegistryStore:
         raise VersionNotFoundError(subject, version)
 
     async def schema(self, schema_id: int) -> str:
-        canonical = await self._pool.fetchval(
-            "SELECT canonical FROM registry.schemas WHERE id = $1", schema_id
-        )
+        canonical = await self._pool.fetchval("SELECT canonical FROM registry.schemas WHERE id = $1", schema_id)
         if canonical is None:
             raise SchemaNotFoundError(f"Schema {schema_id} not found.")
         return str(canonical)
@@ -275,9 +261,7 @@ class RegistryStore:
             if permanent:
                 if live:
                     raise SubjectNotSoftDeletedError(subject)
-                await conn.execute(
-                    "DELETE FROM registry.subject_versions WHERE subject = $1", subject
-                )
+                await conn.execute("DELETE FROM registry.subject_versions WHERE subject = $1", subject)
                 await conn.execute("DELETE FROM registry.config WHERE subject = $1", subject)
                 deleted = [int(row["version"]) for row in rows]
             else:
@@ -311,8 +295,7 @@ class RegistryStore:
                 if row["deleted"]:
                     raise VersionSoftDeletedError(subject, number)
                 await conn.execute(
-                    "UPDATE registry.subject_versions SET deleted = TRUE"
-                    " WHERE subject = $1 AND version = $2",
+                    "UPDATE registry.subject_versions SET deleted = TRUE WHERE subject = $1 AND version = $2",
                     subject,
                     number,
                 )
@@ -321,9 +304,7 @@ class RegistryStore:
 
     # --- compatibility ----------------------------------------------------------------------
 
-    async def check_against_version(
-        self, subject: str, candidate: ParsedSchema, version: int | None
-    ) -> list[str]:
+    async def check_against_version(self, subject: str, candidate: ParsedSchema, version: int | None) -> list[str]:
         """Reasons `candidate` may not follow `version` (None: the latest, if any) per the level."""
         async with self._pool.acquire() as conn:
             rows = _live(await conn.fetch(_SUBJECT_ROWS, subject))
@@ -331,18 +312,14 @@ class RegistryStore:
                 return []
             row = self._pick_version(subject, rows, version)
             level = await self._effective_level(conn, subject)
-        return check_compatibility(
-            level, candidate, [(row["version"], parse_schema(row["canonical"]))]
-        )
+        return check_compatibility(level, candidate, [(row["version"], parse_schema(row["canonical"]))])
 
     async def check_against_subject(self, subject: str, candidate: ParsedSchema) -> list[str]:
         """Reasons `candidate` could not be registered: the versions the level says, all live."""
         async with self._pool.acquire() as conn:
             rows = _live(await conn.fetch(_SUBJECT_ROWS, subject))
             level = await self._effective_level(conn, subject)
-        return check_compatibility(
-            level, candidate, [(row["version"], parse_schema(row["canonical"])) for row in rows]
-        )
+        return check_compatibility(level, candidate, [(row["version"], parse_schema(row["canonical"])) for row in rows])
 
     # --- config -----------------------------------------------------------------------------
 
@@ -356,16 +333,12 @@ class RegistryStore:
         return self._default_level if level is None else CompatibilityLevel(level)
 
     async def global_level(self) -> CompatibilityLevel:
-        level = await self._pool.fetchval(
-            "SELECT compatibility FROM registry.config WHERE subject IS NULL"
-        )
+        level = await self._pool.fetchval("SELECT compatibility FROM registry.config WHERE subject IS NULL")
         return self._default_level if level is None else CompatibilityLevel(level)
 
     async def subject_level(self, subject: str) -> CompatibilityLevel | None:
         """The level set on `subject` itself, None when it follows the global one."""
-        level = await self._pool.fetchval(
-            "SELECT compatibility FROM registry.config WHERE subject = $1", subject
-        )
+        level = await self._pool.fetchval("SELECT compatibility FROM registry.config WHERE subject = $1", subject)
         return None if level is None else CompatibilityLevel(level)
 
     async def set_global_level(self, level: CompatibilityLevel) -> None:
@@ -389,9 +362,7 @@ class RegistryStore:
 
     async def reset_global_level(self) -> CompatibilityLevel:
         """Forget the global level (back to the default); returns the level it had."""
-        level = await self._pool.fetchval(
-            "DELETE FROM registry.config WHERE subject IS NULL RETURNING compatibility"
-        )
+        level = await self._pool.fetchval("DELETE FROM registry.config WHERE subject IS NULL RETURNING compatibility")
         logger.info("global compatibility reset to the default %s", self._default_level)
         return self._default_level if level is None else CompatibilityLevel(level)
 

@@ -18,4 +18,3 @@ class ComponentFailedError(StackError):
 
 class MissingToolError(StackError):
     """A binary the stack needs (java, mvn, initdb, redis-server...) is not installed."""
-

@@ -45,8 +45,14 @@ def resolve_jars(cache_dir: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [
-            "mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-            f"-DoutputDirectory={target}", "-DincludeScope=runtime",
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={target}",
+            "-DincludeScope=runtime",
         ],
         capture_output=True,
         text=True,
@@ -111,10 +117,16 @@ class KafkaCluster:
         return ManagedProcess(
             name=f"kafka-{node.node_id}",
             argv=[
-                "java", f"-Xmx{self.settings.kafka_heap}", f"-Xms{self.settings.kafka_heap}",
-                "-XX:+UseG1GC", "-Djava.awt.headless=true",
+                "java",
+                f"-Xmx{self.settings.kafka_heap}",
+                f"-Xms{self.settings.kafka_heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={infra_dir() / 'kafka' / 'log4j2.yaml'}",
-                "-cp", f"{self._jar_dir()}/*", KAFKA_MAIN, str(node.data_dir / "server.properties"),
+                "-cp",
+                f"{self._jar_dir()}/*",
+                KAFKA_MAIN,
+                str(node.data_dir / "server.properties"),
             ],
             state_dir=self.settings.state_dir / "logs",
         )
@@ -180,8 +192,16 @@ class KafkaCluster:
     def _format(self, node: KafkaNode, cluster_id: str, jars: Path) -> None:
         result = subprocess.run(
             [
-                "java", "-cp", f"{jars}/*", STORAGE_TOOL, "format", "--ignore-formatted",
-                "-t", cluster_id, "-c", str(node.data_dir / "server.properties"),
+                "java",
+                "-cp",
+                f"{jars}/*",
+                STORAGE_TOOL,
+                "format",
+                "--ignore-formatted",
+                "-t",
+                cluster_id,
+                "-c",
+                str(node.data_dir / "server.properties"),
             ],
             capture_output=True,
             text=True,
@@ -200,10 +220,10 @@ class KafkaCluster:
 
     def healthy(self) -> bool:
         """Every broker is registered and answers metadata requests."""
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000, "log_level": 0})
         try:
             metadata = admin.list_topics(timeout=2)
-        except Exception:  # noqa: BLE001 - any failure here just means "not yet"
+        except Exception:
             return False
         return len(metadata.brokers) == self.brokers
 

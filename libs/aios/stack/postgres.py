@@ -47,12 +47,22 @@ class PostgresServer:
         return ManagedProcess(
             name=self.name,
             argv=[
-                str(postgres_bindir() / "postgres"), "-D", str(self.data_dir),
-                "-p", str(self.settings.postgres_port), "-h", self.settings.host,
-                "-k", str(self.socket_dir),
+                str(postgres_bindir() / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.settings.postgres_port),
+                "-h",
+                self.settings.host,
+                "-k",
+                str(self.socket_dir),
                 # Local stack only: an OS crash may lose data, a killed server does not.
-                "-c", "fsync=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
             ],
             state_dir=self.settings.state_dir / "logs",
             run_as=self._run_as,
@@ -71,17 +81,34 @@ class PostgresServer:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         chown_to(self.root, self._run_as)
         self._run(
-            [str(postgres_bindir() / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-             "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+            [
+                str(postgres_bindir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
             as_owner=True,
         )
 
     def _create_database(self) -> None:
         psql = [
-            str(postgres_bindir() / "psql"), "-h", self.settings.host,
-            "-p", str(self.settings.postgres_port), "-U", SUPERUSER, "-d", "postgres", "-tAc",
+            str(postgres_bindir() / "psql"),
+            "-h",
+            self.settings.host,
+            "-p",
+            str(self.settings.postgres_port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-tAc",
         ]
-        exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"])
+        exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"])  # noqa: S608 - constant
         if exists.strip() != "1":
             self._run([*psql, f"CREATE DATABASE {DATABASE}"])
 
@@ -95,8 +122,14 @@ class PostgresServer:
 
     def healthy(self) -> bool:
         result = subprocess.run(
-            [str(postgres_bindir() / "pg_isready"), "-q", "-h", self.settings.host,
-             "-p", str(self.settings.postgres_port)],
+            [
+                str(postgres_bindir() / "pg_isready"),
+                "-q",
+                "-h",
+                self.settings.host,
+                "-p",
+                str(self.settings.postgres_port),
+            ],
             check=False,
         )
         return result.returncode == 0

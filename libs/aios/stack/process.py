@@ -76,7 +76,7 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             start_new_session=True,
-            preexec_fn=preexec,  # noqa: PLW1509 - only drops privileges, no threads involved
+            preexec_fn=preexec,
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))

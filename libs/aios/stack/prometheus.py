@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-
 from pathlib import Path
 
 import httpx
@@ -35,10 +34,12 @@ class PrometheusServer:
         return ManagedProcess(
             name=self.name,
             argv=[
-                binary, f"--config.file={self.root / 'prometheus.yml'}",
+                binary,
+                f"--config.file={self.root / 'prometheus.yml'}",
                 f"--storage.tsdb.path={self.root / 'data'}",
                 f"--web.listen-address={self.settings.host}:{self.settings.prometheus_port}",
-                "--web.enable-lifecycle", "--storage.tsdb.retention.time=2d",
+                "--web.enable-lifecycle",
+                "--storage.tsdb.retention.time=2d",
             ],
             state_dir=self.settings.state_dir / "logs",
         )
@@ -51,7 +52,7 @@ class PrometheusServer:
         config = config.replace("127.0.0.1:29090", f"{self.settings.host}:{self.settings.prometheus_port}")
         (self.root / "prometheus.yml").write_text(config)
         rules = self.root / "rules"
-        if not rules.exists():
+        if not rules.is_symlink():
             rules.symlink_to(infra_dir() / "prometheus" / "rules", target_is_directory=True)
         process = self.process()
         process.start()

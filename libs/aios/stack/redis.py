@@ -27,9 +27,19 @@ class RedisServer:
         return ManagedProcess(
             name=self.name,
             argv=[
-                binary, "--bind", self.settings.host, "--port", str(self.settings.redis_port),
-                "--dir", str(self.data_dir), "--appendonly", "yes", "--save", "",
-                "--daemonize", "no",
+                binary,
+                "--bind",
+                self.settings.host,
+                "--port",
+                str(self.settings.redis_port),
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
             ],
             state_dir=self.settings.state_dir / "logs",
         )

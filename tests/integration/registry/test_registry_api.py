@@ -108,9 +108,7 @@ def test_compatible_evolution_adds_a_version(
     assert reader.get_latest_version(subject).version == 2
 
 
-def test_lookup_of_an_unregistered_schema_is_40403(
-    client: SchemaRegistryClient, subject: str
-) -> None:
+def test_lookup_of_an_unregistered_schema_is_40403(client: SchemaRegistryClient, subject: str) -> None:
     client.register_schema(subject, avro(USER_V1))
     with pytest.raises(SchemaRegistryError) as caught:
         client.lookup_schema(subject, avro(USER_V2_OPTIONAL_EMAIL))
@@ -121,9 +119,7 @@ def test_lookup_of_an_unregistered_schema_is_40403(
     assert caught.value.error_code == 40401
 
 
-def test_incompatible_registration_is_409_with_the_reason(
-    client: SchemaRegistryClient, subject: str
-) -> None:
+def test_incompatible_registration_is_409_with_the_reason(client: SchemaRegistryClient, subject: str) -> None:
     client.register_schema(subject, avro(USER_V1))
 
     assert client.test_compatibility(subject, avro(USER_V2_OPTIONAL_EMAIL))
@@ -138,9 +134,7 @@ def test_incompatible_registration_is_409_with_the_reason(
     assert client.get_versions(subject) == [1]
 
 
-def test_subject_config_none_allows_an_incompatible_change(
-    client: SchemaRegistryClient, subject: str
-) -> None:
+def test_subject_config_none_allows_an_incompatible_change(client: SchemaRegistryClient, subject: str) -> None:
     client.register_schema(subject, avro(USER_V1))
 
     with pytest.raises(SchemaRegistryError) as caught:
@@ -200,9 +194,7 @@ def test_delete_subject_soft_then_permanent(
     assert subject not in fresh(schema_registry_url).get_subjects(deleted=True)
 
 
-def test_delete_version(
-    client: SchemaRegistryClient, subject: str, schema_registry_url: str
-) -> None:
+def test_delete_version(client: SchemaRegistryClient, subject: str, schema_registry_url: str) -> None:
     client.register_schema(subject, avro(USER_V1))
     client.register_schema(subject, avro(USER_V2_OPTIONAL_EMAIL))
 
@@ -230,17 +222,13 @@ def test_invalid_schema_is_422(client: SchemaRegistryClient, subject: str) -> No
     assert "fields" in caught.value.error_message
 
 
-def test_unsupported_schema_type_and_references_are_422(
-    client: SchemaRegistryClient, subject: str
-) -> None:
+def test_unsupported_schema_type_and_references_are_422(client: SchemaRegistryClient, subject: str) -> None:
     with pytest.raises(SchemaRegistryError) as caught:
         client.register_schema(subject, Schema('{"type": "object"}', "JSON"))
     assert caught.value.error_code == 42201
     assert "AVRO" in caught.value.error_message
 
-    referencing = Schema(
-        json.dumps(USER_V1), "AVRO", [SchemaReference("aios.test.Other", "other-value", 1)]
-    )
+    referencing = Schema(json.dumps(USER_V1), "AVRO", [SchemaReference("aios.test.Other", "other-value", 1)])
     with pytest.raises(SchemaRegistryError) as caught:
         client.register_schema(subject, referencing)
     assert caught.value.error_code == 42201
@@ -268,9 +256,7 @@ def test_avro_serde_round_trip(schema_registry_url: str) -> None:
     assert deserializer(payload, context) == user
 
 
-def test_concurrent_registration_gives_one_id_and_one_version(
-    subject: str, schema_registry_url: str
-) -> None:
+def test_concurrent_registration_gives_one_id_and_one_version(subject: str, schema_registry_url: str) -> None:
     threads_count = 8
     barrier = threading.Barrier(threads_count)
     ids: list[int] = []

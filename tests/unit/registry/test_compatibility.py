@@ -20,9 +20,7 @@ Level = CompatibilityLevel
 
 
 def record(*fields: dict[str, Any], name: str = "User") -> ParsedSchema:
-    return parse_schema(
-        json.dumps({"type": "record", "name": name, "namespace": "aios.test", "fields": fields})
-    )
+    return parse_schema(json.dumps({"type": "record", "name": name, "namespace": "aios.test", "fields": fields}))
 
 
 ID = {"name": "id", "type": "long"}
@@ -38,9 +36,7 @@ COUNT_LONG = record({"name": "count", "type": "long"})
 
 
 def enum_record(*symbols: str) -> ParsedSchema:
-    return record(
-        {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": symbols}}
-    )
+    return record({"name": "status", "type": {"type": "enum", "name": "Status", "symbols": symbols}})
 
 
 def compatible(level: Level, new: ParsedSchema, *old: ParsedSchema) -> bool:
@@ -57,9 +53,7 @@ def compatible(level: Level, new: ParsedSchema, *old: ParsedSchema) -> bool:
         (Level.FULL_TRANSITIVE, True),
     ],
 )
-def test_adding_an_optional_field_with_default_is_compatible_both_ways(
-    level: Level, expected: bool
-) -> None:
+def test_adding_an_optional_field_with_default_is_compatible_both_ways(level: Level, expected: bool) -> None:
     assert compatible(level, ADD_OPTIONAL, BASE) is expected
 
 
@@ -158,9 +152,7 @@ def test_reasons_name_the_version_and_the_problem() -> None:
 
 
 def test_type_change_reason_mentions_both_types() -> None:
-    reasons = check_compatibility(
-        Level.BACKWARD, record({"name": "count", "type": "string"}), [(1, COUNT_INT)]
-    )
+    reasons = check_compatibility(Level.BACKWARD, record({"name": "count", "type": "string"}), [(1, COUNT_INT)])
     assert any("TYPE_MISMATCH" in r and "string" in r and "int" in r for r in reasons)
 
 
@@ -173,10 +165,7 @@ def test_renamed_record_is_incompatible() -> None:
 
 
 def test_canonical_form_ignores_whitespace_and_key_order() -> None:
-    compact = (
-        '{"type":"record","name":"User","namespace":"aios.test",'
-        '"fields":[{"name":"id","type":"long"}]}'
-    )
+    compact = '{"type":"record","name":"User","namespace":"aios.test","fields":[{"name":"id","type":"long"}]}'
     spaced = """
         {
           "fields": [ { "type": "long", "name": "id" } ],

@@ -1,0 +1,64 @@
+# AIOS developer entry points. `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_FOR_VENV ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+AIOS := $(BIN)/aios
+PYTEST := $(BIN)/pytest
+SETUP_STAMP := $(VENV)/.setup-done
+DEBIAN_PACKAGES := redis-server prometheus
+
+.PHONY: help setup demo test test-unit test-integration chaos bench lint format stack-up stack-down clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: $(SETUP_STAMP) ## Create .venv, install Python and Debian dependencies, resolve the Kafka jars
+
+$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "missing Debian packages:$$missing (run as root or install them)"; exit 1; fi; fi
+	test -d $(VENV) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,ml]'
+	$(AIOS) stack jars
+	touch $@
+
+demo: setup ## Start the stack and run the end-to-end demo
+	$(AIOS) demo
+
+test: setup ## Lint, unit and integration tests against the real local stack (reduced chaos)
+	$(BIN)/ruff check .
+	$(PYTEST) -m "not slow"
+
+test-unit: setup ## Unit tests only (no stack)
+	$(PYTEST) tests/unit
+
+chaos: setup ## Full chaos suite
+	$(PYTEST) -m chaos
+
+bench: setup ## Benchmarks; writes docs/benchmarks.md
+	$(BIN)/python -m aios.bench
+
+lint: setup ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## Apply ruff formatting and fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+stack-up: setup ## Start the local stack (Kafka, registry, PostgreSQL, Redis, Prometheus)
+	$(AIOS) stack up
+
+stack-down: setup ## Stop the local stack
+	$(AIOS) stack down
+
+clean: ## Stop everything and delete .aios state
+	-$(AIOS) down
+	-$(AIOS) stack down --purge

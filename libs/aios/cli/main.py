@@ -1,0 +1,42 @@
+"""The `aios` command: the local stack, topics, supervised services and the demo."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from aios.cli import services, stack, topics
+from aios.errors import AiosError
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+app.add_typer(stack.app, name="stack")
+app.add_typer(topics.app, name="topics")
+app.command("up")(services.up)
+app.command("down")(services.down)
+app.command("ps")(services.ps)
+
+
+@app.command()
+def demo() -> None:
+    """Start the stack and show records travelling through AIOS."""
+    from aios.demo import run_demo
+
+    run_demo()
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run() -> None:
+    """Console entry point that turns known errors into a message and exit status 1."""
+    try:
+        app()
+    except AiosError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None

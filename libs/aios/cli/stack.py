@@ -1,0 +1,69 @@
+"""`aios stack`: start, stop and inspect Kafka, the registry, PostgreSQL, Redis and Prometheus."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aios.stack.kafka import resolve_jars
+from aios.stack.settings import StackSettings
+from aios.stack.stack import LocalStack
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+console = Console()
+
+
+@app.command()
+def up(
+    brokers: int | None = typer.Option(None, "--brokers", help="Kafka brokers: 1 (default) or 3."),
+) -> None:
+    """Start what is not running, wait until healthy, apply topics and register schemas."""
+    stack = LocalStack(brokers=brokers)
+    with console.status("starting the local stack") as status:
+        changes = stack.up(on_step=lambda step: status.update(step))
+    for change in changes:
+        if change.action != "unchanged":
+            console.print(f"topic {change.topic}: {change.action} {change.detail}")
+    _print_status(stack.status())
+
+
+@app.command()
+def down(purge: bool = typer.Option(False, "--purge", help="Also delete all state under .aios/.")) -> None:
+    """Stop every component (services first, if `aios up` started them)."""
+    from aios.runtime.supervisor import Supervisor
+
+    Supervisor().shutdown()
+    LocalStack().down(purge=purge)
+    console.print("stack stopped" + (" and purged" if purge else ""))
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts.")) -> None:
+    """Endpoints and health of each component; exits 1 when something is down."""
+    report = LocalStack().status()
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        _print_status(report)
+    raise typer.Exit(0 if report["healthy"] else 1)
+
+
+@app.command()
+def jars() -> None:
+    """Resolve the Kafka jars from Maven Central into the cache (done by `make setup`)."""
+    console.print(str(resolve_jars(StackSettings().cache_dir)))
+
+
+def _print_status(report: dict[str, object]) -> None:
+    table = Table(show_header=False, box=None)
+    for key, value in report.items():
+        if key == "components":
+            assert isinstance(value, dict)
+            for name, healthy in value.items():
+                table.add_row(name, "[green]healthy[/]" if healthy else "[red]down[/]")
+        else:
+            table.add_row(key, str(value))
+    console.print(table)

@@ -1,0 +1,363 @@
+"""The consume → handle → produce → commit loop every AIOS service runs.
+
+Delivery is at-least-once: input offsets are committed only after every output of the batch
+(and every dead letter) is acknowledged by all in-sync replicas. A crash anywhere before the
+commit means the batch is read again; handlers make their effects idempotent by `event_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka.error import SerializationError
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value
+from aios.kafka.errors import TransientError
+from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
+from aios.kafka.producer import ReliableProducer
+from aios.kafka.records import InputRecord, OutputRecord
+from aios.observability import metrics
+from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
+from aios.schemas.errors import RecordEncodingError
+from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[InputRecord]], Iterable[OutputRecord]]
+
+
+class LoopSettings(BaseSettings):
+    """Batching, retry and group settings, read from `AIOS_LOOP_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_LOOP_", extra="ignore", frozen=True)
+
+    max_batch: int = Field(default=500, ge=1, description="Most records handed to the handler at once.")
+    max_wait_ms: int = Field(default=200, ge=1, description="Longest wait to fill a batch.")
+    handler_retries: int = Field(
+        default=3,
+        ge=0,
+        description="Retries of a failing batch before its records are tried one by one.",
+    )
+    retry_backoff_ms: int = Field(default=100, ge=0, description="First backoff between retries; doubles.")
+    transient_retry_s: float = Field(
+        default=120.0,
+        description="How long a TransientError is retried before the service gives up.",
+    )
+    session_timeout_ms: int = Field(default=10_000, description="Consumer group session timeout.")
+    max_poll_interval_ms: int = Field(default=300_000, description="Longest time between polls.")
+    statistics_interval_ms: int = Field(default=5_000, description="How often consumer lag is measured.")
+    deadletter_topic: str = Field(default=DEADLETTER_TOPIC)
+
+
+@dataclass
+class _Pending:
+    """A decoded record waiting for its handler, with the message it came from."""
+
+    message: Message
+    record: InputRecord
+
+
+@dataclass
+class BatchResult:
+    consumed: int
+    produced: int
+    dead_lettered: int
+
+
+class ConsumerLoop:
+    """Runs `handler` over batches from `topics` for consumer group `group_id`."""
+
+    def __init__(
+        self,
+        service: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        connection: ConnectionSettings | None = None,
+        settings: LoopSettings | None = None,
+    ) -> None:
+        self.service = service
+        self.topics = list(topics)
+        self.handler = handler
+        self.connection = connection or ConnectionSettings()
+        self.settings = settings or LoopSettings()
+        self.codecs = Codecs(self.connection.schema_registry_url)
+        self.producer = ReliableProducer(self.connection.kafka_bootstrap, client_id=service)
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": self.connection.kafka_bootstrap,
+                "group.id": group_id,
+                "client.id": service,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "partition.assignment.strategy": "cooperative-sticky",
+                "session.timeout.ms": self.settings.session_timeout_ms,
+                "max.poll.interval.ms": self.settings.max_poll_interval_ms,
+                "statistics.interval.ms": self.settings.statistics_interval_ms,
+                "stats_cb": self._on_stats,
+                "isolation.level": "read_committed",
+            }
+        )
+        self._assigned: set[Coordinates] = set()
+        self._uncommitted: dict[Coordinates, int] = {}
+        self._stop = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Handle batches until `stop()` or SIGTERM/SIGINT; the batch in hand is finished first."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop())
+        self.consumer.subscribe(
+            self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        log.info("%s consuming %s", self.service, ", ".join(self.topics))
+        try:
+            while not self._stop.is_set():
+                self.run_once()
+        finally:
+            self._commit_uncommitted(None)
+            self.consumer.close()
+            log.info("%s stopped", self.service)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def run_once(self) -> BatchResult:
+        messages = self.consumer.consume(self.settings.max_batch, self.settings.max_wait_ms / 1000)
+        messages = [m for m in messages if self._usable(m)]
+        if not messages:
+            return BatchResult(0, 0, 0)
+        for message in messages:
+            metrics.RECORDS_IN.labels(self.service, message.topic()).inc()
+        metrics.BATCH_SIZE.labels(self.service).observe(len(messages))
+
+        pending: list[_Pending] = []
+        dead: list[tuple[Message, dict[str, object]]] = []
+        for message in messages:
+            decoded = self._decode(message)
+            if isinstance(decoded, _Pending):
+                pending.append(decoded)
+            else:
+                dead.append((message, decoded))
+
+        started = time.perf_counter()
+        outputs, failed = self._handle(pending)
+        metrics.HANDLER_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        dead.extend(failed)
+
+        produced = self._produce(outputs, dead)
+        self._commit(messages)
+        return BatchResult(len(messages), produced, len(dead))
+
+    def _usable(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return (message.topic(), message.partition()) in self._assigned
+        if error.fatal():
+            raise KafkaException(error)
+        log.warning("%s: consumer error: %s", self.service, error.str())
+        return False
+
+    def _decode(self, message: Message) -> _Pending | dict[str, object]:
+        """A pending record, or the dead-letter value saying why it cannot be read."""
+        carrier = headers_to_carrier(message.headers())
+        with span_from(self.service, f"{self.service} process", carrier) as trace:
+            pass
+        data = message.value()
+        topic = message.topic() or ""
+        try:
+            if not data:
+                raise SerializationError("empty value (tombstone or null)")
+            value = self.codecs.decode(topic, data)
+        except (SerializationError, ValueError, TypeError, EOFError, KeyError) as exc:
+            return self._dead_value(message, ErrorKind.UNDECODABLE, f"undecodable: {exc}", 1, trace)
+        record = InputRecord(
+            topic=topic,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            key=message.key(),
+            value=value,
+            headers=list(message.headers() or []),
+            trace=trace,
+        )
+        return _Pending(message, record)
+
+    def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[tuple[Message, dict[str, object]]]]:
+        """Outputs of the batch; if it keeps failing, each record alone, dead-lettering the ones that fail."""
+        if not pending:
+            return [], []
+        attempts = 1 + self.settings.handler_retries
+        try:
+            return self._call_with_retries([p.record for p in pending], attempts), []
+        except Exception as exc:
+            if len(pending) == 1:
+                return [], [self._handler_dead_letter(pending[0], exc, attempts)]
+            log.warning(
+                "%s: batch of %d failed (%s); handling records one by one",
+                self.service,
+                len(pending),
+                exc,
+            )
+        outputs: list[OutputRecord] = []
+        dead: list[tuple[Message, dict[str, object]]] = []
+        for item in pending:
+            try:
+                outputs.extend(self._call_with_retries([item.record], 1))
+            except Exception as exc:
+                dead.append(self._handler_dead_letter(item, exc, attempts + 1))
+        return outputs, dead
+
+    def _call_with_retries(self, records: list[InputRecord], attempts: int) -> list[OutputRecord]:
+        backoff = self.settings.retry_backoff_ms / 1000
+        transient_deadline = time.monotonic() + self.settings.transient_retry_s
+        attempt = 0
+        while True:
+            try:
+                return list(self.handler(records))
+            except TransientError:
+                # A dependency is down: the records are fine, so never dead-letter them. Past the
+                # deadline the exception ends the service; the restart reads the batch again.
+                if time.monotonic() > transient_deadline:
+                    raise
+                log.warning("%s: transient failure, retrying", self.service, exc_info=True)
+            except Exception:
+                attempt += 1
+                if attempt >= attempts:
+                    raise
+            metrics.HANDLER_RETRIES.labels(self.service).inc()
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def _handler_dead_letter(
+        self, item: _Pending, exc: BaseException, attempts: int
+    ) -> tuple[Message, dict[str, object]]:
+        reason = f"handler failed after {attempts} attempt(s): {type(exc).__name__}: {exc}"
+        return self._dead_value(
+            item.message,
+            ErrorKind.HANDLER_FAILED,
+            reason,
+            attempts,
+            item.record.trace,
+            item.record.value,
+        )
+
+    def _dead_value(
+        self,
+        message: Message,
+        kind: ErrorKind,
+        reason: str,
+        attempts: int,
+        trace: dict[str, str] | object,
+        decoded: dict[str, object] | None = None,
+    ) -> tuple[Message, dict[str, object]]:
+        carrier = dict(trace) if isinstance(trace, dict) else {}
+        value = dead_letter_value(
+            message,
+            service=self.service,
+            kind=kind,
+            reason=reason,
+            attempts=attempts,
+            trace={
+                "traceparent": carrier.get("traceparent", ""),
+                "tracestate": carrier.get("tracestate"),
+            },
+            decoded=decoded,
+        )
+        log.warning(
+            "%s: dead-lettering %s[%s]@%s: %s",
+            self.service,
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            reason,
+        )
+        return message, value
+
+    # -- produce and commit ----------------------------------------------------------------
+
+    def _produce(self, outputs: list[OutputRecord], dead: list[tuple[Message, dict[str, object]]]) -> int:
+        for output in outputs:
+            try:
+                data = self.codecs.encode(output.topic, output.value)
+            except RecordEncodingError as exc:
+                # A handler bug, not bad input: fail loudly so no output is silently dropped.
+                raise RecordEncodingError(f"{self.service} produced an invalid {output.topic} value: {exc}") from exc
+            headers = carrier_to_headers(output.trace) + list(output.headers)
+            self.producer.produce(output.topic, data, key=output.key, headers=headers)
+        for message, value in dead:
+            data = self.codecs.encode(self.settings.deadletter_topic, value)
+            trace = value["trace"]
+            assert isinstance(trace, dict)
+            headers = carrier_to_headers({k: v for k, v in trace.items() if v})
+            self.producer.produce(self.settings.deadletter_topic, data, key=message.key(), headers=headers)
+            metrics.DEAD_LETTERS.labels(self.service, message.topic(), str(value["error_kind"])).inc()
+        acknowledged = self.producer.flush()
+        for topic, count in acknowledged.items():
+            if topic != self.settings.deadletter_topic:
+                metrics.RECORDS_OUT.labels(self.service, topic).inc(count)
+        return len(outputs)
+
+    def _commit(self, messages: list[Message]) -> None:
+        offsets = next_offsets((m.topic() or "", m.partition() or 0, m.offset() or 0) for m in messages)
+        self._uncommitted.update(offsets)
+        self._commit_uncommitted(None)
+
+    def _commit_uncommitted(self, only: set[Coordinates] | None) -> None:
+        """Commit handled offsets (all, or those of `only`); done before partitions move away."""
+        chosen = {c: o for c, o in self._uncommitted.items() if only is None or c in only}
+        if not chosen:
+            return
+        try:
+            self.consumer.commit(offsets=as_topic_partitions(chosen), asynchronous=False)
+        except KafkaException as exc:
+            # The group moved on (rebalance or fenced): the new owner re-reads from the last
+            # commit, which is at-least-once, never loss.
+            log.warning("%s: commit failed: %s", self.service, exc)
+        for coordinates in chosen:
+            self._uncommitted.pop(coordinates, None)
+
+    # -- group callbacks -------------------------------------------------------------------
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned.update((p.topic, p.partition) for p in partitions)
+        log.info("%s assigned %s", self.service, _describe(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = {(p.topic, p.partition) for p in partitions}
+        self._commit_uncommitted(revoked)
+        self._assigned -= revoked
+        log.info("%s revoked %s", self.service, _describe(partitions))
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        lost = {(p.topic, p.partition) for p in partitions}
+        self._assigned -= lost
+        for coordinates in lost:
+            self._uncommitted.pop(coordinates, None)
+
+    def _on_stats(self, stats_json: str) -> None:
+        """librdkafka's statistics carry each partition's consumer lag; publish it as a gauge."""
+        stats = json.loads(stats_json)
+        for topic, topic_stats in stats.get("topics", {}).items():
+            for partition, partition_stats in topic_stats.get("partitions", {}).items():
+                lag = partition_stats.get("consumer_lag", -1)
+                if partition != "-1" and lag >= 0:
+                    metrics.CONSUMER_LAG.labels(self.service, topic, partition).set(lag)
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"

@@ -1,0 +1,45 @@
+"""Prometheus metrics of the shared consumer loop; every service exposes them on its metrics port.
+
+Names follow Prometheus conventions (`_total` counters, `_seconds` histograms) and every series
+carries the `service` label, so one Grafana panel covers all services.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RECORDS_IN = Counter("aios_records_in_total", "Records consumed by a service.", ["service", "topic"])
+RECORDS_OUT = Counter(
+    "aios_records_out_total",
+    "Records a service produced and the broker acknowledged.",
+    ["service", "topic"],
+)
+BATCH_SIZE = Histogram(
+    "aios_batch_size",
+    "Records per batch handed to a handler.",
+    ["service"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
+)
+HANDLER_SECONDS = Histogram(
+    "aios_handler_seconds",
+    "Time a handler took for one batch (including retries).",
+    ["service"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DEAD_LETTERS = Counter(
+    "aios_dead_letters_total",
+    "Records sent to aios.deadletter, by why.",
+    ["service", "topic", "error_kind"],
+)
+CONSUMER_LAG = Gauge(
+    "aios_consumer_lag",
+    "Records behind the partition's high watermark.",
+    ["service", "topic", "partition"],
+)
+HANDLER_RETRIES = Counter("aios_handler_retries_total", "Handler calls repeated after a failure.", ["service"])
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics in a background thread (port 0 disables it, as in tests)."""
+    if port:
+        start_http_server(port, addr=host)

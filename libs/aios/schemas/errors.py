@@ -1,0 +1,11 @@
+"""Errors about schemas: registration and encoding."""
+
+from aios.errors import AiosError
+
+
+class SchemaRegistrationError(AiosError):
+    """A schema could not be registered (incompatible, or the registry is unreachable)."""
+
+
+class RecordEncodingError(AiosError):
+    """A value does not fit its topic's schema; raised before anything is produced."""
