@@ -85,13 +85,14 @@ class ConsumerLoop:
         handler: Handler,
         connection: ConnectionSettings | None = None,
         settings: LoopSettings | None = None,
+        codecs: Codecs | None = None,
     ) -> None:
         self.service = service
         self.topics = list(topics)
         self.handler = handler
         self.connection = connection or ConnectionSettings()
         self.settings = settings or LoopSettings()
-        self.codecs = Codecs(self.connection.schema_registry_url)
+        self.codecs = codecs or Codecs(self.connection.schema_registry_url)
         self.producer = ReliableProducer(self.connection.kafka_bootstrap, client_id=service)
         self.consumer = Consumer(
             {
@@ -153,7 +154,7 @@ class ConsumerLoop:
             if isinstance(decoded, _Pending):
                 pending.append(decoded)
             else:
-                dead.append((message, decoded))
+                dead.append(decoded)
 
         started = time.perf_counter()
         outputs, failed = self._handle(pending)
@@ -173,11 +174,8 @@ class ConsumerLoop:
         log.warning("%s: consumer error: %s", self.service, error.str())
         return False
 
-    def _decode(self, message: Message) -> _Pending | dict[str, object]:
+    def _decode(self, message: Message) -> _Pending | tuple[Message, dict[str, object]]:
         """A pending record, or the dead-letter value saying why it cannot be read."""
-        carrier = headers_to_carrier(message.headers())
-        with span_from(self.service, f"{self.service} process", carrier) as trace:
-            pass
         data = message.value()
         topic = message.topic() or ""
         try:
@@ -185,7 +183,9 @@ class ConsumerLoop:
                 raise SerializationError("empty value (tombstone or null)")
             value = self.codecs.decode(topic, data)
         except (SerializationError, ValueError, TypeError, EOFError, KeyError) as exc:
+            trace = self._child_trace(headers_to_carrier(message.headers()))
             return self._dead_value(message, ErrorKind.UNDECODABLE, f"undecodable: {exc}", 1, trace)
+        trace = self._child_trace(headers_to_carrier(message.headers()) or _value_carrier(value))
         record = InputRecord(
             topic=topic,
             partition=message.partition() or 0,
@@ -196,6 +196,11 @@ class ConsumerLoop:
             trace=trace,
         )
         return _Pending(message, record)
+
+    def _child_trace(self, carrier: dict[str, str]) -> dict[str, str]:
+        """A span of this service under the record's trace (or a new trace); its context."""
+        with span_from(self.service, f"{self.service} process", carrier) as trace:
+            return trace
 
     def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[tuple[Message, dict[str, object]]]]:
         """Outputs of the batch; if it keeps failing, each record alone, dead-lettering the ones that fail."""
@@ -357,6 +362,14 @@ class ConsumerLoop:
                 lag = partition_stats.get("consumer_lag", -1)
                 if partition != "-1" and lag >= 0:
                     metrics.CONSUMER_LAG.labels(self.service, topic, partition).set(lag)
+
+
+def _value_carrier(value: dict[str, object]) -> dict[str, str]:
+    """The trace context in a record's `trace` field, for producers that set no headers."""
+    trace = value.get("trace")
+    if not isinstance(trace, dict):
+        return {}
+    return {key: str(trace[key]) for key in ("traceparent", "tracestate") if trace.get(key)}
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

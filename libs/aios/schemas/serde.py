@@ -8,6 +8,7 @@ writer's schema resolved to the project's schema, so older records still read af
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka.error import SerializationError
@@ -24,8 +25,7 @@ Value = dict[str, Any]
 class TopicCodec:
     """Encoder and decoder for one topic's values."""
 
-    def __init__(self, client: SchemaRegistryClient, topic: str) -> None:
-        text = schema_for(topic).text
+    def __init__(self, client: SchemaRegistryClient, topic: str, text: str) -> None:
         self.topic = topic
         self._context = SerializationContext(topic, MessageField.VALUE)
         self._serializer = AvroSerializer(
@@ -50,16 +50,22 @@ class TopicCodec:
 
 
 class Codecs:
-    """One codec per topic over a shared registry client (which caches schemas and ids)."""
+    """One codec per topic over a shared registry client (which caches schemas and ids).
 
-    def __init__(self, registry_url: str) -> None:
+    `carries` names topics outside the catalogue and the catalogue topic whose schema they
+    carry (a team's filtered copy of a stream, a test's private topic).
+    """
+
+    def __init__(self, registry_url: str, carries: Mapping[str, str] | None = None) -> None:
         self.client = SchemaRegistryClient({"url": registry_url})
+        self.carries = dict(carries or {})
         self._codecs: dict[str, TopicCodec] = {}
 
     def for_topic(self, topic: str) -> TopicCodec:
         codec = self._codecs.get(topic)
         if codec is None:
-            codec = self._codecs[topic] = TopicCodec(self.client, topic)
+            text = schema_for(self.carries.get(topic, topic)).text
+            codec = self._codecs[topic] = TopicCodec(self.client, topic, text)
         return codec
 
     def encode(self, topic: str, value: Value) -> bytes:

@@ -1,0 +1,56 @@
+"""Three brokers, replication 3, min.insync.replicas 2: losing a broker mid-produce loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from aios.kafka.producer import ReliableProducer
+from aios.stack.kafka import KafkaCluster
+from aios.stack.settings import StackSettings
+from tests.support.kafka_io import at_least, read_topic
+
+RECORDS = 10_000
+
+
+@pytest.fixture(scope="module")
+def three_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """A second, private cluster on other ports, so the session's stack is left alone."""
+    settings = StackSettings(
+        state_dir=Path(tmp_path_factory.mktemp("three-brokers")), kafka_port=39092, kafka_heap="384m"
+    )
+    cluster = KafkaCluster(settings, brokers=3)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.mark.chaos
+def test_killing_a_broker_during_acks_all_produce_loses_nothing(three_brokers: KafkaCluster) -> None:
+    admin = AdminClient({"bootstrap.servers": three_brokers.bootstrap})
+    topic = "chaos.acks-all"
+    config = {"min.insync.replicas": "2"}
+    admin.create_topics([NewTopic(topic, 6, 3, config=config)])[topic].result(timeout=30)
+
+    producer = ReliableProducer(three_brokers.bootstrap, client_id="chaos")
+    victim = three_brokers.nodes[1]
+    killed = False
+    acked_before_kill = 0
+    for n in range(RECORDS):
+        producer.produce(topic, value=f"record-{n}".encode(), key=str(n).encode())
+        if n % 100 == 0:
+            producer._producer.poll(0)
+        if not killed and n >= 3_000:
+            producer._producer.flush(30)
+            acked_before_kill = sum(producer.acknowledged.values())
+            three_brokers.process(victim).kill()
+            killed = True
+    producer.flush(timeout_s=180)
+
+    assert 0 < acked_before_kill < RECORDS
+    assert three_brokers.running() == [True, False, True]
+    records = read_topic(three_brokers.bootstrap, topic, at_least(RECORDS), timeout_s=120)
+    assert {m.value().decode() for m in records} == {f"record-{n}" for n in range(RECORDS)}
