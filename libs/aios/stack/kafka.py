@@ -33,6 +33,11 @@ def kafka_version() -> str:
     return text[start : text.index("</kafka.version>")]
 
 
+def apache_kafka_available() -> bool:
+    """Java and Maven are installed: run Apache Kafka (Tansu is only the fallback)."""
+    return shutil.which("java") is not None and shutil.which("mvn") is not None
+
+
 def resolve_jars(cache_dir: Path) -> Path:
     """Copy Kafka and its runtime dependencies from Maven Central into a cache keyed by the pom."""
     pom = kafka_pom()

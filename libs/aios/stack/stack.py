@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
-from aios.stack.kafka import KafkaCluster, recorded_brokers
+from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brokers
 from aios.stack.postgres import PostgresServer
 from aios.stack.prometheus import PrometheusServer
 from aios.stack.redis import RedisServer
 from aios.stack.registry import SchemaRegistryServer
 from aios.stack.settings import StackSettings
+from aios.stack.tansu import TansuBroker
 
 
 class Component(Protocol):
@@ -35,7 +36,11 @@ class LocalStack:
         self.brokers = brokers or recorded_brokers(self.settings) or 1
         self.postgres = PostgresServer(self.settings)
         self.redis = RedisServer(self.settings)
-        self.kafka = KafkaCluster(self.settings, self.brokers)
+        self.kafka: KafkaCluster | TansuBroker = (
+            KafkaCluster(self.settings, self.brokers)
+            if apache_kafka_available()
+            else TansuBroker(self.settings, self.brokers)
+        )
         self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn)
         self.prometheus = PrometheusServer(self.settings)
 
