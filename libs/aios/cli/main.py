@@ -6,12 +6,13 @@ import logging
 
 import typer
 
-from aios.cli import services, stack, topics
+from aios.cli import schemas, services, stack, topics
 from aios.errors import AiosError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(stack.app, name="stack")
 app.add_typer(topics.app, name="topics")
+app.add_typer(schemas.app, name="schemas")
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)

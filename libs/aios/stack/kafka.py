@@ -134,6 +134,7 @@ class KafkaCluster:
                 str(node.data_dir / "server.properties"),
             ],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(node.host, node.port), (node.host, node.controller_port)],
         )
 
     def _jar_dir(self) -> Path:

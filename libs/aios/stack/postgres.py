@@ -65,6 +65,7 @@ class PostgresServer:
                 "max_connections=200",
             ],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(self.settings.host, self.settings.postgres_port)],
             run_as=self._run_as,
         )
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,9 @@ class ManagedProcess:
     env: dict[str, str] = field(default_factory=dict)
     run_as: str | None = None
     """OS user to run as; PostgreSQL refuses to run as root."""
+    ports: Sequence[tuple[str, int]] = ()
+    """Addresses it listens on: if another process holds one, starting fails at once instead of
+    a health check passing against the wrong server."""
 
     @property
     def pid_file(self) -> Path:
@@ -52,7 +56,10 @@ class ManagedProcess:
         if "State:\tZ" in status:
             return None
         # A recycled pid would run something else: the executable name must match.
-        if not cmdline or Path(os.fsdecode(cmdline[0])).name != Path(self.argv[0]).name:
+        # Scripts run through their interpreter, so the name may be the second word.
+        # Redis rewrites its title to "redis-server host:port", hence the split.
+        names = {Path(os.fsdecode(word).split(" ")[0]).name for word in cmdline[:2] if word}
+        if Path(self.argv[0]).name not in names:
             return None
         return pid
 
@@ -64,6 +71,11 @@ class ManagedProcess:
         running = self.pid()
         if running is not None:
             return running
+        for host, port in self.ports:
+            if _listening(host, port):
+                raise ComponentFailedError(
+                    self.name, f"cannot start: {host}:{port} is already in use by another process", self.log_tail()
+                )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")
         preexec: Callable[[], None] | None = None
@@ -123,6 +135,12 @@ class ManagedProcess:
                 raise ComponentFailedError(self.name, f"exited before {what}", self.log_tail())
             time.sleep(0.25)
         raise ComponentFailedError(self.name, f"not {what} after {timeout:.0f}s", self.log_tail())
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
 
 
 def _reap(pid: int) -> None:

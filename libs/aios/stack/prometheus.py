@@ -42,6 +42,7 @@ class PrometheusServer:
                 "--storage.tsdb.retention.time=2d",
             ],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(self.settings.host, self.settings.prometheus_port)],
         )
 
     def start(self) -> None:

@@ -42,6 +42,7 @@ class RedisServer:
                 "no",
             ],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(self.settings.host, self.settings.redis_port)],
         )
 
     def start(self) -> None:

@@ -26,6 +26,7 @@ class SchemaRegistryServer:
             name=self.name,
             argv=[sys.executable, "-m", "aios.registry"],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(self.settings.host, self.settings.registry_port)],
             env={
                 "AIOS_REGISTRY_HOST": self.settings.host,
                 "AIOS_REGISTRY_PORT": str(self.settings.registry_port),

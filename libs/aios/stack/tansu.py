@@ -60,6 +60,7 @@ class TansuBroker:
                 "memory://tansu/",
             ],
             state_dir=self.settings.state_dir / "logs",
+            ports=[(self.settings.host, self.settings.kafka_port)],
         )
 
     def start(self) -> None:

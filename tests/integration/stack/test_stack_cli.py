@@ -1,0 +1,76 @@
+"""`aios stack` as a user runs it: idempotent up, machine-readable status, loud failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from aios.stack.stack import LocalStack
+
+AIOS = [sys.executable, "-c", "from aios.cli.main import run; run()"]
+
+
+def aios(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*AIOS, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300
+    )
+
+
+def test_status_json_names_every_endpoint_and_the_broker(local_stack: LocalStack) -> None:
+    result = aios("stack", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    for key in ("kafka_bootstrap", "schema_registry_url", "postgres_dsn", "redis_url", "prometheus_url", "broker"):
+        assert status[key], key
+    assert status["broker"].startswith("apache-kafka 4.")
+    assert status["healthy"] is True
+
+
+def test_up_twice_changes_nothing(local_stack: LocalStack) -> None:
+    before = json.loads(aios("stack", "status", "--json").stdout)
+    result = aios("stack", "up")
+    assert result.returncode == 0, result.stderr
+    assert "created" not in result.stdout
+    assert json.loads(aios("stack", "status", "--json").stdout) == before
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def second_stack_env(local_stack: LocalStack, name: str, **ports: int) -> dict[str, str]:
+    """A second stack under .aios/ (readable by the postgres user) on free ports unless given."""
+    env = {"AIOS_STACK_STATE_DIR": str(local_stack.settings.state_dir / name)}
+    for component in ("postgres", "redis", "kafka", "registry", "prometheus"):
+        env[f"AIOS_STACK_{component.upper()}_PORT"] = str(ports.get(component) or free_port())
+    return env
+
+
+def test_a_port_held_by_another_process_fails_at_once(local_stack: LocalStack) -> None:
+    env = second_stack_env(local_stack, "port-clash", postgres=local_stack.settings.postgres_port)
+    try:
+        result = aios("stack", "up", env=env)
+        assert result.returncode == 1
+        assert (
+            f"postgres cannot start: 127.0.0.1:{local_stack.settings.postgres_port} is already in use" in result.stderr
+        )
+    finally:
+        aios("stack", "down", "--purge", env=env)
+
+
+def test_a_component_that_dies_fails_with_its_log_tail(local_stack: LocalStack) -> None:
+    """A JVM heap too small to boot: `up` exits 1 and shows what Kafka said."""
+    env = {**second_stack_env(local_stack, "kafka-dies"), "AIOS_STACK_KAFKA_HEAP": "1k"}
+    try:
+        result = aios("stack", "up", env=env)
+        assert result.returncode == 1
+        assert "kafka-1 exited before" in result.stderr
+        assert "last lines of its log" in result.stderr
+        assert "heap" in result.stderr.lower()
+    finally:
+        aios("stack", "down", "--purge", env=env)
