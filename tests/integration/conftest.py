@@ -23,7 +23,12 @@ from aios.stack.stack import LocalStack
 def local_stack() -> Iterator[LocalStack]:
     stack = LocalStack()
     started_here = not stack.status()["healthy"]
-    stack.up()
+    try:
+        stack.up()
+    except Exception:
+        if started_here:
+            stack.down()
+        raise
     yield stack
     if started_here:
         stack.down()

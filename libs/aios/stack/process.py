@@ -33,6 +33,7 @@ class ManagedProcess:
     ports: Sequence[tuple[str, int]] = ()
     """Addresses it listens on: if another process holds one, starting fails at once instead of
     a health check passing against the wrong server."""
+    _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def pid_file(self) -> Path:
@@ -66,6 +67,12 @@ class ManagedProcess:
     def is_running(self) -> bool:
         return self.pid() is not None
 
+    def _alive(self) -> bool:
+        """Right after a start the child may not have exec'd yet, so ask the Popen, not /proc."""
+        if self._popen is not None:
+            return self._popen.poll() is None
+        return self.is_running()
+
     def start(self) -> int:
         """Start the process unless it already runs; returns its pid."""
         running = self.pid()
@@ -92,6 +99,7 @@ class ManagedProcess:
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))
+        self._popen = proc
         return proc.pid
 
     def stop(self, timeout: float = 20.0) -> None:
@@ -131,7 +139,7 @@ class ManagedProcess:
         while time.monotonic() < deadline:
             if check():
                 return
-            if not self.is_running():
+            if not self._alive():
                 raise ComponentFailedError(self.name, f"exited before {what}", self.log_tail())
             time.sleep(0.25)
         raise ComponentFailedError(self.name, f"not {what} after {timeout:.0f}s", self.log_tail())
