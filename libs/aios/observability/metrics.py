@@ -43,3 +43,14 @@ def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics in a background thread (port 0 disables it, as in tests)."""
     if port:
         start_http_server(port, addr=host)
+
+
+INGEST_REQUESTS = Counter(
+    "aios_ingest_requests_total", "HTTP requests to ingest, by route and status code.", ["route", "code"]
+)
+INGEST_SECONDS = Histogram(
+    "aios_ingest_request_seconds",
+    "Time to answer an ingest request (an accepted event includes the broker's ack).",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)

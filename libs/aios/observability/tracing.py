@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -20,6 +21,7 @@ _propagator = TraceContextTextMapPropagator()
 _provider = TracerProvider()
 
 
+@cache
 def tracer(service: str) -> trace.Tracer:
     return _provider.get_tracer(f"aios.{service}")
 

@@ -27,6 +27,7 @@ from aios.stack.settings import StackSettings
 @dataclass(frozen=True)
 class ServiceStatus:
     name: str
+    service: str
     state: str
     pid: int
     port: int
@@ -80,7 +81,9 @@ class Supervisor:
             port = spec.port + index if spec else 0
             healthy = info["statename"] == "RUNNING" and spec is not None and _healthy(port, spec.health_path)
             rows.append(
-                ServiceStatus(info["name"], info["statename"], info["pid"], port, healthy, info["stdout_logfile"])
+                ServiceStatus(
+                    info["name"], info["group"], info["statename"], info["pid"], port, healthy, info["stdout_logfile"]
+                )
             )
         return rows
 

@@ -60,7 +60,11 @@ class ManagedProcess:
         # Scripts run through their interpreter, so the name may be the second word.
         # Redis rewrites its title to "redis-server host:port", hence the split.
         names = {Path(os.fsdecode(word).split(" ")[0]).name for word in cmdline[:2] if word}
-        if Path(self.argv[0]).name not in names:
+        with contextlib.suppress(OSError):
+            names.add(Path(os.readlink(f"/proc/{pid}/exe")).name)
+        # `python` and `python3.11` in a venv are one interpreter: compare resolved names too.
+        wanted = {Path(self.argv[0]).name, Path(os.path.realpath(self.argv[0])).name}
+        if not names & wanted:
             return None
         return pid
 

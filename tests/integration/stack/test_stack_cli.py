@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 
 from aios.stack.stack import LocalStack
-
-AIOS = [sys.executable, "-c", "from aios.cli.main import run; run()"]
-
-
-def aios(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*AIOS, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300
-    )
+from tests.support.cli import aios
 
 
 def test_status_json_names_every_endpoint_and_the_broker(local_stack: LocalStack) -> None:

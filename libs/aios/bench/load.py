@@ -1,0 +1,105 @@
+"""Load generation shared by the benchmarks: closed loops at fixed concurrency, open loops at a fixed rate.
+
+Latencies are measured per call with `perf_counter`; percentiles come from the raw samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+Call = Callable[[], Awaitable[bool]]
+"""One request; True when it succeeded (accepted)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    label: str
+    concurrency: int
+    offered_rate: float | None
+    succeeded: int
+    failed: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.succeeded / self.seconds
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; 0 for no samples."""
+    if not samples:
+        return 0.0
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=1000, method="inclusive")[min(998, max(0, round(q * 10) - 1))]
+
+
+async def closed_loop(label: str, call: Call, concurrency: int, duration_s: float) -> LoadResult:
+    """`concurrency` callers, each sending its next request when the previous one is answered."""
+    latencies: list[float] = []
+    failed = 0
+    deadline = time.perf_counter() + duration_s
+
+    async def caller() -> None:
+        nonlocal failed
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            ok = await call()
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                failed += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return _result(label, concurrency, None, latencies, failed, elapsed)
+
+
+async def open_loop(label: str, call: Call, rate: float, duration_s: float, max_in_flight: int = 512) -> LoadResult:
+    """Requests started at a fixed rate whatever the answers' speed (latency under a given load)."""
+    latencies: list[float] = []
+    failed = 0
+    in_flight = asyncio.Semaphore(max_in_flight)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one() -> None:
+        nonlocal failed
+        async with in_flight:
+            started = time.perf_counter()
+            if await call():
+                latencies.append(time.perf_counter() - started)
+            else:
+                failed += 1
+
+    started = time.perf_counter()
+    total = int(rate * duration_s)
+    for n in range(total):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    return _result(label, max_in_flight, rate, latencies, failed, elapsed)
+
+
+def _result(
+    label: str, concurrency: int, offered: float | None, latencies: list[float], failed: int, elapsed: float
+) -> LoadResult:
+    return LoadResult(
+        label=label,
+        concurrency=concurrency,
+        offered_rate=offered,
+        succeeded=len(latencies),
+        failed=failed,
+        seconds=elapsed,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+    )

@@ -1,0 +1,30 @@
+"""`aios ingest`: the ingest API's OpenAPI document (committed as docs/openapi.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from aios.paths import project_root
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+OPENAPI_PATH = Path("docs") / "openapi.json"
+
+
+def openapi_document() -> str:
+    from aios.ingest.app import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+
+
+@app.command()
+def openapi(write: bool = typer.Option(False, "--write", help="Write docs/openapi.json instead of printing.")) -> None:
+    """Print (or write) the OpenAPI document of the ingest API."""
+    document = openapi_document()
+    if write:
+        (project_root() / OPENAPI_PATH).write_text(document)
+    else:
+        typer.echo(document, nl=False)

@@ -1,0 +1,98 @@
+"""`aios tenants`, `aios keys`, `aios webhooks`: who may send events, kept in PostgreSQL.
+
+Each command opens a short-lived pool to `AIOS_POSTGRES_DSN` and applies pending migrations
+first, so it works on a fresh database. New credentials are printed once and never again: only
+digests of API keys are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from aios.db.migrations import migrate
+from aios.db.pool import open_pool
+from aios.settings import ConnectionSettings
+from aios.tenants.store import TenantStore
+
+tenants_app = typer.Typer(no_args_is_help=True, help="Create and list tenants; a new tenant's API key is shown once.")
+keys_app = typer.Typer(no_args_is_help=True, help="Rotate tenants' API keys (the previous key keeps a grace period).")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Register webhook sources and rotate their signing secrets.")
+
+T = TypeVar("T")
+
+_JSON = typer.Option(False, "--json", help="One JSON object, for scripts.")
+_SHOWN_ONCE = "store it now: it cannot be shown again"
+
+
+def _with_store(work: Callable[[TenantStore], Awaitable[T]]) -> T:
+    """Run `work` against an up-to-date schema, closing the connections afterwards."""
+
+    async def main() -> T:
+        async with open_pool(ConnectionSettings().postgres_dsn.get_secret_value(), max_size=2) as pool:
+            await migrate(pool)
+            return await work(TenantStore(pool))
+
+    return asyncio.run(main())
+
+
+@tenants_app.command("create")
+def create_tenant(
+    name: str = typer.Argument(..., help="Unique tenant name: letters, digits, '.', '_', '-'."),
+    as_json: bool = _JSON,
+) -> None:
+    """Create a tenant and print its first API key."""
+    issued = _with_store(lambda store: store.create_tenant(name))
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(issued)))
+        return
+    typer.echo(f"tenant   {issued.name} ({issued.tenant_id})")
+    typer.echo(f"api key  {issued.api_key}")
+    typer.echo(_SHOWN_ONCE, err=True)
+
+
+@tenants_app.command("list")
+def list_tenants(as_json: bool = _JSON) -> None:
+    """Every tenant with its id."""
+    tenants = _with_store(lambda store: store.tenants())
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(tenant) for tenant in tenants]))
+        return
+    for tenant in tenants:
+        typer.echo(f"{tenant.tenant_id}  {tenant.name}")
+
+
+@keys_app.command("rotate")
+def rotate_key(
+    tenant: str = typer.Argument(..., help="Tenant name or id."),
+    as_json: bool = _JSON,
+) -> None:
+    """Issue a new API key; the previous one keeps working for AIOS_TENANTS_KEY_GRACE_S seconds."""
+    issued = _with_store(lambda store: store.rotate_key(tenant))
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(issued)))
+        return
+    typer.echo(f"tenant   {issued.name} ({issued.tenant_id})")
+    typer.echo(f"api key  {issued.api_key}")
+    typer.echo(_SHOWN_ONCE, err=True)
+
+
+@webhooks_app.command("add")
+def add_webhook(
+    source: str = typer.Argument(..., help="Source name, as in /v1/webhooks/SOURCE."),
+    tenant: str = typer.Option(..., "--tenant", help="Tenant name or id that owns the source."),
+    as_json: bool = _JSON,
+) -> None:
+    """Register a source with a new signing secret; again for the same source rotates its secret."""
+    issued = _with_store(lambda store: store.add_webhook_source(source, tenant))
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(issued)))
+        return
+    typer.echo(f"source   {issued.source} (tenant {issued.tenant_id})")
+    typer.echo(f"secret   {issued.secret}")
+    typer.echo(_SHOWN_ONCE, err=True)

@@ -1,0 +1,1 @@
+"""PostgreSQL plumbing every service shares: opening pools and applying schema migrations."""

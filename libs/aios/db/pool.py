@@ -1,0 +1,33 @@
+"""Connection pools opened one way, so an unreachable PostgreSQL reads the same in every command."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from aios.db.errors import DatabaseUnavailableError
+
+_CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool with `min_size` connections already open, so a bad DSN fails here and not later.
+
+    The message leaves the DSN out: it may hold a password.
+    """
+    try:
+        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    except _CONNECT_ERRORS as exc:
+        raise DatabaseUnavailableError(f"cannot connect to PostgreSQL (AIOS_POSTGRES_DSN): {exc}") from exc
+
+
+@asynccontextmanager
+async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncIterator[asyncpg.Pool]:
+    """`create_pool` for a block of work; the pool is closed when the block ends."""
+    pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()

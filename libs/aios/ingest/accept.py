@@ -1,0 +1,146 @@
+"""Accepting one event: quota, validation, idempotency, produce and wait for the broker's ack.
+
+Transport-neutral (the HTTP routes and webhooks both call it). The rule it keeps: a caller is
+told "accepted" only for an event that all in-sync replicas have acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from aios.ingest.errors import BrokerUnavailable, IdempotencyConflict, IngestRefused, QuotaExceeded
+from aios.ingest.idempotency import ClaimState, IdempotencyKeys, request_fingerprint
+from aios.ingest.models import EventIn
+from aios.ingest.quotas import TenantQuotas
+from aios.ingest.status import EventStatusStore
+from aios.kafka.async_producer import AsyncProducer
+from aios.kafka.errors import DeliveryError
+from aios.observability.tracing import carrier_to_headers, new_trace_carrier
+from aios.schemas.serde import Codecs
+
+log = logging.getLogger(__name__)
+
+RECEIVED_TOPIC = "aios.events.received"
+
+
+class InvalidEvent(IngestRefused):
+    """The body is not a valid event; `problems` are pydantic's per-field errors."""
+
+    status = 400
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__("invalid event")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Submission:
+    tenant_id: str
+    body: bytes
+    source: str
+    """`api` or `webhook:<name>`."""
+    route: str
+    idempotency_key: str | None = None
+
+
+class EventAcceptor:
+    def __init__(
+        self,
+        producer: AsyncProducer,
+        codecs: Codecs,
+        quotas: TenantQuotas,
+        idempotency: IdempotencyKeys,
+        status: EventStatusStore,
+        ack_timeout_s: float,
+    ) -> None:
+        self.producer = producer
+        self.codecs = codecs
+        self.quotas = quotas
+        self.idempotency = idempotency
+        self.status = status
+        self.ack_timeout_s = ack_timeout_s
+
+    async def accept(self, submission: Submission) -> str:
+        """The event id of the accepted (acked) event; raises IngestRefused otherwise."""
+        quota = await self.quotas.take(submission.tenant_id)
+        if not quota.allowed:
+            raise QuotaExceeded(
+                "the tenant's event quota is spent; retry later", {"Retry-After": str(quota.retry_after_s)}
+            )
+        event = parse_event(submission.body)
+        event_id = str(uuid.uuid4())
+        key = submission.idempotency_key
+        fingerprint = request_fingerprint(submission.route, submission.body)
+        if key is not None:
+            claim = await self.idempotency.claim(submission.tenant_id, key, fingerprint, event_id)
+            if claim.state is ClaimState.DONE:
+                return claim.event_id
+            if claim.state is ClaimState.CONFLICT:
+                raise IdempotencyConflict("this Idempotency-Key was already used for a different request")
+            if claim.state is ClaimState.PENDING:
+                raise BrokerUnavailable("a request with this Idempotency-Key is in progress", {"Retry-After": "1"})
+
+        received_at = datetime.now(UTC)
+        carrier = new_trace_carrier("ingest", "ingest accept")
+        value = {
+            "event_id": event_id,
+            "tenant_id": submission.tenant_id,
+            "occurred_at": event.occurred_at or received_at,
+            "type": event.type,
+            "text": event.text,
+            "attributes": event.attributes,
+            "received_at": received_at,
+            "source": submission.source,
+            "source_ref": event.source_ref,
+            "idempotency_key": key,
+            "trace": {"traceparent": carrier["traceparent"], "tracestate": carrier.get("tracestate")},
+        }
+        ack = self.producer.send(
+            RECEIVED_TOPIC,
+            self.codecs.encode(RECEIVED_TOPIC, value),
+            key=f"{submission.tenant_id}:{event_id}",
+            headers=carrier_to_headers(carrier),
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(ack), self.ack_timeout_s)
+        except (TimeoutError, DeliveryError) as exc:
+            if key is not None:
+                self._settle_late(ack, submission, key, fingerprint, event_id)
+            log.warning("event %s not acknowledged: %s", event_id, exc or "timeout")
+            raise BrokerUnavailable("Kafka did not acknowledge the event in time; retry", {"Retry-After": "1"}) from exc
+        if key is not None:
+            await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
+        await self.status.record_received(event_id, submission.tenant_id, event.type, received_at)
+        return event_id
+
+    def _settle_late(
+        self, ack: asyncio.Future[Any], submission: Submission, key: str, fingerprint: str, event_id: str
+    ) -> None:
+        """After a 503, the record may still be acked: then a retry must get this event, not a copy."""
+
+        async def settle(done: asyncio.Future[Any]) -> None:
+            if done.exception() is None:
+                await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
+            else:
+                await self.idempotency.release(submission.tenant_id, key)
+
+        if ack.done():
+            asyncio.get_running_loop().create_task(settle(ack))
+        else:
+            ack.add_done_callback(lambda done: asyncio.get_running_loop().create_task(settle(done)))
+
+
+def parse_event(body: bytes) -> EventIn:
+    try:
+        return EventIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidEvent(
+            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        ) from None

@@ -1,0 +1,69 @@
+"""The HTTP API's request and response bodies (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=64)]
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AttributeValue = Annotated[str, StringConstraints(max_length=1024)]
+
+
+class EventIn(BaseModel):
+    """A business event as a bot or system sends it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "support.ticket",
+                    "text": "I was charged twice this month",
+                    "attributes": {"customer": "C-1182"},
+                }
+            ]
+        },
+    )
+
+    type: EventType = Field(description="What kind of event, dotted lower case, e.g. `support.ticket`.")
+    text: str = Field(min_length=1, max_length=100_000, description="The event's text, as a person wrote it.")
+    attributes: dict[AttributeKey, AttributeValue] = Field(
+        default_factory=dict, max_length=64, description="Extra string fields (customer id, channel, ...)."
+    )
+    source_ref: str | None = Field(default=None, max_length=256, description="The sender's own id for the event.")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened (ISO-8601 with a time zone); defaults to receipt time."
+    )
+
+
+class Accepted(BaseModel):
+    event_id: str = Field(description="The event's id in every AIOS topic.")
+    status_url: str = Field(description="Where `GET` tells what is known of the event.")
+
+
+class EventStatus(BaseModel):
+    event_id: str
+    tenant_id: str
+    type: str
+    stage: str = Field(description="The furthest stage the event reached: received, classified, ...")
+    received_at: datetime
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description='Where in the body: e.g. ["attributes", "customer"].')
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every refusal: one reason, or one reason per invalid field."""
+
+    detail: str | list[FieldProblem]
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, bool] = Field(default_factory=dict)

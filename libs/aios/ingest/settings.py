@@ -1,0 +1,40 @@
+"""Ingest settings, read from `AIOS_INGEST_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_INGEST_PORT = 28000
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIOS_INGEST_", extra="ignore", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=LOCAL_INGEST_PORT, description="HTTP port (also serves /metrics).")
+    workers: int = Field(
+        default=2, ge=1, description="uvicorn worker processes; each has its own Kafka producer and pools."
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL callers use, for `status_url`; defaults to http://host:port."
+    )
+    max_body_bytes: int = Field(default=256 * 1024, ge=1, description="Larger requests get 413.")
+    ack_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a request waits for the broker's ack before answering 503."
+    )
+    signature_tolerance_s: int = Field(
+        default=300, ge=1, description="Accepted clock skew of webhook signature timestamps."
+    )
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600, ge=1, description="How long a retried Idempotency-Key returns the same event."
+    )
+    quota_rate_per_s: float = Field(default=200.0, gt=0, description="Sustained events per second per tenant.")
+    quota_burst: int = Field(default=400, ge=1, description="Events a tenant may send at once above the rate.")
+    auth_cache_s: float = Field(
+        default=30.0, ge=0, description="How long a resolved API key or webhook secret is cached in-process."
+    )
+    status_ttl_s: int = Field(default=7 * 24 * 3600, description="How long `GET /v1/events/{id}` knows an event.")
+
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"

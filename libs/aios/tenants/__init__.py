@@ -1,0 +1,1 @@
+"""Who may send events: tenants with API keys, webhook sources with signing secrets, in PostgreSQL."""

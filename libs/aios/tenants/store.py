@@ -1,0 +1,201 @@
+"""Tenants, their API keys and webhook sources' signing secrets, kept in PostgreSQL.
+
+API keys are stored only as SHA-256 digests (`aios.tenants.secrets.hash_api_key`). Webhook
+secrets must stay retrievable, since verifying an HMAC needs the key itself, so they are stored
+as issued; production should put `webhook_secrets.secret` behind pgcrypto with a KMS-held key.
+
+Rotation never cuts clients off: the previous credentials get an expiry of now plus the grace
+period (`TenantSettings`) while the new one works at once. Credentials whose grace has run out
+are deleted at the next rotation of the same tenant or source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from aios.tenants.errors import DuplicateTenantError, InvalidNameError, TenantNotFoundError, WebhookSourceTakenError
+from aios.tenants.secrets import hash_api_key, new_api_key, new_webhook_secret
+from aios.tenants.settings import TenantSettings
+
+logger = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+"""Tenant and source names: safe in a URL path segment (`/v1/webhooks/{source}`) and a shell."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Who an API key or webhook source acts for."""
+
+    tenant_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new API key in plain text: shown to the operator once, never stored."""
+
+    tenant_id: str
+    name: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class IssuedWebhookSecret:
+    """A new signing secret for the operator to configure in the sending system."""
+
+    source: str
+    tenant_id: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class WebhookSource:
+    """A source's owner and every secret a signature may currently use, newest first."""
+
+    source: str
+    tenant_id: str
+    secrets: tuple[str, ...]
+
+
+def _valid_name(kind: str, name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidNameError(
+            f"{kind} name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+class TenantStore:
+    """Issues, rotates and checks credentials; needs the tables of migration `0001_tenants`."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: TenantSettings | None = None) -> None:
+        self._pool = pool
+        self._settings = settings or TenantSettings()
+
+    async def create_tenant(self, name: str) -> IssuedKey:
+        """A new tenant and its first API key."""
+        _valid_name("tenant", name)
+        # A UUID-shaped name would make `resolve` ambiguous between names and ids.
+        if _as_uuid(name) is not None:
+            raise InvalidNameError(f"tenant name {name!r} looks like a tenant id")
+        tenant_id = uuid.uuid4()
+        api_key = new_api_key()
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO tenants (tenant_id, name) VALUES ($1, $2)"
+                " ON CONFLICT (name) DO NOTHING RETURNING tenant_id",
+                tenant_id,
+                name,
+            )
+            if inserted is None:
+                raise DuplicateTenantError(name)
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, tenant_id) VALUES ($1, $2)", hash_api_key(api_key), tenant_id
+            )
+        logger.info("created tenant %s (%s)", name, tenant_id)
+        return IssuedKey(str(tenant_id), name, api_key)
+
+    async def tenants(self) -> list[Tenant]:
+        """Every tenant, by name."""
+        rows = await self._pool.fetch("SELECT tenant_id, name FROM tenants ORDER BY name")
+        return [Tenant(str(row["tenant_id"]), row["name"]) for row in rows]
+
+    async def resolve(self, tenant: str) -> Tenant:
+        """The tenant named `tenant` or with id `tenant`."""
+        async with self._pool.acquire() as conn:
+            return await self._resolve(conn, tenant)
+
+    async def rotate_key(self, tenant: str) -> IssuedKey:
+        """A new API key, working at once; the tenant's current keys expire after the grace period."""
+        api_key = new_api_key()
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await self._resolve(conn, tenant)
+            tenant_id = uuid.UUID(found.tenant_id)
+            # The row lock serialises concurrent rotations, so each sees the key the other added.
+            await conn.execute("SELECT FROM tenants WHERE tenant_id = $1 FOR UPDATE", tenant_id)
+            await conn.execute("DELETE FROM api_keys WHERE tenant_id = $1 AND expires_at <= now()", tenant_id)
+            await conn.execute(
+                "UPDATE api_keys SET expires_at = now() + $2::interval WHERE tenant_id = $1 AND expires_at IS NULL",
+                tenant_id,
+                timedelta(seconds=self._settings.key_grace_s),
+            )
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, tenant_id) VALUES ($1, $2)", hash_api_key(api_key), tenant_id
+            )
+        logger.info("rotated the API key of tenant %s (%s)", found.name, found.tenant_id)
+        return IssuedKey(found.tenant_id, found.name, api_key)
+
+    async def tenant_for_api_key(self, api_key: str) -> Tenant | None:
+        """The tenant `api_key` belongs to, None when the key is unknown or expired."""
+        row = await self._pool.fetchrow(
+            "SELECT t.tenant_id, t.name FROM api_keys k JOIN tenants t USING (tenant_id)"
+            " WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())",
+            hash_api_key(api_key),
+        )
+        return None if row is None else Tenant(str(row["tenant_id"]), row["name"])
+
+    async def add_webhook_source(self, source: str, tenant: str) -> IssuedWebhookSecret:
+        """Register `source` for `tenant` with a new secret, or rotate: earlier secrets stay valid for the grace period.
+
+        Raises WebhookSourceTakenError when the source belongs to another tenant.
+        """
+        _valid_name("source", source)
+        secret = new_webhook_secret()
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await self._resolve(conn, tenant)
+            tenant_id = uuid.UUID(found.tenant_id)
+            await conn.execute(
+                "INSERT INTO webhook_sources (source, tenant_id) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING",
+                source,
+                tenant_id,
+            )
+            # Locking the source row serialises concurrent rotations of one source.
+            owner = await conn.fetchval("SELECT tenant_id FROM webhook_sources WHERE source = $1 FOR UPDATE", source)
+            if owner != tenant_id:
+                raise WebhookSourceTakenError(source)
+            await conn.execute("DELETE FROM webhook_secrets WHERE source = $1 AND expires_at <= now()", source)
+            await conn.execute(
+                "UPDATE webhook_secrets SET expires_at = now() + $2::interval WHERE source = $1 AND expires_at IS NULL",
+                source,
+                timedelta(seconds=self._settings.webhook_secret_grace_s),
+            )
+            await conn.execute(
+                "INSERT INTO webhook_secrets (source, secret, tenant_id) VALUES ($1, $2, $3)", source, secret, tenant_id
+            )
+        logger.info("issued a signing secret for webhook source %s of tenant %s", source, found.name)
+        return IssuedWebhookSecret(source, found.tenant_id, secret)
+
+    async def webhook_source(self, source: str) -> WebhookSource | None:
+        """The source's tenant and active secrets; None when unknown or when no secret is active."""
+        rows = await self._pool.fetch(
+            "SELECT tenant_id, secret FROM webhook_secrets"
+            " WHERE source = $1 AND (expires_at IS NULL OR expires_at > now())"
+            " ORDER BY created_at DESC, expires_at DESC NULLS FIRST",
+            source,
+        )
+        if not rows:
+            return None
+        return WebhookSource(source, str(rows[0]["tenant_id"]), tuple(row["secret"] for row in rows))
+
+    @staticmethod
+    async def _resolve(conn: asyncpg.Connection, tenant: str) -> Tenant:
+        # Names never parse as UUIDs (create_tenant refuses them), so at most one branch matches.
+        row = await conn.fetchrow(
+            "SELECT tenant_id, name FROM tenants WHERE name = $1 OR tenant_id = $2", tenant, _as_uuid(tenant)
+        )
+        if row is None:
+            raise TenantNotFoundError(tenant)
+        return Tenant(str(row["tenant_id"]), row["name"])

@@ -1,0 +1,1 @@
+"""AIOS services: thin mains that wire library parts to topics."""

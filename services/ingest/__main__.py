@@ -1,0 +1,32 @@
+"""`python -m services.ingest`: serve the ingest API with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import uvicorn
+
+from aios.ingest.settings import IngestSettings
+from aios.runtime.catalog import ServiceRuntime
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = IngestSettings()
+    port = ServiceRuntime().port_or(settings.port)
+    # Workers re-import the app factory, which reads the same environment; the port must agree.
+    os.environ["AIOS_INGEST_PORT"] = str(port)
+    uvicorn.run(
+        "aios.ingest.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=port,
+        workers=settings.workers,
+        access_log=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()
