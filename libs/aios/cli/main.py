@@ -6,13 +6,17 @@ import logging
 
 import typer
 
-from aios.cli import schemas, services, stack, topics
+from aios.cli import ingest, schemas, services, stack, tenants, topics
 from aios.errors import AiosError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(stack.app, name="stack")
 app.add_typer(topics.app, name="topics")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(tenants.tenants_app, name="tenants")
+app.add_typer(tenants.keys_app, name="keys")
+app.add_typer(tenants.webhooks_app, name="webhooks")
+app.add_typer(ingest.app, name="ingest")
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)
