@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
@@ -41,6 +41,14 @@ def run_demo() -> None:
     )
 
     codecs = Codecs(endpoints["schema_registry_url"])
+    consumer = Consumer(
+        {
+            "bootstrap.servers": endpoints["kafka_bootstrap"],
+            "group.id": f"aios-demo-{uuid.uuid4().hex[:6]}",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.assign(_current_ends(consumer))
     producer = ReliableProducer(endpoints["kafka_bootstrap"], client_id="aios-demo")
     tenant = f"demo-{uuid.uuid4().hex[:6]}"
     sent = []
@@ -67,7 +75,7 @@ def run_demo() -> None:
         f"[bold]produced[/] {acknowledged[TOPIC]} records to {TOPIC} (acks=all, schema subject {subject_for(TOPIC)})"
     )
 
-    received = _read_back(endpoints["kafka_bootstrap"], codecs, set(sent))
+    received = _read_back(consumer, codecs, set(sent))
     table = Table("partition", "offset", "event_id", "text", "traceparent", title=f"read back from {TOPIC}")
     for partition, offset, value, traceparent in received:
         table.add_row(str(partition), str(offset), value["event_id"][:8], value["text"], traceparent)
@@ -75,19 +83,20 @@ def run_demo() -> None:
     console.print("[green]demo done[/]: `aios stack status` shows the stack, `aios stack down` stops it")
 
 
-def _read_back(bootstrap: str, codecs: Codecs, wanted: set[str]) -> list[tuple[int, int, dict, str]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"aios-demo-{uuid.uuid4().hex[:6]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([TOPIC])
+def _current_ends(consumer: Consumer) -> list[TopicPartition]:
+    """Each partition of the topic at its high watermark: where the demo's records will land."""
+    partitions = consumer.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions
+    ends = []
+    for partition in partitions:
+        _, high = consumer.get_watermark_offsets(TopicPartition(TOPIC, partition), timeout=10)
+        ends.append(TopicPartition(TOPIC, partition, high))
+    return ends
+
+
+def _read_back(consumer: Consumer, codecs: Codecs, wanted: set[str]) -> list[tuple[int, int, dict, str]]:
     found: list[tuple[int, int, dict, str]] = []
     try:
-        for _ in range(120):
+        for _ in range(60):
             for message in consumer.consume(500, 0.5):
                 if message.error() is not None:
                     continue
