@@ -11,10 +11,8 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from aios.schemas.catalog import schema_for, subject_for
+from aios.kafka.scratch import ScratchTopics
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 
@@ -62,24 +60,8 @@ def topics(kafka_bootstrap: str, schema_registry_url: str) -> Iterator[TopicFact
     `topics("aios.events.received", partitions=3)` returns a fresh topic name whose subject
     holds the same schema, so codecs built with `carries` encode and decode it.
     """
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    registry = SchemaRegistryClient({"url": schema_registry_url})
-    made: list[str] = []
-
-    def make(carries: str, partitions: int = 3) -> str:
-        name = f"test.{carries.removeprefix('aios.')}.{uuid.uuid4().hex[:10]}"
-        for future in admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=30).values():
-            future.result(timeout=30)
-        registry.register_schema(subject_for(name), Schema(schema_for(carries).text, "AVRO"))
-        made.append(name)
-        return name
-
-    yield make
-    if made:
-        for future in admin.delete_topics(made, operation_timeout=30).values():
-            future.result(timeout=30)
-        for name in made:
-            registry.delete_subject(subject_for(name), permanent=False)
+    with ScratchTopics(kafka_bootstrap, schema_registry_url) as scratch:
+        yield scratch.make
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`aios tenants`, `aios keys`, `aios webhooks`: who may send events, kept in PostgreSQL.
+"""`aios tenants` (and their ingest quotas), `aios keys`, `aios webhooks`: who may send events, kept in PostgreSQL.
 
 Each command opens a short-lived pool to `AIOS_POSTGRES_DSN` and applies pending migrations
 first, so it works on a fresh database. New credentials are printed once and never again: only
@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from redis.asyncio import Redis
 
 from aios.db.migrations import migrate
 from aios.db.pool import open_pool
+from aios.ingest.quotas import TenantQuotas
 from aios.settings import ConnectionSettings
-from aios.tenants.store import TenantStore
+from aios.tenants.store import Tenant, TenantStore
 
 tenants_app = typer.Typer(no_args_is_help=True, help="Create and list tenants; a new tenant's API key is shown once.")
 keys_app = typer.Typer(no_args_is_help=True, help="Rotate tenants' API keys (the previous key keeps a grace period).")
@@ -39,6 +41,11 @@ def _with_store(work: Callable[[TenantStore], Awaitable[T]]) -> T:
             return await work(TenantStore(pool))
 
     return asyncio.run(main())
+
+
+def resolve_tenant(tenant: str) -> Tenant:
+    """The tenant named or identified by `tenant`; an unknown one is a clear error."""
+    return _with_store(lambda store: store.resolve(tenant))
 
 
 @tenants_app.command("create")
@@ -65,6 +72,26 @@ def list_tenants(as_json: bool = _JSON) -> None:
         return
     for tenant in tenants:
         typer.echo(f"{tenant.tenant_id}  {tenant.name}")
+
+
+@tenants_app.command("quota")
+def set_quota(
+    tenant: str = typer.Argument(..., help="Tenant name or id."),
+    rate: float = typer.Option(..., "--rate", min=0.001, help="Sustained events per second."),
+    burst: int = typer.Option(..., "--burst", min=1, help="Events the tenant may send at once above the rate."),
+) -> None:
+    """Override the tenant's ingest quota; every ingest instance applies it from the next request."""
+    found = resolve_tenant(tenant)
+
+    async def main() -> None:
+        redis = Redis.from_url(ConnectionSettings().redis_url)
+        try:
+            await TenantQuotas(redis, rate, burst).set_limits(found.tenant_id, rate, burst)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(main())
+    typer.echo(f"tenant   {found.name} ({found.tenant_id}): {rate:g}/s, burst {burst}")
 
 
 @keys_app.command("rotate")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from redis import Redis
+from typer.testing import CliRunner
 
-from aios.ingest.quotas import LIMITS_KEY
+from aios.cli.main import app
 from aios.ingest.signatures import sign, signature_header
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
@@ -142,7 +142,8 @@ def test_a_retried_idempotency_key_gets_the_same_event_and_no_second_record(
 def test_spent_quota_gets_429_with_retry_after(
     ingest_url: str, tenant: IssuedKey, connection: ConnectionSettings
 ) -> None:
-    Redis.from_url(connection.redis_url).hset(LIMITS_KEY, tenant.tenant_id, "0.2,2")
+    quota = CliRunner().invoke(app, ["tenants", "quota", tenant.name, "--rate", "0.2", "--burst", "2"])
+    assert quota.exit_code == 0, quota.output
     codes = [httpx.post(f"{ingest_url}/v1/events", json=BODY, headers=auth(tenant)).status_code for _ in range(4)]
     assert codes[:2] == [202, 202]
     refused = httpx.post(f"{ingest_url}/v1/events", json=BODY, headers=auth(tenant))

@@ -1,0 +1,76 @@
+"""`AsyncAiosClient`: the same API as `AiosClient` for asyncio programs and bulk submitters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from aios.client.protocol import (
+    ApiCall,
+    Attempts,
+    accepted_event_id,
+    client_headers,
+    event_status,
+    status_call,
+    submit_call,
+)
+from aios.client.retry import RETRYABLE_ERRORS, RetryPolicy
+
+
+class AsyncAiosClient:
+    """Like `AiosClient`; concurrent submits share one connection pool."""
+
+    def __init__(
+        self, base_url: str, api_key: str, *, retry: RetryPolicy = RetryPolicy(), timeout_s: float = 10.0
+    ) -> None:
+        self.retry = retry
+        self._http = httpx.AsyncClient(base_url=base_url, headers=client_headers(api_key), timeout=timeout_s)
+
+    async def submit(
+        self,
+        type: str,
+        text: str,
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+        occurred_at: datetime | str | None = None,
+    ) -> str:
+        """Submit one event; returns its event id. Raises `SubmitRejected` or `SubmitFailed`."""
+        call = submit_call(type, text, attributes, idempotency_key, source_ref, occurred_at)
+        response, attempts = await self._send(call)
+        return accepted_event_id(response, attempts)
+
+    async def status(self, event_id: str) -> dict[str, Any]:
+        """What the API knows of an event. Raises `EventNotFound` for an id this tenant does not have."""
+        response, attempts = await self._send(status_call(event_id))
+        return event_status(response, attempts)
+
+    async def _send(self, call: ApiCall) -> tuple[httpx.Response, int]:
+        """The first final answer to `call`, and how many attempts it took."""
+        attempts = Attempts(self.retry, call)
+        while True:
+            try:
+                response = await self._http.request(call.method, call.path, headers=call.headers, json=call.body)
+            except RETRYABLE_ERRORS as exc:
+                await asyncio.sleep(attempts.after_error(exc))
+                continue
+            pause = attempts.after_answer(response)
+            if pause is None:
+                return response, attempts.count
+            await asyncio.sleep(pause)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncAiosClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

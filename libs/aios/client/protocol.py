@@ -1,0 +1,152 @@
+"""The ingest API as the SDK speaks it, without I/O: requests to send, answers read, retry decisions.
+
+`AiosClient` and `AsyncAiosClient` only send and sleep; everything they decide comes from here,
+so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from aios.client.errors import EventNotFound, Reason, SubmitFailed, SubmitRejected
+from aios.client.retry import RetryPolicy, parse_retry_after, retryable_status
+
+USER_AGENT = "aios-client/1"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One logical request; every attempt of it sends exactly this."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+
+def client_headers(api_key: str) -> dict[str, str]:
+    """Headers every request of a client carries."""
+    return {"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT}
+
+
+def submit_call(
+    type_: str,
+    text: str,
+    attributes: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+    source_ref: str | None = None,
+    occurred_at: datetime | str | None = None,
+) -> ApiCall:
+    """`POST /v1/events`, with a fresh idempotency key when the caller gave none.
+
+    The key is fixed here, once per logical submit, so the client's own retries can never make a
+    second event. Optional fields left out are not sent, so the server's defaults apply.
+    """
+    body: dict[str, Any] = {"type": type_, "text": text}
+    if attributes:
+        body["attributes"] = dict(attributes)
+    if source_ref is not None:
+        body["source_ref"] = source_ref
+    if occurred_at is not None:
+        body["occurred_at"] = occurred_at.isoformat() if isinstance(occurred_at, datetime) else occurred_at
+    key = idempotency_key or str(uuid.uuid4())
+    return ApiCall("POST", "/v1/events", {"Idempotency-Key": key}, body)
+
+
+def status_call(event_id: str) -> ApiCall:
+    return ApiCall("GET", f"/v1/events/{quote(event_id, safe='')}")
+
+
+def refusal_reasons(response: httpx.Response) -> tuple[Reason, ...]:
+    """The reasons in a refusal body: `{"detail": [{"loc", "msg", ...}]}`, `{"detail": str}`, or anything else."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str):
+        return (Reason("", detail),)
+    if isinstance(detail, list) and detail:
+        return tuple(_field_reason(problem) for problem in detail)
+    return (Reason("", response.reason_phrase or f"HTTP {response.status_code}"),)
+
+
+def _field_reason(problem: Any) -> Reason:
+    if not isinstance(problem, dict):
+        return Reason("", str(problem))
+    loc = [str(part) for part in problem.get("loc") or []]
+    # FastAPI prefixes request-body locations with "body"; the caller knows no such field.
+    if loc[:1] == ["body"]:
+        loc = loc[1:]
+    return Reason(".".join(loc), str(problem.get("msg", problem)))
+
+
+def _final_json(response: httpx.Response, attempts: int) -> dict[str, Any]:
+    """The JSON object of a final answer, or the error that answer means."""
+    if 400 <= response.status_code < 500:
+        raise SubmitRejected(response.status_code, refusal_reasons(response))
+    if not response.is_success:
+        raise SubmitFailed(f"HTTP {response.status_code} from {response.url}", attempts, response.status_code)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise SubmitFailed(f"HTTP {response.status_code} from {response.url} without a JSON object", attempts)
+    return data
+
+
+def accepted_event_id(response: httpx.Response, attempts: int) -> str:
+    """The event id of a 202, or the error the answer means."""
+    event_id = _final_json(response, attempts).get("event_id")
+    if not isinstance(event_id, str):
+        raise SubmitFailed(f"HTTP {response.status_code} from {response.url} without an event_id", attempts)
+    return event_id
+
+
+def event_status(response: httpx.Response, attempts: int) -> dict[str, Any]:
+    """The status object of a 200, or the error the answer means."""
+    if response.status_code == 404:
+        raise EventNotFound(404, refusal_reasons(response))
+    return _final_json(response, attempts)
+
+
+class Attempts:
+    """The attempts of one logical call: counts them and, after each, says whether and how long to wait.
+
+    The clients loop: send; on an answer call `after_answer` (None: final, read it), on a
+    retryable error call `after_error`; sleep the seconds returned. Both raise `SubmitFailed`
+    once `max_attempts` are spent.
+    """
+
+    def __init__(self, policy: RetryPolicy, call: ApiCall, rand: Callable[[], float] = random.random) -> None:
+        self.policy = policy
+        self.call = call
+        self.rand = rand
+        self.count = 0
+
+    def after_answer(self, response: httpx.Response) -> float | None:
+        self.count += 1
+        if not retryable_status(response.status_code):
+            return None
+        if self.count >= self.policy.max_attempts:
+            raise self._gave_up(f"HTTP {response.status_code}", response.status_code)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return self.policy.delay(self.count, retry_after, self.rand)
+
+    def after_error(self, error: Exception) -> float:
+        self.count += 1
+        if self.count >= self.policy.max_attempts:
+            raise self._gave_up(f"{type(error).__name__}: {error}", None) from error
+        return self.policy.delay(self.count, None, self.rand)
+
+    def _gave_up(self, last: str, status: int | None) -> SubmitFailed:
+        message = f"{self.call.method} {self.call.path} gave up after {self.count} attempts; last: {last}"
+        return SubmitFailed(message, self.count, status)
