@@ -14,6 +14,7 @@ from typing import Any
 from confluent_kafka.error import SerializationError
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from aios.schemas.catalog import schema_for
@@ -42,8 +43,22 @@ class TopicCodec:
         return encoded
 
     def decode(self, data: bytes) -> Value:
-        """Raises SerializationError for bytes that are not a registered Avro record."""
-        value = self._deserializer(data, self._context)
+        """Raises SerializationError for bytes that are not a registered Avro record of this topic's type.
+
+        A registry that cannot answer is not the record's fault: that error passes through, so the
+        caller retries or stops instead of dead-lettering a valid record.
+        """
+        try:
+            value = self._deserializer(data, self._context)
+        except SerializationError:
+            raise
+        except SchemaRegistryError as exc:
+            if exc.http_status_code != 404:
+                raise
+            raise SerializationError(f"unknown schema id: {exc.error_message}") from exc
+        except Exception as exc:
+            # fastavro raises many types (schema mismatch, truncated or garbled bodies) for bad bytes.
+            raise SerializationError(f"not a {self.topic} record: {type(exc).__name__}: {exc}") from exc
         if not isinstance(value, dict):
             raise SerializationError(f"expected an Avro record on {self.topic}, got {type(value).__name__}")
         return value

@@ -30,6 +30,37 @@ def encoded_events(codecs: Codecs, topic: str, values: list[dict]) -> list[tuple
     return [(v["event_id"].encode(), codecs.encode(topic, v)) for v in values]
 
 
+@pytest.mark.parametrize(
+    "poison",
+    [
+        pytest.param(b"\x00\x7f\xff\xff\xf0" + b"\x02", id="unknown-schema-id"),
+        pytest.param(b"\x00\x00\x00\x00\x07" + b"not avro at all", id="another-schema-id-garbled-body"),
+        pytest.param(b"\x00", id="truncated-header"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_every_kind_of_undecodable_record_is_dead_lettered_not_fatal(
+    poison: bytes, topics: TopicFactory, group_id: str, connection: ConnectionSettings
+) -> None:
+    source, sink, deadletter = topics(EVENTS, partitions=1), topics(EVENTS), topics("aios.deadletter", 1)
+    codecs = Codecs(connection.schema_registry_url, {source: EVENTS, sink: EVENTS, deadletter: "aios.deadletter"})
+    good = event("after the poison")
+    produce_raw(connection.kafka_bootstrap, source, [(b"poison", poison), *encoded_events(codecs, source, [good])])
+
+    loop = build_loop(source, sink, deadletter, group_id, connection)
+    worker = threading.Thread(target=loop.run)
+    worker.start()
+    try:
+        outputs = read_topic(connection.kafka_bootstrap, sink, at_least(1))
+        dead = read_topic(connection.kafka_bootstrap, deadletter, at_least(1))
+    finally:
+        loop.stop()
+        worker.join(timeout=30)
+    assert [codecs.decode(sink, m.value())["event_id"] for m in outputs] == [good["event_id"]]
+    letter = codecs.decode(deadletter, dead[0].value())
+    assert letter["error_kind"] == "undecodable" and (letter["original_value"] or b"") == poison
+
+
 def test_poison_records_are_dead_lettered_and_the_rest_processed(
     topics: TopicFactory, group_id: str, connection: ConnectionSettings
 ) -> None:
