@@ -7,14 +7,21 @@ groups (`topics` fixture), so tests neither see nor disturb each other or the de
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
+from aios.db.migrations import migrate
+from aios.db.pool import open_pool
+from aios.inference.training import TrainResult
 from aios.kafka.scratch import ScratchTopics
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
+from tests.support.tiny_models import ClincSubset, clinc_subset, train_versions
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +69,47 @@ def topics(kafka_bootstrap: str, schema_registry_url: str) -> Iterator[TopicFact
     """
     with ScratchTopics(kafka_bootstrap, schema_registry_url) as scratch:
         yield scratch.make
+
+
+@pytest.fixture
+def empty_database(connection: ConnectionSettings) -> Iterator[str]:
+    """DSN of a new, empty database, dropped after the test: nothing another test left behind is in it."""
+    shared = connection.postgres_dsn.get_secret_value()
+    name = f"aios_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_execute(shared, f"CREATE DATABASE {name}"))
+    yield urlsplit(shared)._replace(path=f"/{name}").geturl()
+    asyncio.run(_execute(shared, f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def migrated_database(empty_database: str) -> str:
+    """`empty_database` with every migration applied."""
+
+    async def prepare() -> None:
+        async with open_pool(empty_database, max_size=1) as pool:
+            await migrate(pool)
+
+    asyncio.run(prepare())
+    return empty_database
+
+
+async def _execute(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def clinc_small() -> ClincSubset:
+    return clinc_subset()
+
+
+@pytest.fixture(scope="session")
+def tiny_versions(clinc_small: ClincSubset) -> list[TrainResult]:
+    """Two small classifiers of the same labels (seeds 0 and 1), trained once per session."""
+    return train_versions(clinc_small)
 
 
 @pytest.fixture

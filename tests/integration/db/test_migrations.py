@@ -7,35 +7,12 @@ database, which other tests and the demo use, is never touched.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from aios.db.errors import MigrationError
 from aios.db.migrations import Migration, load_migrations, migrate
 from aios.db.pool import open_pool
-from aios.settings import ConnectionSettings
-
-
-async def _execute(dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def scratch_dsn(connection: ConnectionSettings) -> Iterator[str]:
-    """DSN of a new, empty database, dropped after the test."""
-    shared = connection.postgres_dsn.get_secret_value()
-    name = f"aios_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_execute(shared, f"CREATE DATABASE {name}"))
-    yield urlsplit(shared)._replace(path=f"/{name}").geturl()
-    asyncio.run(_execute(shared, f"DROP DATABASE {name} WITH (FORCE)"))
 
 
 async def _recorded(dsn: str) -> list[tuple[int, str]]:
@@ -44,9 +21,9 @@ async def _recorded(dsn: str) -> list[tuple[int, str]]:
     return [(row["version"], row["name"]) for row in rows]
 
 
-def test_fresh_database_gets_every_migration_once(scratch_dsn: str) -> None:
+def test_fresh_database_gets_every_migration_once(empty_database: str) -> None:
     async def scenario() -> tuple[list[Migration], list[Migration], list[str]]:
-        async with open_pool(scratch_dsn) as pool:
+        async with open_pool(empty_database) as pool:
             first = await migrate(pool)
             second = await migrate(pool)
             tables = await pool.fetch(
@@ -58,11 +35,11 @@ def test_fresh_database_gets_every_migration_once(scratch_dsn: str) -> None:
 
     assert first == load_migrations()
     assert second == []
-    assert asyncio.run(_recorded(scratch_dsn)) == [(m.version, m.name) for m in first]
+    assert asyncio.run(_recorded(empty_database)) == [(m.version, m.name) for m in first]
     assert {"aios_schema_migrations", "tenants", "api_keys", "webhook_sources", "webhook_secrets"} <= set(tables)
 
 
-def test_concurrent_runners_apply_each_migration_exactly_once(scratch_dsn: str) -> None:
+def test_concurrent_runners_apply_each_migration_exactly_once(empty_database: str) -> None:
     # Plain CREATE TABLE and INSERT: a second run of either would fail or leave a second row.
     migrations = [
         *load_migrations(),
@@ -71,7 +48,7 @@ def test_concurrent_runners_apply_each_migration_exactly_once(scratch_dsn: str) 
     ]
 
     async def runner() -> list[Migration]:
-        async with open_pool(scratch_dsn, max_size=1) as pool:
+        async with open_pool(empty_database, max_size=1) as pool:
             return await migrate(pool, migrations)
 
     async def scenario() -> list[list[Migration]]:
@@ -81,22 +58,22 @@ def test_concurrent_runners_apply_each_migration_exactly_once(scratch_dsn: str) 
 
     applied = [migration.version for result in results for migration in result]
     assert sorted(applied) == [m.version for m in migrations]
-    assert asyncio.run(_recorded(scratch_dsn)) == [(m.version, m.name) for m in migrations]
+    assert asyncio.run(_recorded(empty_database)) == [(m.version, m.name) for m in migrations]
 
     async def rows() -> int:
-        async with open_pool(scratch_dsn) as pool:
+        async with open_pool(empty_database) as pool:
             return int(await pool.fetchval("SELECT count(*) FROM runs"))
 
     assert asyncio.run(rows()) == 1
 
 
-def test_failed_migration_leaves_no_trace_and_is_retried(scratch_dsn: str) -> None:
+def test_failed_migration_leaves_no_trace_and_is_retried(empty_database: str) -> None:
     good = Migration(1, "good", "CREATE TABLE a (x INTEGER)")
     bad = Migration(2, "bad", "CREATE TABLE b (x INTEGER); SELECT * FROM no_such_table")
     fixed = Migration(2, "bad", "CREATE TABLE b (x INTEGER)")
 
     async def scenario() -> tuple[bool, list[Migration]]:
-        async with open_pool(scratch_dsn) as pool:
+        async with open_pool(empty_database) as pool:
             with pytest.raises(MigrationError, match="0002_bad"):
                 await migrate(pool, [good, bad])
             b_exists = await pool.fetchval("SELECT to_regclass('b') IS NOT NULL")
@@ -107,12 +84,12 @@ def test_failed_migration_leaves_no_trace_and_is_retried(scratch_dsn: str) -> No
 
     assert not b_exists
     assert retried == [fixed]
-    assert asyncio.run(_recorded(scratch_dsn)) == [(1, "good"), (2, "bad")]
+    assert asyncio.run(_recorded(empty_database)) == [(1, "good"), (2, "bad")]
 
 
-def test_a_renamed_migration_is_refused(scratch_dsn: str) -> None:
+def test_a_renamed_migration_is_refused(empty_database: str) -> None:
     async def scenario() -> None:
-        async with open_pool(scratch_dsn) as pool:
+        async with open_pool(empty_database) as pool:
             await migrate(pool, [Migration(1, "first", "SELECT 1")])
             with pytest.raises(MigrationError, match="'first'"):
                 await migrate(pool, [Migration(1, "renamed", "SELECT 1")])

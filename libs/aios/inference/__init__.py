@@ -1,0 +1,1 @@
+"""Text classification for AIOS: sentence encoder, classifier with out-of-scope decision, trainer, registry."""
