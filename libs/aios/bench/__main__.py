@@ -6,17 +6,28 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections import Counter
+from pathlib import Path
 
 import asyncpg
 import httpx
 import typer
 from rich.console import Console
 
-from aios.bench.ingest import markdown, plot, run_ingest_bench
+from aios.bench import classify as classify_bench
+from aios.bench import ingest as ingest_bench
+from aios.bench.ingest import run_ingest_bench
 from aios.bench.report import stamp, write_section
+from aios.classify.routes import ModelRef
+from aios.classify.torch_backend import TorchBackend
 from aios.db.migrations import migrate
+from aios.inference.classifier import TextClassifier
+from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
+from aios.inference.settings import ModelSettings
+from aios.inference.training import RecipeSettings, load_clinc150, train
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
@@ -57,18 +68,7 @@ def start_ingest(connection: ConnectionSettings) -> subprocess.Popen[bytes]:
     raise SystemExit("the ingest service did not become ready; see .aios/logs/bench-ingest.log")
 
 
-def main(
-    duration_s: float = typer.Option(8.0, help="Seconds per measurement."),
-    levels: str = typer.Option("1,4,16,64", help="Concurrency levels, comma separated."),
-) -> None:
-    console = Console()
-    stack = LocalStack()
-    with console.status("starting the stack"):
-        stack.up()
-    endpoints = stack.endpoints()
-    connection = ConnectionSettings(
-        kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
-    )
+def ingest_section(console: Console, connection: ConnectionSettings, duration_s: float, levels: str) -> None:
     tenant = asyncio.run(new_tenant(connection))
     ingest = start_ingest(connection)
     try:
@@ -87,9 +87,86 @@ def main(
         ingest.terminate()
         ingest.wait(timeout=30)
     image = project_root() / "docs" / "bench" / "ingest.png"
-    plot(result, image)
-    report = write_section("ingest", markdown(result, stamp("make bench"), "bench/ingest.png"))
+    ingest_bench.plot(result, image)
+    report = write_section("ingest", ingest_bench.markdown(result, stamp("make bench"), "bench/ingest.png"))
     console.print(f"wrote {report} and {image}")
+
+
+def classify_section(console: Console, connection: ConnectionSettings, texts: int, batch_size: int) -> None:
+    with console.status("training a small model to serve (frozen encoder: the forward pass is the same)"):
+        version = asyncio.run(bench_model(connection))
+    models = ModelSettings()
+    torch_backend = TorchBackend(LocalArtifactStore(models.artifact_dir), models)
+    torch_backend.prepare([version])
+    model = TextClassifier.load(
+        LocalArtifactStore(models.artifact_dir).fetch(version.artifact_uri), device=models.device
+    )
+    sample = classify_bench.clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
+    with console.status(f"classify: raw model vs worker on {len(sample)} texts"):
+        result = classify_bench.run_classify_bench(
+            connection,
+            model,
+            {"torch": torch_backend},
+            ModelRef(version.name, version.version),
+            sample,
+            batch_size,
+            single_texts=min(len(sample), 400),
+        )
+    image = project_root() / "docs" / "bench" / "classify.png"
+    classify_bench.plot(result, image)
+    report = write_section("classify", classify_bench.markdown(result, stamp("make bench"), "bench/classify.png"))
+    console.print(f"wrote {report} and {image}")
+
+
+async def bench_model(connection: ConnectionSettings) -> ModelVersion:
+    """A model registered as `bench-intents`: 20 CLINC150 examples per intent, head only."""
+    splits = load_clinc150(project_root() / "data" / "clinc150" / "data_full.json")
+    taken: Counter[str] = Counter()
+    examples = []
+    for example in splits.train:
+        if taken[example.label] < 20:
+            taken[example.label] += 1
+            examples.append(example)
+    result = await asyncio.to_thread(
+        train, examples, None, RecipeSettings(finetune=False, frozen_epochs=5), show_progress=False
+    )
+    store = LocalArtifactStore(ModelSettings().artifact_dir)
+    pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=2)
+    try:
+        await migrate(pool)
+        with tempfile.TemporaryDirectory() as folder:
+            result.model.save(Path(folder))
+            return await ModelRegistry(pool).register(
+                "bench-intents",
+                lambda version: store.put("bench-intents", version, Path(folder)),
+                result.data_sha256,
+                {},
+                result.model.labels,
+            )
+    finally:
+        await pool.close()
+
+
+def main(
+    only: str = typer.Option("ingest,classify", help="Sections to run, comma separated."),
+    duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
+    levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
+    texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
+    batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
+) -> None:
+    console = Console()
+    stack = LocalStack()
+    with console.status("starting the stack"):
+        stack.up()
+    endpoints = stack.endpoints()
+    connection = ConnectionSettings(
+        kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
+    )
+    sections = set(only.split(","))
+    if "ingest" in sections:
+        ingest_section(console, connection, duration_s, levels)
+    if "classify" in sections:
+        classify_section(console, connection, texts, batch_size)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def up(brokers: int | None = typer.Option(None, "--brokers", help="Kafka brokers
     services = load_services()
     Supervisor(stack.settings).start(services, connection_environment(connection))
     stack.prometheus.write_targets(
-        "services", {f"127.0.0.1:{port}": {"service": spec.name} for spec in services for port in spec.ports()}
+        "services", {f"127.0.0.1:{port}": {"service": spec.name} for spec in services for port in spec.metrics_ports()}
     )
     ps()
 

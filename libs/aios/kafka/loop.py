@@ -121,17 +121,25 @@ class ConsumerLoop:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop())
-        self.consumer.subscribe(
-            self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
-        )
-        log.info("%s consuming %s", self.service, ", ".join(self.topics))
+        self.subscribe()
         try:
             while not self._stop.is_set():
                 self.run_once()
         finally:
-            self._commit_uncommitted(None)
-            self.consumer.close()
-            log.info("%s stopped", self.service)
+            self.close()
+
+    def subscribe(self) -> None:
+        """Join the group; `run_once` then handles batches (what `run` does until stopped)."""
+        self.consumer.subscribe(
+            self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        log.info("%s consuming %s", self.service, ", ".join(self.topics))
+
+    def close(self) -> None:
+        """Commit what was handled and leave the group."""
+        self._commit_uncommitted(None)
+        self.consumer.close()
+        log.info("%s stopped", self.service)
 
     def stop(self) -> None:
         self._stop.set()

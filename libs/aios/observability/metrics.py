@@ -54,3 +54,16 @@ INGEST_SECONDS = Histogram(
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+CLASSIFIED = Counter(
+    "aios_classified_total",
+    "Events classified, by deciding model version, alias and whether it was out of scope.",
+    ["service", "model", "alias", "oos"],
+)
+INFERENCE_SECONDS = Histogram(
+    "aios_inference_seconds",
+    "Time of one batched backend call (tokenize, forward, decide).",
+    ["service", "backend"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+MODEL_REVISION = Gauge("aios_model_alias_revision", "Registry alias revision a worker serves.", ["service"])

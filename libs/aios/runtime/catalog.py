@@ -24,8 +24,15 @@ class ServiceSpec(BaseModel):
         default=None, description="Key under which `aios stack status` reports the service's URL."
     )
 
+    metrics_offset: int = Field(
+        default=0, ge=0, description="Prometheus metrics at port + offset (Triton serves them apart from HTTP)."
+    )
+
     def ports(self) -> list[int]:
         return [self.port + i for i in range(self.numprocs)]
+
+    def metrics_ports(self) -> list[int]:
+        return [port + self.metrics_offset for port in self.ports()]
 
 
 def load_services(path: Path | None = None) -> list[ServiceSpec]:

@@ -1,0 +1,98 @@
+"""The classify handler: one consumed batch of events → one classified record per event.
+
+Records are grouped by the version that decides them (production or canary, per tenant), so
+each version sees one batched call; the shadow version of a route classifies the same texts
+again and its answer is attached, never used. The routing table is read once per batch: a
+promotion applies from the next batch, so no output is lost or made twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aios.classify.backend import InferenceBackend
+from aios.classify.routes import ModelRef, RoutingTable
+from aios.classify.settings import CLASSIFIED_TOPIC
+from aios.inference.classifier import Prediction
+from aios.kafka.errors import TransientError
+from aios.kafka.records import InputRecord, OutputRecord
+from aios.observability import metrics
+
+COPIED_FIELDS = ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes")
+
+
+class ClassifyHandler:
+    def __init__(
+        self,
+        backend: InferenceBackend,
+        routes: Callable[[], RoutingTable],
+        *,
+        top_k: int = 3,
+        output_topic: str = CLASSIFIED_TOPIC,
+        service: str = "classify",
+    ) -> None:
+        self.backend = backend
+        self.routes = routes
+        self.top_k = top_k
+        self.output_topic = output_topic
+        self.service = service
+
+    def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
+        table = self.routes()
+        deciding: list[tuple[ModelRef, str]] = []
+        shadows: list[ModelRef | None] = []
+        for record in records:
+            route = table.route_for(record.value["tenant_id"])
+            if route is None:
+                # Nothing is promoted for this tenant yet: retry rather than dead-letter valid events.
+                raise TransientError(f"no production model for tenant {record.value['tenant_id']}")
+            deciding.append(route.choose(record.value["event_id"]))
+            shadows.append(route.shadow)
+        texts = [record.value["text"] for record in records]
+        decided = self._classify(texts, [ref for ref, _ in deciding])
+        shadowed = self._classify(texts, shadows)
+        outputs = []
+        for i, record in enumerate(records):
+            (ref, alias), (prediction, ms) = deciding[i], decided[i]
+            shadow_ref, shadow = shadows[i], shadowed.get(i)
+            value: dict[str, Any] = {name: record.value[name] for name in COPIED_FIELDS}
+            value["classification"] = self._classification(prediction, ref, alias, ms)
+            value["shadow"] = (
+                self._classification(shadow[0], shadow_ref, "shadow", shadow[1]) if shadow and shadow_ref else None
+            )
+            value["trace"] = record.trace_field()
+            outputs.append(record.output(self.output_topic, value))
+            metrics.CLASSIFIED.labels(self.service, str(ref), alias, str(prediction.oos).lower()).inc()
+        return outputs
+
+    def _classify(self, texts: Sequence[str], refs: Sequence[ModelRef | None]) -> dict[int, tuple[Prediction, float]]:
+        """Prediction and batch milliseconds per position, one backend call per version."""
+        groups: dict[ModelRef, list[int]] = {}
+        for position, ref in enumerate(refs):
+            if ref is not None:
+                groups.setdefault(ref, []).append(position)
+        found: dict[int, tuple[Prediction, float]] = {}
+        for ref, positions in groups.items():
+            started = time.perf_counter()
+            predictions = self.backend.predict(ref, [texts[p] for p in positions], self.top_k)
+            seconds = time.perf_counter() - started
+            metrics.INFERENCE_SECONDS.labels(self.service, self.backend.name).observe(seconds)
+            found.update(
+                {p: (prediction, seconds * 1000) for p, prediction in zip(positions, predictions, strict=True)}
+            )
+        return found
+
+    def _classification(self, prediction: Prediction, ref: ModelRef, alias: str, ms: float) -> dict[str, Any]:
+        return {
+            "label": prediction.label,
+            "confidence": prediction.confidence,
+            "oos": prediction.oos,
+            "top_k": [{"label": label, "confidence": confidence} for label, confidence in prediction.top_k],
+            "model_name": ref.name,
+            "model_version": ref.version,
+            "model_alias": alias,
+            "backend": self.backend.name,
+            "inference_ms": ms,
+        }

@@ -1,0 +1,139 @@
+"""The Triton backend: the forward pass runs on a Triton Inference Server (`services.triton`).
+
+The server serves every aliased version as `triton_model_name(name, version)` and does the dynamic
+batching across workers; this client sends a worker's whole batch as one HTTP request (split only
+where it exceeds the model's `max_batch_size`). Anything that says "the server is not there right
+now" (refused connection, 5xx from a proxy, a model still reloading after a server restart) is a
+`TransientError`, so the consumer loop retries the batch instead of dead-lettering good events.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+import numpy as np
+import tritonclient.http as triton_http
+from tritonclient.utils import InferenceServerException
+
+from aios.classify.routes import ModelRef
+from aios.inference.classifier import Prediction
+from aios.inference.errors import InferenceError
+from aios.inference.registry import ModelVersion
+from aios.inference.triton_contract import OUTPUT_NAMES, TEXT, decode_predictions, triton_model_name
+from aios.kafka.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+# Statuses of a server that is down, overloaded or behind a proxy that lost it; anything else is the request's fault.
+_TRANSIENT_STATUSES = frozenset({"429", "502", "503", "504"})
+_UNREACHABLE: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)
+
+
+def request_failure(exc: Exception, url: str, model: str) -> Exception:
+    """The AIOS error for a failed request: transient when retrying the same batch later can succeed."""
+    if isinstance(exc, _UNREACHABLE):
+        return TransientError(f"Triton at {url} is unreachable: {exc!r}")
+    if isinstance(exc, InferenceServerException):
+        # A server restarting under supervisor answers "unknown model" until it has reloaded its models.
+        if exc.status() in _TRANSIENT_STATUSES or "unknown model" in (exc.message() or ""):
+            return TransientError(f"Triton at {url} cannot run {model} now: {exc}")
+        return InferenceError(f"Triton at {url} failed on {model}: {exc}")
+    return exc
+
+
+class TritonBackend:
+    """`InferenceBackend` over Triton's HTTP API; one client per thread, as geventhttpclient is not thread-safe."""
+
+    name = "triton"
+
+    def __init__(self, url: str, *, timeout_s: float = 60.0, ready_timeout_s: float = 30.0) -> None:
+        parsed = urlsplit(url if "://" in url else f"http://{url}")
+        self.url = url
+        self.timeout_s = timeout_s
+        self.ready_timeout_s = ready_timeout_s
+        self._address = parsed.netloc
+        self._ssl = parsed.scheme == "https"
+        self._local = threading.local()
+        self._clients: list[triton_http.InferenceServerClient] = []
+        self._lock = threading.Lock()
+        self._max_batch: dict[str, int] = {}
+
+    def prepare(self, versions: Iterable[ModelVersion], timeout_s: float | None = None) -> set[ModelRef]:
+        """The versions the server has ready, waiting up to the timeout for the others (logged when missing).
+
+        The server loads a version within one registry poll of its promotion, so waiting here keeps a
+        worker from routing traffic to a model Triton does not have yet.
+        """
+        timeout = self.ready_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout
+        pending = {triton_model_name(v.name, v.version): ModelRef(v.name, v.version) for v in versions}
+        ready: set[ModelRef] = set()
+        last_error = ""
+        while pending:
+            for model in sorted(pending):
+                try:
+                    if self._client().is_model_ready(model):
+                        self._max_batch[model] = self._fetch_max_batch(model)
+                        ready.add(pending.pop(model))
+                except (*_UNREACHABLE, InferenceServerException) as exc:
+                    last_error = f" (last error: {exc!r})"
+            if pending and time.monotonic() >= deadline:
+                log.error("Triton at %s has no ready %s after %gs%s", self.url, ", ".join(pending), timeout, last_error)
+                break
+            if pending:
+                time.sleep(0.2)
+        return ready
+
+    def release(self, keep: set[ModelRef]) -> None:
+        """Nothing to free here: the server holds the models (and keeps them until it restarts)."""
+
+    def predict(self, model: ModelRef, texts: Sequence[str], k: int) -> list[Prediction]:
+        """One prediction per text, in input order; `k` is capped by the server's `AIOS_TRITON_TOP_K`."""
+        if not texts:
+            return []
+        name = triton_model_name(model.name, model.version)
+        try:
+            size = self._max_batch.get(name) or self._fetch_max_batch(name)
+            predictions: list[Prediction] = []
+            for start in range(0, len(texts), size):
+                predictions += self._infer(name, texts[start : start + size], k)
+        except (*_UNREACHABLE, InferenceServerException) as exc:
+            raise request_failure(exc, self.url, name) from exc
+        return predictions
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
+        self._local = threading.local()
+
+    def _infer(self, name: str, texts: Sequence[str], k: int) -> list[Prediction]:
+        batch = triton_http.InferInput(TEXT, [len(texts), 1], "BYTES")
+        batch.set_data_from_numpy(
+            np.array([text.encode("utf-8", "replace") for text in texts], dtype=object).reshape(-1, 1)
+        )
+        result = self._client().infer(
+            name, [batch], outputs=[triton_http.InferRequestedOutput(output) for output in OUTPUT_NAMES]
+        )
+        return decode_predictions({output: result.as_numpy(output) for output in OUTPUT_NAMES}, k)
+
+    def _fetch_max_batch(self, name: str) -> int:
+        self._max_batch[name] = max(1, int(self._client().get_model_config(name)["max_batch_size"]))
+        return self._max_batch[name]
+
+    def _client(self) -> triton_http.InferenceServerClient:
+        client: triton_http.InferenceServerClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = triton_http.InferenceServerClient(
+                self._address, ssl=self._ssl, connection_timeout=self.timeout_s, network_timeout=self.timeout_s
+            )
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client

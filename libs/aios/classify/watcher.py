@@ -1,0 +1,99 @@
+"""Follows the model registry so a promotion reaches a running worker within seconds, without a restart.
+
+A background thread polls the alias revision (one indexed query); when it grew, it reads the
+aliases, has the backend load every version the new table needs, and only then swaps the table
+the handler reads. The consumer loop never waits for a model to load, and a registry outage
+keeps the last table serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from aios.classify.backend import InferenceBackend
+from aios.classify.routes import RoutingTable
+from aios.db.migrations import migrate
+from aios.db.pool import open_pool
+from aios.inference.registry import ModelRegistry
+from aios.observability import metrics
+
+log = logging.getLogger(__name__)
+
+
+class RegistryWatcher:
+    def __init__(
+        self,
+        postgres_dsn: str,
+        model_name: str,
+        backend: InferenceBackend,
+        *,
+        poll_interval_s: float = 2.0,
+        service: str = "classify",
+    ) -> None:
+        self.postgres_dsn = postgres_dsn
+        self.model_name = model_name
+        self.backend = backend
+        self.poll_interval_s = poll_interval_s
+        self.service = service
+        self._table = RoutingTable(default=None, revision=-1)
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="registry-watcher", daemon=True)
+
+    def current(self) -> RoutingTable:
+        """The table to route one batch with (replaced whole, never changed in place)."""
+        return self._table
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        """True once the worker's model has a production version loaded."""
+        return self._ready.wait(timeout_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                asyncio.run(self._follow())
+            except Exception:
+                log.exception("%s: lost the model registry; reconnecting", self.service)
+                self._stop.wait(self.poll_interval_s)
+
+    async def _follow(self) -> None:
+        async with open_pool(self.postgres_dsn, min_size=1, max_size=2) as pool:
+            await migrate(pool)
+            registry = ModelRegistry(pool)
+            while not self._stop.is_set():
+                try:
+                    await self._refresh(registry)
+                except Exception:
+                    log.exception("%s: cannot refresh; keeping revision %s", self.service, self._table.revision)
+                await asyncio.to_thread(self._stop.wait, self.poll_interval_s)
+
+    async def _refresh(self, registry: ModelRegistry) -> None:
+        revision = await registry.aliases_revision()
+        if revision == self._table.revision:
+            return
+        wanted = RoutingTable.from_aliases(await registry.aliases(), self.model_name, revision)
+        versions = [await registry.get(ref.name, ref.version) for ref in sorted(wanted.models())]
+        servable = await asyncio.to_thread(self.backend.prepare, versions)
+        table = wanted.restricted_to(servable, self._table)
+        if table.models() != wanted.models():
+            log.error(
+                "%s: cannot serve %s; routing around them",
+                self.service,
+                ", ".join(map(str, sorted(wanted.models() - servable))),
+            )
+        self._table = table
+        self.backend.release(table.models())
+        metrics.MODEL_REVISION.labels(self.service).set(revision)
+        served = ", ".join(map(str, sorted(table.models())))
+        log.info("%s: serving alias revision %d: %s", self.service, revision, served or "nothing")
+        if table.default is not None:
+            self._ready.set()
