@@ -1,31 +1,41 @@
-"""`make demo`: start the stack, send a few business events as Avro records and read them back.
+"""`make demo`: the stack and the services, events sent through the ingest API, classified by the worker.
 
-Until the pipeline services exist this shows the foundation they share: the stack, the topic
-catalogue, registry-encoded records in the Confluent wire format and trace context in headers.
+On a fresh machine it first trains the default intent model (CLINC150, a few minutes on a small CPU,
+never downloaded) and promotes it to production for every tenant, the demo tenant included.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import UTC, datetime
 
+import asyncpg
 from confluent_kafka import Consumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from aios.kafka.producer import ReliableProducer
-from aios.observability.tracing import carrier_to_headers, new_trace_carrier
-from aios.schemas.catalog import subject_for
+from aios.classify.settings import CLASSIFIED_TOPIC, ClassifySettings
+from aios.client import AiosClient
+from aios.db.pool import run_on_database
+from aios.errors import AiosError
+from aios.inference.errors import ModelNotFoundError
+from aios.inference.registry import ModelRegistry
+from aios.runtime.probes import wait_until_ok
+from aios.runtime.supervisor import start_services
 from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
+from aios.tenants.errors import TenantNotFoundError
+from aios.tenants.store import IssuedKey, TenantStore
 
-TOPIC = "aios.events.received"
+DEMO_TENANT = "demo"
 SAMPLE_TEXTS = (
     "I was charged twice for my subscription this month",
     "please reset my online banking password",
-    "what is the status of my order 1182?",
-    "the invoice total does not match the quote we signed",
-    "cancel my appointment tomorrow at 10",
+    "how long will my package take to arrive",
+    "what is the exchange rate between dollars and euros",
+    "my card got declined at the supermarket",
+    "can you recommend a good pizza topping for tonight",
 )
 
 
@@ -35,77 +45,106 @@ def run_demo() -> None:
     with console.status("starting the local stack") as status:
         stack.up(on_step=lambda step: status.update(step))
     endpoints = stack.endpoints()
-    console.print(
-        f"[bold]stack[/] {endpoints['broker']} at {endpoints['kafka_bootstrap']}, "
-        f"registry {endpoints['schema_registry_url']}"
+    connection = ConnectionSettings(
+        kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
     )
+    console.print(f"[bold]stack[/] {endpoints['broker']} at {endpoints['kafka_bootstrap']}")
 
-    codecs = Codecs(endpoints["schema_registry_url"])
+    model = ClassifySettings().model_name
+    if not run_on_database(lambda pool: _has_production(pool, model)):
+        console.print(f"[bold]first run[/]: training the default model `{model}` on CLINC150 (minutes on a CPU)")
+        from aios.cli.model import train_default
+
+        train_default(data=None, promote=True, as_json=False)
+
+    with console.status("starting the services (aios up)"):
+        start_services(stack)
+        ingest_url = _wait_for_ingest()
+    tenant = run_on_database(_demo_tenant)
+
+    consumer = _consumer_at_end(connection)
+    with AiosClient(ingest_url, tenant.api_key) as client:
+        sent = {client.submit("support.ticket", text, {"channel": "demo"}): text for text in SAMPLE_TEXTS}
+        console.print(f"[bold]sent[/] {len(sent)} events to {ingest_url}/v1/events as tenant `{DEMO_TENANT}`")
+        with console.status("waiting for the classify worker"):
+            classified = _read_classified(consumer, Codecs(connection.schema_registry_url), set(sent))
+        first = next(iter(sent))
+        status = client.status(first)
+
+    table = Table("text", "label", "confidence", "oos", "model", "backend", "ms", title=CLASSIFIED_TOPIC)
+    for event_id, text in sent.items():
+        found = classified.get(event_id)
+        if found is None:
+            table.add_row(text, "[red]not classified yet[/]", "", "", "", "", "")
+            continue
+        c = found["classification"]
+        table.add_row(
+            text,
+            c["label"],
+            f"{c['confidence']:.2f}",
+            "yes" if c["oos"] else "",
+            f"{c['model_name']}:{c['model_version']} ({c['model_alias']})",
+            c["backend"],
+            f"{c['inference_ms']:.0f}",
+        )
+    console.print(table)
+    console.print(f"GET {ingest_url}/v1/events/{first} → {status}")
+    console.print("[green]demo done[/]: `aios ps` lists the services, `aios down` stops everything")
+
+
+async def _has_production(pool: asyncpg.Pool, model: str) -> bool:
+    try:
+        await ModelRegistry(pool).resolve(model)
+    except ModelNotFoundError:
+        return False
+    return True
+
+
+async def _demo_tenant(pool: asyncpg.Pool) -> IssuedKey:
+    """The demo tenant with a fresh key (an existing tenant's old key keeps its grace period)."""
+    store = TenantStore(pool)
+    try:
+        return await store.rotate_key(DEMO_TENANT)
+    except TenantNotFoundError:
+        return await store.create_tenant(DEMO_TENANT)
+
+
+def _wait_for_ingest(timeout_s: float = 120) -> str:
+    ingest_url = LocalStack().endpoints().get("ingest_url", "http://127.0.0.1:28000")
+    if not wait_until_ok(f"{ingest_url}/readyz", timeout_s):
+        raise AiosError(f"the ingest service is not ready at {ingest_url}; see `aios ps` and its log")
+    return ingest_url
+
+
+def _consumer_at_end(connection: ConnectionSettings) -> Consumer:
+    """A consumer on every partition of the classified topic at its end: where the demo's outputs land."""
     consumer = Consumer(
         {
-            "bootstrap.servers": endpoints["kafka_bootstrap"],
+            "bootstrap.servers": connection.kafka_bootstrap,
             "group.id": f"aios-demo-{uuid.uuid4().hex[:6]}",
             "enable.auto.commit": False,
         }
     )
-    consumer.assign(_current_ends(consumer))
-    producer = ReliableProducer(endpoints["kafka_bootstrap"], client_id="aios-demo")
-    tenant = f"demo-{uuid.uuid4().hex[:6]}"
-    sent = []
-    for text in SAMPLE_TEXTS:
-        carrier = new_trace_carrier("demo", "demo event")
-        now = datetime.now(UTC)
-        value = {
-            "event_id": str(uuid.uuid4()),
-            "tenant_id": tenant,
-            "occurred_at": now,
-            "type": "support.ticket",
-            "text": text,
-            "attributes": {"channel": "demo"},
-            "received_at": now,
-            "source": "api",
-            "source_ref": None,
-            "idempotency_key": None,
-            "trace": {"traceparent": carrier["traceparent"], "tracestate": None},
-        }
-        producer.produce(TOPIC, codecs.encode(TOPIC, value), key=tenant, headers=carrier_to_headers(carrier))
-        sent.append(value["event_id"])
-    acknowledged = producer.flush()
-    console.print(
-        f"[bold]produced[/] {acknowledged[TOPIC]} records to {TOPIC} (acks=all, schema subject {subject_for(TOPIC)})"
-    )
-
-    received = _read_back(consumer, codecs, set(sent))
-    table = Table("partition", "offset", "event_id", "text", "traceparent", title=f"read back from {TOPIC}")
-    for partition, offset, value, traceparent in received:
-        table.add_row(str(partition), str(offset), value["event_id"][:8], value["text"], traceparent)
-    console.print(table)
-    console.print("[green]demo done[/]: `aios stack status` shows the stack, `aios stack down` stops it")
-
-
-def _current_ends(consumer: Consumer) -> list[TopicPartition]:
-    """Each partition of the topic at its high watermark: where the demo's records will land."""
-    partitions = consumer.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions
+    partitions = consumer.list_topics(CLASSIFIED_TOPIC, timeout=10).topics[CLASSIFIED_TOPIC].partitions
     ends = []
     for partition in partitions:
-        _, high = consumer.get_watermark_offsets(TopicPartition(TOPIC, partition), timeout=10)
-        ends.append(TopicPartition(TOPIC, partition, high))
-    return ends
+        _, high = consumer.get_watermark_offsets(TopicPartition(CLASSIFIED_TOPIC, partition), timeout=10)
+        ends.append(TopicPartition(CLASSIFIED_TOPIC, partition, high))
+    consumer.assign(ends)
+    return consumer
 
 
-def _read_back(consumer: Consumer, codecs: Codecs, wanted: set[str]) -> list[tuple[int, int, dict, str]]:
-    found: list[tuple[int, int, dict, str]] = []
+def _read_classified(consumer: Consumer, codecs: Codecs, wanted: set[str], timeout_s: float = 180) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout_s
     try:
-        for _ in range(60):
+        while len(found) < len(wanted) and time.monotonic() < deadline:
             for message in consumer.consume(500, 0.5):
                 if message.error() is not None:
                     continue
-                value = codecs.decode(TOPIC, message.value())
+                value = codecs.decode(CLASSIFIED_TOPIC, message.value())
                 if value["event_id"] in wanted:
-                    headers = dict(message.headers() or [])
-                    found.append((message.partition(), message.offset(), value, headers["traceparent"].decode()))
-            if len(found) == len(wanted):
-                break
+                    found[value["event_id"]] = value
     finally:
         consumer.close()
     return found

@@ -7,14 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from aios.paths import project_root
+from aios.runtime.probes import wait_until_ok
 
 
 @dataclass
@@ -73,19 +71,7 @@ def start_triton(dsn: str, artifact_dir: Path, log_dir: Path, max_batch_size: in
             start_new_session=True,
         )
     service = TritonProcess(process, f"http://127.0.0.1:{http_port}", log)
-    deadline = time.monotonic() + 120
-    while not ready(service.url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            service.stop()
-            raise AssertionError(
-                f"triton did not become ready (exit {process.returncode}):\n{service.log_text()[-4000:]}"
-            )
-        time.sleep(0.3)
+    if not wait_until_ok(f"{service.url}/v2/health/ready", timeout_s=120):
+        service.stop()
+        raise AssertionError(f"triton not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
     return service
-
-
-def ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -7,13 +7,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import asyncpg
-import httpx
 import typer
 from rich.console import Console
 
@@ -29,6 +27,7 @@ from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVers
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, load_clinc150, train
 from aios.paths import project_root
+from aios.runtime.probes import wait_until_ok
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 from aios.tenants.store import IssuedKey, TenantStore
@@ -57,13 +56,8 @@ def start_ingest(connection: ConnectionSettings) -> subprocess.Popen[bytes]:
     }
     log = (LocalStack().settings.state_dir / "logs" / "bench-ingest.log").open("ab")
     process = subprocess.Popen([sys.executable, "-m", "services.ingest"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{BENCH_INGEST_PORT}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    if wait_until_ok(f"http://127.0.0.1:{BENCH_INGEST_PORT}/readyz", timeout_s=60):
+        return process
     process.kill()
     raise SystemExit("the ingest service did not become ready; see .aios/logs/bench-ingest.log")
 

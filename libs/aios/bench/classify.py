@@ -14,13 +14,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from aios.bench.events import received_value
 from aios.bench.load import percentile
+from aios.bench.report import save_figure
 from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
 from aios.classify.routes import ModelRef, Route, RoutingTable
@@ -50,11 +51,11 @@ class Throughput:
 
     @property
     def p50_ms(self) -> float:
-        return percentile(self.batch_ms, 0.5)
+        return percentile(self.batch_ms, 50)
 
     @property
     def p99_ms(self) -> float:
-        return percentile(self.batch_ms, 0.99)
+        return percentile(self.batch_ms, 99)
 
 
 @torch.inference_mode()
@@ -75,23 +76,7 @@ def raw_model(model: TextClassifier, texts: Sequence[str], batch_size: int) -> T
 
 
 def bench_events(texts: Sequence[str], tenant_id: str) -> list[dict[str, object]]:
-    now = datetime.now(UTC)
-    return [
-        {
-            "event_id": str(uuid.uuid4()),
-            "tenant_id": tenant_id,
-            "occurred_at": now,
-            "type": "bench.query",
-            "text": text,
-            "attributes": {},
-            "received_at": now,
-            "source": "api",
-            "source_ref": None,
-            "idempotency_key": None,
-            "trace": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": None},
-        }
-        for text in texts
-    ]
+    return [received_value(text, tenant_id, "bench.query") for text in texts]
 
 
 class _TimedHandler:
@@ -204,10 +189,7 @@ def plot(result: ClassifyBenchResult, path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("sentences per second")
     ax.set_title(f"classify on {result.device}")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def markdown(result: ClassifyBenchResult, stamp: str, image: str) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 
+from aios.bench.events import received_value
 from aios.bench.load import LoadResult, closed_loop, open_loop
+from aios.bench.report import save_figure
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
 from aios.schemas.serde import Codecs
@@ -39,20 +39,7 @@ class IngestBenchResult:
 
 
 def raw_value(tenant_id: str) -> dict[str, object]:
-    now = datetime.now(UTC)
-    return {
-        "event_id": str(uuid.uuid4()),
-        "tenant_id": tenant_id,
-        "occurred_at": now,
-        "type": BODY["type"],
-        "text": BODY["text"],
-        "attributes": BODY["attributes"],
-        "received_at": now,
-        "source": "api",
-        "source_ref": None,
-        "idempotency_key": None,
-        "trace": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": None},
-    }
+    return received_value(BODY["text"], tenant_id, BODY["type"], BODY["attributes"])
 
 
 async def run_ingest_bench(
@@ -115,10 +102,7 @@ def plot(result: IngestBenchResult, path: Path) -> None:
     latency.plot(levels, [r.p50_ms for r in result.edge], "o:", label="edge p50")
     latency.set(xscale="log", xlabel="concurrent callers", ylabel="ms", title="Accept latency")
     latency.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def markdown(result: IngestBenchResult, stamp: str, image: str) -> str:

@@ -8,6 +8,7 @@ import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aios.paths import project_root
 
@@ -56,3 +57,13 @@ def write_section(name: str, body: str, root: Path | None = None) -> Path:
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
     path.write_text(text)
     return path
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 120) -> None:
+    """Write a matplotlib figure (tight layout) for the report and release it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)

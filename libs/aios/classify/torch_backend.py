@@ -11,6 +11,7 @@ import torch
 from aios.classify.routes import ModelRef
 from aios.errors import AiosError
 from aios.inference.classifier import Prediction, TextClassifier
+from aios.inference.loading import load_version
 from aios.inference.registry import ArtifactStore, ModelVersion
 from aios.inference.settings import ModelSettings
 
@@ -37,7 +38,7 @@ class TorchBackend:
             if ref not in self._models:
                 log.info("loading %s from %s", ref, version.artifact_uri)
                 try:
-                    classifier = self._load(version)
+                    classifier = load_version(self.store, version, self.settings)
                 except AiosError as exc:
                     log.error("cannot load %s: %s", ref, exc)
                     continue
@@ -54,13 +55,3 @@ class TorchBackend:
         with self._lock:
             classifier = self._models[model]
         return classifier.predict(texts, k=k)
-
-    def _load(self, version: ModelVersion) -> TextClassifier:
-        classifier = TextClassifier.load(
-            self.store.fetch(version.artifact_uri),
-            device=self.settings.device,
-            encoder_dir=self.settings.encoder_dir,
-            max_length=self.settings.max_length,
-        )
-        classifier.batch_size = self.settings.batch_size
-        return classifier

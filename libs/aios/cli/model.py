@@ -6,7 +6,6 @@ Artifacts go to the local artifact store (`AIOS_MODEL_ARTIFACT_DIR`, default `.a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import tempfile
@@ -19,14 +18,13 @@ import torch
 import typer
 
 from aios.cli.tenants import resolve_tenant
-from aios.db.migrations import migrate
-from aios.db.pool import open_pool
+from aios.db.pool import run_on_database
 from aios.inference.classifier import TextClassifier
+from aios.inference.loading import load_version
 from aios.inference.registry import ALIASES, LocalArtifactStore, ModelRegistry, ModelVersion, parse_ref
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, TrainResult, evaluate, load_clinc150, load_examples, train
 from aios.paths import project_root
-from aios.settings import ConnectionSettings
 
 app = typer.Typer(no_args_is_help=True, help="Train, evaluate and promote text classifiers (model registry).")
 
@@ -37,12 +35,7 @@ DEFAULT_MODEL = "intents"
 
 
 def _with_registry(work: Callable[[ModelRegistry], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with open_pool(ConnectionSettings().postgres_dsn.get_secret_value(), max_size=2) as pool:
-            await migrate(pool)
-            return await work(ModelRegistry(pool))
-
-    return asyncio.run(main())
+    return run_on_database(lambda pool: work(ModelRegistry(pool)))
 
 
 def _store() -> LocalArtifactStore:
@@ -83,13 +76,7 @@ def _load(ref: str) -> tuple[ModelVersion, TextClassifier]:
     row = _with_registry(find)
     settings = ModelSettings()
     torch.set_num_threads(settings.threads)
-    model = TextClassifier.load(
-        _store().fetch(row.artifact_uri),
-        device=settings.device,
-        encoder_dir=settings.encoder_dir,
-        max_length=settings.max_length,
-    )
-    model.batch_size = settings.batch_size
+    model = load_version(_store(), row, settings)
     return row, model
 
 

@@ -6,9 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aios.runtime.catalog import load_services
-from aios.runtime.supervisor import Supervisor, connection_environment
-from aios.settings import ConnectionSettings
+from aios.runtime.supervisor import Supervisor, start_services
 from aios.stack.stack import LocalStack
 
 console = Console()
@@ -19,15 +17,7 @@ def up(brokers: int | None = typer.Option(None, "--brokers", help="Kafka brokers
     stack = LocalStack(brokers=brokers)
     with console.status("starting the local stack") as status:
         stack.up(on_step=lambda step: status.update(step))
-    endpoints = stack.endpoints()
-    connection = ConnectionSettings(
-        kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
-    )
-    services = load_services()
-    Supervisor(stack.settings).start(services, connection_environment(connection))
-    stack.prometheus.write_targets(
-        "services", {f"127.0.0.1:{port}": {"service": spec.name} for spec in services for port in spec.metrics_ports()}
-    )
+    start_services(stack)
     ps()
 
 

@@ -16,8 +16,7 @@ from typing import TypeVar
 import typer
 from redis.asyncio import Redis
 
-from aios.db.migrations import migrate
-from aios.db.pool import open_pool
+from aios.db.pool import run_on_database
 from aios.ingest.quotas import TenantQuotas
 from aios.settings import ConnectionSettings
 from aios.tenants.store import Tenant, TenantStore
@@ -33,14 +32,7 @@ _SHOWN_ONCE = "store it now: it cannot be shown again"
 
 
 def _with_store(work: Callable[[TenantStore], Awaitable[T]]) -> T:
-    """Run `work` against an up-to-date schema, closing the connections afterwards."""
-
-    async def main() -> T:
-        async with open_pool(ConnectionSettings().postgres_dsn.get_secret_value(), max_size=2) as pool:
-            await migrate(pool)
-            return await work(TenantStore(pool))
-
-    return asyncio.run(main())
+    return run_on_database(lambda pool: work(TenantStore(pool)))
 
 
 def resolve_tenant(tenant: str) -> Tenant:

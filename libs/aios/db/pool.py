@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 
 from aios.db.errors import DatabaseUnavailableError
+from aios.db.migrations import migrate
+from aios.settings import ConnectionSettings
+
+T = TypeVar("T")
 
 _CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -31,3 +37,14 @@ async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Async
         yield pool
     finally:
         await pool.close()
+
+
+def run_on_database(work: Callable[[asyncpg.Pool], Awaitable[T]], dsn: str | None = None, max_size: int = 2) -> T:
+    """For commands: migrate the database (default `AIOS_POSTGRES_DSN`), run `work` on a short-lived pool, close it."""
+
+    async def main() -> T:
+        async with open_pool(dsn or ConnectionSettings().postgres_dsn.get_secret_value(), max_size=max_size) as pool:
+            await migrate(pool)
+            return await work(pool)
+
+    return asyncio.run(main())

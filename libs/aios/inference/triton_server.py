@@ -33,6 +33,7 @@ from aios.db.migrations import migrate
 from aios.db.pool import open_pool
 from aios.inference.classifier import TextClassifier
 from aios.inference.errors import InferenceError
+from aios.inference.loading import load_version
 from aios.inference.registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.triton_contract import (
@@ -144,7 +145,7 @@ class ModelServer:
                 continue
             try:
                 row = await self.registry.get(name, version)
-                model = await asyncio.to_thread(self._load, row)
+                model = await asyncio.to_thread(load_version, self.store, row, self.model_settings)
             except InferenceError as exc:
                 logger.error("cannot load %s:%d (alias revision %d): %s", name, version, revision, exc)
                 continue
@@ -160,16 +161,6 @@ class ModelServer:
         retired = self.served - wanted
         if retired:
             logger.info("no longer aliased, still loaded until restart: %s", sorted(retired))
-
-    def _load(self, row: ModelVersion) -> TextClassifier:
-        model = TextClassifier.load(
-            self.store.fetch(row.artifact_uri),
-            device=self.model_settings.device,
-            encoder_dir=self.model_settings.encoder_dir,
-            max_length=self.model_settings.max_length,
-        )
-        model.batch_size = self.model_settings.batch_size
-        return model
 
     def _bind(self, row: ModelVersion, model: TextClassifier) -> None:
         k = self.settings.top_k

@@ -13,15 +13,16 @@ import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from supervisor.xmlrpc import SupervisorTransport
 
 from aios.paths import project_root
 from aios.runtime.catalog import ServiceSpec, load_services
+from aios.runtime.probes import answers_ok
 from aios.settings import ConnectionSettings
 from aios.stack.errors import StackError
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
+from aios.stack.stack import LocalStack
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,7 @@ class Supervisor:
 
 
 def _healthy(port: int, path: str) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers_ok(f"http://127.0.0.1:{port}{path}")
 
 
 def connection_environment(connection: ConnectionSettings) -> dict[str, str]:
@@ -153,3 +151,17 @@ def connection_environment(connection: ConnectionSettings) -> dict[str, str]:
         "AIOS_REDIS_URL": connection.redis_url,
         "AIOS_PROMETHEUS_URL": connection.prometheus_url,
     }
+
+
+def start_services(stack: LocalStack) -> list[ServiceSpec]:
+    """Every service of the catalogue under supervisord against a running stack, scraped by its Prometheus."""
+    endpoints = stack.endpoints()
+    connection = ConnectionSettings(
+        kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
+    )
+    services = load_services()
+    Supervisor(stack.settings).start(services, connection_environment(connection))
+    stack.prometheus.write_targets(
+        "services", {f"127.0.0.1:{port}": {"service": spec.name} for spec in services for port in spec.metrics_ports()}
+    )
+    return services

@@ -25,14 +25,11 @@ RECEIVED, CLASSIFIED, DEADLETTER = "aios.events.received", "aios.events.classifi
 
 
 @pytest.fixture
-def private_topics(topics: Callable[..., str]) -> tuple[str, str, str]:
-    return topics(RECEIVED, partitions=4), topics(CLASSIFIED, partitions=4), topics(DEADLETTER, partitions=1)
-
-
-def codecs_for(connection: ConnectionSettings, topics: tuple[str, str, str]) -> Codecs:
-    return Codecs(
-        connection.schema_registry_url, carries=dict(zip(topics, (RECEIVED, CLASSIFIED, DEADLETTER), strict=True))
-    )
+def pipeline(topics: Callable[..., str], connection: ConnectionSettings) -> tuple[str, str, str, Codecs]:
+    """Private input, output and dead-letter topics, and codecs for them."""
+    names = topics(RECEIVED, partitions=4), topics(CLASSIFIED, partitions=4), topics(DEADLETTER, partitions=1)
+    carries = dict(zip(names, (RECEIVED, CLASSIFIED, DEADLETTER), strict=True))
+    return (*names, Codecs(connection.schema_registry_url, carries=carries))
 
 
 def produce_events(connection: ConnectionSettings, codecs: Codecs, topic: str, events: list[dict]) -> None:
@@ -52,7 +49,7 @@ def classified(connection: ConnectionSettings, codecs: Codecs, topic: str, count
 def test_every_event_is_classified_by_the_production_model(
     backend: str,
     connection: ConnectionSettings,
-    private_topics: tuple[str, str, str],
+    pipeline: tuple[str, str, str, Codecs],
     registry: Registry,
     clinc_small: ClincSubset,
     classify_worker: WorkerFactory,
@@ -60,8 +57,7 @@ def test_every_event_is_classified_by_the_production_model(
     tmp_path: Path,
 ) -> None:
     """Both backends give the labels the model gives in process, with the same confidences."""
-    received, out, dead = private_topics
-    codecs = codecs_for(connection, private_topics)
+    received, out, dead, codecs = pipeline
     texts = [example.text for example in clinc_small.test]
     events = [event(text) for text in texts]
     produce_events(connection, codecs, received, events)
@@ -99,13 +95,12 @@ def test_every_event_is_classified_by_the_production_model(
 
 def test_an_undecodable_record_is_dead_lettered_and_the_rest_classified(
     connection: ConnectionSettings,
-    private_topics: tuple[str, str, str],
+    pipeline: tuple[str, str, str, Codecs],
     registry: Registry,
     classify_worker: WorkerFactory,
     group_id: str,
 ) -> None:
-    received, out, dead = private_topics
-    codecs = codecs_for(connection, private_topics)
+    received, out, dead, codecs = pipeline
     good = [event("how do I reset my pin"), event("what is my balance")]
     produce_raw(connection.kafka_bootstrap, received, [(b"bad", b"\x00\x00\x00\x00\x07not avro at all")])
     produce_events(connection, codecs, received, good)
@@ -120,13 +115,12 @@ def test_an_undecodable_record_is_dead_lettered_and_the_rest_classified(
 
 def test_canary_share_shadow_and_tenant_models(
     connection: ConnectionSettings,
-    private_topics: tuple[str, str, str],
+    pipeline: tuple[str, str, str, Codecs],
     registry: Registry,
     classify_worker: WorkerFactory,
     group_id: str,
 ) -> None:
-    received, out, dead = private_topics
-    codecs = codecs_for(connection, private_topics)
+    received, out, dead, codecs = pipeline
     registry.call("promote", MODEL, 2, "canary", share=0.2)
     registry.call("promote", MODEL, 2, "shadow")
     tenant_a, tenant_b_id = (f"tenant-{uuid.uuid4().hex[:8]}" for _ in range(2))
@@ -150,13 +144,12 @@ def test_canary_share_shadow_and_tenant_models(
 
 def test_two_workers_share_the_load_and_a_promotion_applies_within_10_s_without_loss(
     connection: ConnectionSettings,
-    private_topics: tuple[str, str, str],
+    pipeline: tuple[str, str, str, Codecs],
     registry: Registry,
     classify_worker: WorkerFactory,
     group_id: str,
 ) -> None:
-    received, out, dead = private_topics
-    codecs = codecs_for(connection, private_topics)
+    received, out, dead, codecs = pipeline
     workers = [classify_worker(received, out, dead, group_id) for _ in range(2)]
     wait_for_members(connection, group_id, 2)
 
@@ -213,11 +206,11 @@ def wait_for_members(connection: ConnectionSettings, group_id: str, members: int
 
 def test_a_worker_without_a_promoted_model_consumes_nothing(
     connection: ConnectionSettings,
-    private_topics: tuple[str, str, str],
+    pipeline: tuple[str, str, str, Codecs],
     classify_worker: WorkerFactory,
     group_id: str,
 ) -> None:
-    received, out, dead = private_topics
+    received, out, dead, _ = pipeline
     worker = classify_worker(received, out, dead, group_id, AIOS_CLASSIFY_MODEL_NAME="never-promoted")
     time.sleep(5)
     assert worker.running()

@@ -1,0 +1,18 @@
+"""A registered version as a ready classifier, configured the same way wherever it serves (worker, Triton, CLI)."""
+
+from __future__ import annotations
+
+from aios.inference.classifier import TextClassifier
+from aios.inference.registry import ArtifactStore, ModelVersion
+from aios.inference.settings import ModelSettings
+
+
+def load_version(store: ArtifactStore, version: ModelVersion, settings: ModelSettings) -> TextClassifier:
+    classifier = TextClassifier.load(
+        store.fetch(version.artifact_uri),
+        device=settings.device,
+        encoder_dir=settings.encoder_dir,
+        max_length=settings.max_length,
+    )
+    classifier.batch_size = settings.batch_size
+    return classifier
