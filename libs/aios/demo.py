@@ -20,6 +20,7 @@ from aios.db.pool import run_on_database
 from aios.errors import AiosError
 from aios.inference.errors import ModelNotFoundError
 from aios.inference.registry import ModelRegistry
+from aios.paths import project_root
 from aios.runtime.probes import wait_until_ok
 from aios.runtime.supervisor import start_services
 from aios.schemas.serde import Codecs
@@ -55,7 +56,7 @@ def run_demo() -> None:
         console.print(f"[bold]first run[/]: training the default model `{model}` on CLINC150 (minutes on a CPU)")
         from aios.cli.model import train_default
 
-        train_default(data=None, promote=True, as_json=False)
+        train_default(data=project_root() / "data" / "clinc150" / "data_full.json", promote=True, as_json=False)
 
     with console.status("starting the services (aios up)"):
         start_services(stack)
@@ -69,7 +70,7 @@ def run_demo() -> None:
         with console.status("waiting for the classify worker"):
             classified = _read_classified(consumer, Codecs(connection.schema_registry_url), set(sent))
         first = next(iter(sent))
-        status = client.status(first)
+        first_status = client.status(first)
 
     table = Table("text", "label", "confidence", "oos", "model", "backend", "ms", title=CLASSIFIED_TOPIC)
     for event_id, text in sent.items():
@@ -88,7 +89,7 @@ def run_demo() -> None:
             f"{c['inference_ms']:.0f}",
         )
     console.print(table)
-    console.print(f"GET {ingest_url}/v1/events/{first} → {status}")
+    console.print(f"GET {ingest_url}/v1/events/{first} → {first_status}")
     console.print("[green]demo done[/]: `aios ps` lists the services, `aios down` stops everything")
 
 
@@ -142,7 +143,7 @@ def _read_classified(consumer: Consumer, codecs: Codecs, wanted: set[str], timeo
             for message in consumer.consume(500, 0.5):
                 if message.error() is not None:
                     continue
-                value = codecs.decode(CLASSIFIED_TOPIC, message.value())
+                value = codecs.decode(CLASSIFIED_TOPIC, message.value() or b"")
                 if value["event_id"] in wanted:
                     found[value["event_id"]] = value
     finally:

@@ -12,6 +12,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -24,7 +25,7 @@ from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 TOPIC = "aios.events.received"
-BODY = {
+BODY: dict[str, Any] = {
     "type": "support.ticket",
     "text": "I was charged twice for my subscription this month",
     "attributes": {"channel": "bench"},
