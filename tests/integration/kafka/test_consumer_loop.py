@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
@@ -28,6 +28,23 @@ def pipeline(topics: TopicFactory, group_id: str) -> tuple[str, str, str, str]:
 
 def encoded_events(codecs: Codecs, topic: str, values: list[dict]) -> list[tuple[bytes, bytes]]:
     return [(v["event_id"].encode(), codecs.encode(topic, v)) for v in values]
+
+
+def run_copy_worker(
+    source: str, sink: str, deadletter: str, group: str, connection: ConnectionSettings, outputs: int, dead: int
+) -> tuple[list[Message], list[Message]]:
+    """Run the copy worker in a thread until `outputs` records reached the sink and `dead` the dead-letter topic."""
+    loop = build_loop(source, sink, deadletter, group, connection)
+    worker = threading.Thread(target=loop.run)
+    worker.start()
+    try:
+        return (
+            read_topic(connection.kafka_bootstrap, sink, at_least(outputs)),
+            read_topic(connection.kafka_bootstrap, deadletter, at_least(dead)),
+        )
+    finally:
+        loop.stop()
+        worker.join(timeout=30)
 
 
 @pytest.mark.parametrize(
@@ -47,15 +64,7 @@ def test_every_kind_of_undecodable_record_is_dead_lettered_not_fatal(
     good = event("after the poison")
     produce_raw(connection.kafka_bootstrap, source, [(b"poison", poison), *encoded_events(codecs, source, [good])])
 
-    loop = build_loop(source, sink, deadletter, group_id, connection)
-    worker = threading.Thread(target=loop.run)
-    worker.start()
-    try:
-        outputs = read_topic(connection.kafka_bootstrap, sink, at_least(1))
-        dead = read_topic(connection.kafka_bootstrap, deadletter, at_least(1))
-    finally:
-        loop.stop()
-        worker.join(timeout=30)
+    outputs, dead = run_copy_worker(source, sink, deadletter, group_id, connection, 1, 1)
     assert [codecs.decode(sink, m.value())["event_id"] for m in outputs] == [good["event_id"]]
     letter = codecs.decode(deadletter, dead[0].value())
     assert letter["error_kind"] == "undecodable" and (letter["original_value"] or b"") == poison
@@ -77,15 +86,7 @@ def test_poison_records_are_dead_lettered_and_the_rest_processed(
     ]
     produce_raw(connection.kafka_bootstrap, source, records)
 
-    loop = build_loop(source, sink, deadletter, group_id, connection)
-    worker = threading.Thread(target=loop.run)
-    worker.start()
-    try:
-        outputs = read_topic(connection.kafka_bootstrap, sink, at_least(3))
-        dead = read_topic(connection.kafka_bootstrap, deadletter, at_least(2))
-    finally:
-        loop.stop()
-        worker.join(timeout=30)
+    outputs, dead = run_copy_worker(source, sink, deadletter, group_id, connection, 3, 2)
 
     assert sorted(codecs.decode(sink, m.value())["event_id"] for m in outputs) == sorted(e["event_id"] for e in good)
     by_kind = {v["error_kind"]: v for v in (codecs.decode(deadletter, m.value()) for m in dead)}
