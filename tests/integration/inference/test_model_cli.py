@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from aios.cli.main import app as main_app
@@ -42,11 +43,14 @@ def clinc_subset(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def model_env(connection: ConnectionSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectionSettings:
-    monkeypatch.setenv("AIOS_POSTGRES_DSN", connection.postgres_dsn.get_secret_value())
+def model_env(
+    connection: ConnectionSettings, migrated_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ConnectionSettings:
+    """The CLI on a database of its own: the aliases it makes never reach workers of other tests or the demo."""
+    monkeypatch.setenv("AIOS_POSTGRES_DSN", migrated_database)
     monkeypatch.setenv("AIOS_MODEL_ARTIFACT_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("AIOS_MODEL_DEVICE", "cpu")
-    return connection
+    return connection.model_copy(update={"postgres_dsn": SecretStr(migrated_database)})
 
 
 def _invoke(*args: str) -> str:
