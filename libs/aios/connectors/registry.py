@@ -1,0 +1,28 @@
+"""The connectors the act service knows, by the name action types start with."""
+
+from __future__ import annotations
+
+import httpx
+
+from aios.connectors.base import Connector, connector_of
+from aios.connectors.email import EmailConnector
+from aios.connectors.errors import UnknownConnectorError
+from aios.connectors.http import HttpConnector
+from aios.connectors.log import LogConnector
+from aios.connectors.webhook import WebhookConnector
+
+
+def default_connectors(client: httpx.AsyncClient) -> dict[str, Connector]:
+    """webhook and http share `client` (its connection pool); email and log need none."""
+    connectors: list[Connector] = [WebhookConnector(client), HttpConnector(client), EmailConnector(), LogConnector()]
+    return {connector.name: connector for connector in connectors}
+
+
+def connector_for(connectors: dict[str, Connector], action_type: str) -> Connector:
+    name = connector_of(action_type)
+    if not action_type.partition(".")[2] or name not in connectors:
+        raise UnknownConnectorError(
+            f"action type {action_type!r} names no connector: use <connector>.<operation> with one of "
+            + ", ".join(sorted(connectors))
+        )
+    return connectors[name]
