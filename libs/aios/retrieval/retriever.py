@@ -1,0 +1,87 @@
+"""Hybrid retrieval over a tenant's knowledge base: full-text rank and dense similarity, fused by RRF.
+
+Queries arrive with their embeddings already computed, so a caller embeds a whole batch in one
+encoder call. Before searching, the dense matrices of the batch's tenants are reloaded where the
+KB revision moved (one query for all tenants); a query only ever sees its own tenant's chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from aios.retrieval.dense import DenseIndex
+from aios.retrieval.fusion import reciprocal_rank_fusion
+from aios.retrieval.settings import Mode, RetrievalSettings
+from aios.retrieval.store import KnowledgeBase, TenantKb
+from aios.retrieval.types import ChunkKey, Passage
+
+
+@dataclass(frozen=True)
+class Query:
+    tenant_id: str
+    text: str
+    vector: np.ndarray
+
+
+class Retriever:
+    def __init__(self, store: KnowledgeBase, index: DenseIndex, settings: RetrievalSettings | None = None) -> None:
+        self.store = store
+        self.index = index
+        self.settings = settings or RetrievalSettings()
+
+    async def refresh(self, tenant_ids: Sequence[str]) -> dict[str, TenantKb]:
+        """KB rows of these tenants; dense matrices whose revision moved are reloaded first."""
+        kbs = await self.store.tenants(tenant_ids)
+        for tenant, kb in kbs.items():
+            if self.index.revision(tenant) != kb.revision:
+                self.index.put(tenant, await self.store.embeddings(tenant))
+        return kbs
+
+    async def search(
+        self, queries: Sequence[Query], k: int, mode: Mode = "hybrid", kbs: dict[str, TenantKb] | None = None
+    ) -> list[list[Passage]]:
+        """The `k` best chunks for each query, best first; `kbs` from `refresh` spares a second look-up."""
+        if kbs is None:
+            kbs = await self.refresh([query.tenant_id for query in queries])
+        searched = [i for i, query in enumerate(queries) if query.tenant_id in kbs]
+        limit = max(k, self.settings.candidates)
+        lexical: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
+        dense: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
+        if mode != "dense" and searched:
+            found = await self.store.lexical(
+                [queries[i].tenant_id for i in searched], [queries[i].text for i in searched], limit
+            )
+            for i, hits in zip(searched, found, strict=True):
+                lexical[i] = hits
+        if mode != "lexical":
+            for tenant in {queries[i].tenant_id for i in searched}:
+                positions = [i for i in searched if queries[i].tenant_id == tenant]
+                vectors = np.stack([queries[i].vector for i in positions])
+                for i, hits in zip(positions, self.index.search(tenant, vectors, limit), strict=True):
+                    dense[i] = hits
+        ranked = [self._rank(lexical[i], dense[i], k, mode) for i in range(len(queries))]
+        texts = await self.store.passages(
+            [(query.tenant_id, key) for query, hits in zip(queries, ranked, strict=True) for key, _ in hits]
+        )
+        return [
+            [texts[(query.tenant_id, key)].scored(score) for key, score in hits if (query.tenant_id, key) in texts]
+            for query, hits in zip(queries, ranked, strict=True)
+        ]
+
+    def _rank(
+        self,
+        lexical: list[tuple[ChunkKey, float]],
+        dense: list[tuple[ChunkKey, float]],
+        k: int,
+        mode: Mode,
+    ) -> list[tuple[ChunkKey, float]]:
+        if mode == "lexical":
+            return lexical[:k]
+        if mode == "dense":
+            return dense[:k]
+        return reciprocal_rank_fusion(
+            [[key for key, _ in lexical], [key for key, _ in dense]], k=self.settings.rrf_k, limit=k
+        )

@@ -1,0 +1,270 @@
+"""The knowledge base in PostgreSQL: documents, chunks with tsvector and embedding, per-tenant settings.
+
+Every change to a tenant's documents takes a new `kb_tenants.revision` in the same transaction,
+so a reader holding the tenant's embedding matrix reloads it exactly when it changed. Tenant ids
+are UUIDs (`tenants.tenant_id`); any other string names no knowledge base.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import numpy as np
+
+from aios.retrieval.embedding import from_bytes, to_bytes
+from aios.retrieval.errors import RetrievalError
+from aios.retrieval.types import ChunkKey, Passage
+
+GENERATORS = ("extractive", "triton")
+
+
+class Keep:
+    """Leave a setting as it is (None already means "the service's default")."""
+
+
+KEEP = Keep()
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    document_id: str
+    title: str
+    source: str
+    chunks: int
+    content_sha256: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TenantKb:
+    """A tenant's KB revision and draft settings (None: the service's default)."""
+
+    revision: int
+    generator: str | None
+    no_draft_labels: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """A consistent snapshot of a tenant's chunk embeddings and the revision it belongs to."""
+
+    revision: int
+    keys: list[ChunkKey]
+    matrix: np.ndarray
+
+
+def tenant_uuid(tenant_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(tenant_id)
+    except ValueError:
+        return None
+
+
+class KnowledgeBase:
+    def __init__(self, pool: asyncpg.Pool, text_search_config: str = "english", dim: int = 384) -> None:
+        self.pool = pool
+        self.config = text_search_config
+        self.dim = dim
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def document_hashes(self, tenant_id: str) -> dict[str, str]:
+        rows = await self.pool.fetch(
+            "SELECT document_id, content_sha256 FROM kb_documents WHERE tenant_id = $1", _uuid(tenant_id)
+        )
+        return {row["document_id"]: row["content_sha256"] for row in rows}
+
+    async def put_document(
+        self,
+        tenant_id: str,
+        document_id: str,
+        title: str,
+        source: str,
+        content_sha256: str,
+        chunks: Sequence[str],
+        embeddings: np.ndarray,
+    ) -> None:
+        """Add the document, or replace it and all its chunks, in one transaction."""
+        if len(chunks) != len(embeddings):
+            raise RetrievalError(f"{document_id}: {len(chunks)} chunks but {len(embeddings)} embeddings")
+        tenant = _uuid(tenant_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await _bump(conn, tenant)
+            await conn.execute(
+                "DELETE FROM kb_documents WHERE tenant_id = $1 AND document_id = $2", tenant, document_id
+            )
+            await conn.execute(
+                "INSERT INTO kb_documents (tenant_id, document_id, title, source, content_sha256)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                tenant,
+                document_id,
+                title,
+                source,
+                content_sha256,
+            )
+            await conn.executemany(
+                "INSERT INTO kb_chunks (tenant_id, document_id, chunk_no, text, tsv, embedding) VALUES ($1, $2, $3, $4,"
+                " setweight(to_tsvector($6::regconfig, $5), 'A') || setweight(to_tsvector($6::regconfig, $4), 'B'),"
+                " $7)",
+                [
+                    (tenant, document_id, number, text, title, self.config, to_bytes(vector))
+                    for number, (text, vector) in enumerate(zip(chunks, embeddings, strict=True))
+                ],
+            )
+
+    async def remove_documents(self, tenant_id: str, document_ids: Sequence[str]) -> list[str]:
+        """Remove these documents (and their chunks); returns the ids that existed."""
+        tenant = _uuid(tenant_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "DELETE FROM kb_documents WHERE tenant_id = $1 AND document_id = ANY($2::text[]) RETURNING document_id",
+                tenant,
+                list(document_ids),
+            )
+            if rows:
+                await _bump(conn, tenant)
+        return sorted(row["document_id"] for row in rows)
+
+    async def configure(
+        self,
+        tenant_id: str,
+        generator: str | Keep | None = KEEP,
+        no_draft_labels: Sequence[str] | Keep | None = KEEP,
+    ) -> TenantKb:
+        """Set the tenant's generator and the labels that get no draft; None means the service's default again."""
+        if isinstance(generator, str) and generator not in GENERATORS:
+            raise RetrievalError(f"unknown generator {generator!r} (choose {', '.join(GENERATORS)})")
+        given = (("generator", generator), ("no_draft_labels", no_draft_labels))
+        assignments = "".join(f", {column} = EXCLUDED.{column}" for column, value in given if value is not KEEP)
+        row = await self.pool.fetchrow(
+            f"INSERT INTO kb_tenants (tenant_id, generator, no_draft_labels) VALUES ($1, $2, $3)"  # noqa: S608
+            f" ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now(){assignments}"
+            " RETURNING revision, generator, no_draft_labels",
+            _uuid(tenant_id),
+            None if isinstance(generator, Keep) else generator,
+            None if isinstance(no_draft_labels, Keep) or no_draft_labels is None else list(no_draft_labels),
+        )
+        assert row is not None
+        return _tenant_kb(row)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def documents(self, tenant_id: str) -> list[DocumentInfo]:
+        rows = await self.pool.fetch(
+            "SELECT d.document_id, d.title, d.source, d.content_sha256, d.updated_at, count(c.chunk_no) AS chunks"
+            " FROM kb_documents d LEFT JOIN kb_chunks c USING (tenant_id, document_id)"
+            " WHERE d.tenant_id = $1 GROUP BY d.tenant_id, d.document_id ORDER BY d.document_id",
+            _uuid(tenant_id),
+        )
+        return [
+            DocumentInfo(r["document_id"], r["title"], r["source"], r["chunks"], r["content_sha256"], r["updated_at"])
+            for r in rows
+        ]
+
+    async def tenants(self, tenant_ids: Sequence[str]) -> dict[str, TenantKb]:
+        """Revision and settings of those tenants that have a knowledge-base row."""
+        ids = {tenant: parsed for tenant in set(tenant_ids) if (parsed := tenant_uuid(tenant)) is not None}
+        if not ids:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT tenant_id, revision, generator, no_draft_labels FROM kb_tenants WHERE tenant_id = ANY($1::uuid[])",
+            list(ids.values()),
+        )
+        by_uuid = {row["tenant_id"]: _tenant_kb(row) for row in rows}
+        return {tenant: by_uuid[parsed] for tenant, parsed in ids.items() if parsed in by_uuid}
+
+    async def embeddings(self, tenant_id: str) -> Embeddings:
+        """Every chunk embedding of the tenant, read in one snapshot with the revision it belongs to."""
+        tenant = _uuid(tenant_id)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            revision = await conn.fetchval("SELECT revision FROM kb_tenants WHERE tenant_id = $1", tenant)
+            rows = await conn.fetch(
+                "SELECT document_id, chunk_no, embedding FROM kb_chunks WHERE tenant_id = $1"
+                " ORDER BY document_id, chunk_no",
+                tenant,
+            )
+        keys = [ChunkKey(row["document_id"], row["chunk_no"]) for row in rows]
+        return Embeddings(revision or 0, keys, from_bytes([row["embedding"] for row in rows], self.dim))
+
+    async def lexical(
+        self, tenant_ids: Sequence[str], queries: Sequence[str], limit: int
+    ) -> list[list[tuple[ChunkKey, float]]]:
+        """The `limit` best chunks by full-text rank for each (tenant, query), in one round trip.
+
+        Any query word may match (the words are OR-ed, not AND-ed as `plainto_tsquery` does), and
+        `ts_rank` (title weighted above text, rank divided by 1 + log of the chunk's length) orders them.
+        """
+        found: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
+        asked = [
+            (i, parsed, query)
+            for i, (t, query) in enumerate(zip(tenant_ids, queries, strict=True))
+            if (parsed := tenant_uuid(t)) is not None and query.strip()
+        ]
+        if not asked:
+            return found
+        rows = await self.pool.fetch(
+            "SELECT q.i, hit.document_id, hit.chunk_no, hit.score"
+            " FROM (SELECT i, tenant_id,"
+            "         replace(plainto_tsquery($4::regconfig, query)::text, ' & ', ' | ')::tsquery AS tq"
+            "       FROM unnest($1::int[], $2::uuid[], $3::text[]) AS u(i, tenant_id, query)) AS q"
+            " CROSS JOIN LATERAL ("
+            "   SELECT c.document_id, c.chunk_no, ts_rank(c.tsv, q.tq, 1) AS score"
+            "   FROM kb_chunks c WHERE c.tenant_id = q.tenant_id AND c.tsv @@ q.tq"
+            "   ORDER BY score DESC, c.document_id, c.chunk_no LIMIT $5"
+            " ) AS hit ORDER BY q.i, hit.score DESC, hit.document_id, hit.chunk_no",
+            [i for i, _, _ in asked],
+            [tenant for _, tenant, _ in asked],
+            [query for _, _, query in asked],
+            self.config,
+            limit,
+        )
+        for row in rows:
+            found[row["i"]].append((ChunkKey(row["document_id"], row["chunk_no"]), float(row["score"])))
+        return found
+
+    async def passages(self, wanted: Sequence[tuple[str, ChunkKey]]) -> dict[tuple[str, ChunkKey], Passage]:
+        """Text and title of chunks named by (tenant, key), in one round trip (scores are left at 0)."""
+        asked = [(tenant, key) for tenant, key in set(wanted) if tenant_uuid(tenant) is not None]
+        if not asked:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT w.tenant_id, c.document_id, c.chunk_no, c.text, d.title"
+            " FROM unnest($1::uuid[], $2::text[], $3::int[]) AS w(tenant_id, document_id, chunk_no)"
+            " JOIN kb_chunks c USING (tenant_id, document_id, chunk_no)"
+            " JOIN kb_documents d USING (tenant_id, document_id)",
+            [_uuid(tenant) for tenant, _ in asked],
+            [key.document_id for _, key in asked],
+            [key.chunk_no for _, key in asked],
+        )
+        canonical = {str(_uuid(tenant)): tenant for tenant, _ in asked}
+        return {
+            (canonical[str(row["tenant_id"])], ChunkKey(row["document_id"], row["chunk_no"])): Passage(
+                ChunkKey(row["document_id"], row["chunk_no"]), row["title"], row["text"], 0.0
+            )
+            for row in rows
+        }
+
+
+async def _bump(conn: asyncpg.Connection, tenant: uuid.UUID) -> None:
+    """A new revision for the tenant's KB (creating its row on first use)."""
+    await conn.execute(
+        "INSERT INTO kb_tenants (tenant_id) VALUES ($1)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET revision = nextval('kb_revision'), updated_at = now()",
+        tenant,
+    )
+
+
+def _uuid(tenant_id: str) -> uuid.UUID:
+    parsed = tenant_uuid(tenant_id)
+    if parsed is None:
+        raise RetrievalError(f"tenant id {tenant_id!r} is not a UUID (aios tenants list shows them)")
+    return parsed
+
+
+def _tenant_kb(row: asyncpg.Record) -> TenantKb:
+    labels = row["no_draft_labels"]
+    return TenantKb(row["revision"], row["generator"], None if labels is None else tuple(labels))
