@@ -1,0 +1,95 @@
+"""The extractive generator: verbatim KB sentences only, each cited to a retrieved chunk; the opening by label."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from aios.generation.base import Citation, DraftRequest
+from aios.generation.extractive import ExtractiveGenerator
+from aios.generation.openings import GENERIC, OPENINGS
+from aios.inference.encoder import SentenceEncoder
+from aios.retrieval.chunking import split_sentences
+from aios.retrieval.types import ChunkKey, Passage
+
+LOST = Passage(
+    ChunkKey("report-lost-card", 0),
+    "Lost or stolen cards",
+    "Lost or stolen cards\nIf you cannot find your card, lock it in the app with Lock card. "
+    "A locked card cannot be used for new purchases or withdrawals. You can unlock it again if you find it.",
+    0.03,
+)
+REPLACE = Passage(
+    ChunkKey("report-lost-card", 1),
+    "Lost or stolen cards",
+    "You can unlock it again if you find it. When you know the card is gone, report it lost in the app. "
+    "A new card with a new number is sent to you with free express delivery.",
+    0.02,
+)
+FEES = Passage(
+    ChunkKey("international-fees", 0),
+    "Foreign transaction fees",
+    "Debit cards charge a foreign transaction fee of 3% of the amount. Our travel card charges no such fee.",
+    0.01,
+)
+
+
+@pytest.fixture(scope="module")
+def generator() -> ExtractiveGenerator:
+    return ExtractiveGenerator(SentenceEncoder.load(), max_sentences=3)
+
+
+def marked_sentences(text: str) -> list[tuple[str, int]]:
+    """(sentence, citation number) for every marked sentence after the opening."""
+    body = text.split("\n\n", 1)[1]
+    return [(s.strip(), int(n)) for s, n in re.findall(r"(.+?) \[(\d+)\]", body)]
+
+
+def test_every_sentence_is_a_verbatim_sentence_of_the_chunk_it_cites(generator: ExtractiveGenerator) -> None:
+    passages = [LOST, REPLACE, FEES]
+    request = DraftRequest("I lost my card yesterday, what should I do?", "report_lost_card", passages)
+    [draft] = generator.generate([request])
+    assert draft is not None
+    assert draft.generator == "extractive" and draft.generator_version
+    assert draft.text.startswith(OPENINGS["report_lost_card"] + "\n\n")
+    retrieved = {Citation(p.key.document_id, p.key.chunk_id): p for p in passages}
+    assert draft.citations and set(draft.citations) <= set(retrieved)
+    marked = marked_sentences(draft.text)
+    assert 1 <= len(marked) <= 3
+    for sentence, number in marked:
+        assert sentence in split_sentences(retrieved[draft.citations[number - 1]].text)
+    # Every citation is used, and nothing outside opening + marked sentences is in the text.
+    assert {n for _, n in marked} == set(range(1, len(draft.citations) + 1))
+    rebuilt = OPENINGS["report_lost_card"] + "\n\n" + " ".join(f"{s} [{n}]" for s, n in marked)
+    assert draft.text == rebuilt
+    # The fee passage says nothing about a lost card.
+    assert Citation("international-fees", "international-fees#0") not in draft.citations
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_appears_once(generator: ExtractiveGenerator) -> None:
+    [draft] = generator.generate(
+        [DraftRequest("can I unlock my card if I find it", "report_lost_card", [LOST, REPLACE])]
+    )
+    assert draft is not None
+    assert draft.text.count("You can unlock it again if you find it.") == 1
+
+
+def test_unknown_labels_get_the_generic_opening_and_batches_keep_order(generator: ExtractiveGenerator) -> None:
+    requests = [
+        DraftRequest("what fee do you charge abroad", "some_new_intent", [FEES]),
+        DraftRequest("nothing retrieved", "report_lost_card", []),
+        DraftRequest("my card is gone", "report_lost_card", [LOST]),
+    ]
+    fees, empty, lost = generator.generate(requests)
+    assert fees is not None and fees.text.startswith(GENERIC)
+    assert fees.citations == (Citation("international-fees", "international-fees#0"),)
+    assert empty is None
+    assert lost is not None and lost.citations == (Citation("report-lost-card", "report-lost-card#0"),)
+
+
+def test_headings_and_unrelated_passages_give_no_draft(generator: ExtractiveGenerator) -> None:
+    heading_only = Passage(ChunkKey("x", 0), "X", "Lost or stolen cards\nNext steps", 0.1)
+    strict = ExtractiveGenerator(generator.encoder, min_similarity=0.9)
+    assert generator.generate([DraftRequest("I lost my card", "report_lost_card", [heading_only])]) == [None]
+    assert strict.generate([DraftRequest("what is the weather in Paris", "oos", [FEES])]) == [None]
