@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from aios.ingest.errors import Unauthenticated
 from aios.tenants.secrets import hash_api_key
-from aios.tenants.store import Tenant, TenantStore, WebhookSource
+from aios.tenants.store import SENDER, Tenant, TenantStore, WebhookSource
 
 T = TypeVar("T")
 
@@ -35,8 +35,9 @@ class _TtlCache(Generic[T]):
 
 
 class Authenticator:
-    def __init__(self, store: TenantStore, cache_s: float) -> None:
+    def __init__(self, store: TenantStore, cache_s: float, role: str = SENDER) -> None:
         self.store = store
+        self.role = role
         self._tenants: _TtlCache[Tenant] = _TtlCache(cache_s)
         self._sources: _TtlCache[WebhookSource] = _TtlCache(cache_s)
 
@@ -47,7 +48,7 @@ class Authenticator:
         digest = hash_api_key(api_key.strip())
         hit, tenant = self._tenants.get(digest)
         if not hit:
-            tenant = await self.store.tenant_for_api_key(api_key.strip())
+            tenant = await self.store.tenant_for_api_key(api_key.strip(), self.role)
             self._tenants.put(digest, tenant)
         if tenant is None:
             raise Unauthenticated("unknown or expired API key", {"WWW-Authenticate": "Bearer"})

@@ -67,3 +67,46 @@ INFERENCE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 MODEL_REVISION = Gauge("aios_model_alias_revision", "Registry alias revision a worker serves.", ["service"])
+
+RETRIEVE_GENERATE_SECONDS = Histogram(
+    "aios_retrieve_generate_seconds",
+    "Time of one batch stage of retrieve-generate: embed (queries), retrieve (lexical, dense, fusion), generate.",
+    ["service", "stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DRAFTS = Counter(
+    "aios_drafts_total",
+    "Enriched events by outcome (drafted, or why not: policy, no_passages, no_answer) and generator.",
+    ["service", "generator", "outcome"],
+)
+PII_REDACTED = Counter(
+    "aios_pii_redacted_total", "Personal data found and redacted, by kind (email, phone, card, iban).", ["service", "kind"]
+)
+
+ACT_ACTIONS = Counter(
+    "aios_act_actions_total",
+    "Action results recorded by act, by connector and status (succeeded, failed, compensated, skipped_duplicate).",
+    ["service", "connector", "status"],
+)
+ACT_RETRIES = Counter(
+    "aios_act_retries_total", "Failed attempts scheduled to run again later.", ["service", "connector"]
+)
+ACT_ATTEMPT_SECONDS = Histogram(
+    "aios_act_attempt_seconds",
+    "Time of one connector attempt, successful or not.",
+    ["service", "connector"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ACT_IN_FLIGHT = Gauge("aios_act_in_flight", "Actions an act instance is performing now.", ["service"])
+
+AUDIT_ROWS = Counter("aios_audit_rows_total", "Records appended to the audit trail.", ["service", "topic"])
+AUDIT_DUPLICATES = Counter(
+    "aios_audit_duplicates_total", "Redelivered records recognised by their offset and not appended again.", ["service"]
+)
+AUDIT_APPEND_SECONDS = Histogram(
+    "aios_audit_append_seconds",
+    "Time to append one batch to the audit trail (one transaction).",
+    ["service"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+AUDIT_PRUNED_ROWS = Counter("aios_audit_pruned_rows_total", "Audit rows removed by retention.", ["service"])

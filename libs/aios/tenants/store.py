@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """Tenant and source names: safe in a URL path segment (`/v1/webhooks/{source}`) and a shell."""
 
+SENDER = "sender"
+AUDITOR = "auditor"
+KEY_ROLES = (SENDER, AUDITOR)
+"""What an API key may do: senders submit events (ingest), auditors read the tenant's audit trail."""
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -126,9 +131,12 @@ class TenantStore:
             tenant_id = uuid.UUID(found.tenant_id)
             # The row lock serialises concurrent rotations, so each sees the key the other added.
             await conn.execute("SELECT FROM tenants WHERE tenant_id = $1 FOR UPDATE", tenant_id)
-            await conn.execute("DELETE FROM api_keys WHERE tenant_id = $1 AND expires_at <= now()", tenant_id)
             await conn.execute(
-                "UPDATE api_keys SET expires_at = now() + $2::interval WHERE tenant_id = $1 AND expires_at IS NULL",
+                "DELETE FROM api_keys WHERE tenant_id = $1 AND role = 'sender' AND expires_at <= now()", tenant_id
+            )
+            await conn.execute(
+                "UPDATE api_keys SET expires_at = now() + $2::interval"
+                " WHERE tenant_id = $1 AND role = 'sender' AND expires_at IS NULL",
                 tenant_id,
                 timedelta(seconds=self._settings.key_grace_s),
             )
@@ -138,12 +146,29 @@ class TenantStore:
         logger.info("rotated the API key of tenant %s (%s)", found.name, found.tenant_id)
         return IssuedKey(found.tenant_id, found.name, api_key)
 
-    async def tenant_for_api_key(self, api_key: str) -> Tenant | None:
-        """The tenant `api_key` belongs to, None when the key is unknown or expired."""
+    async def add_key(self, tenant: str, role: str) -> IssuedKey:
+        """One more API key of `role` for the tenant (auditors get keys of their own); the others keep working."""
+        if role not in KEY_ROLES:
+            raise InvalidNameError(f"key role {role!r} is not one of {', '.join(KEY_ROLES)}")
+        api_key = new_api_key()
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await self._resolve(conn, tenant)
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, tenant_id, role) VALUES ($1, $2, $3)",
+                hash_api_key(api_key),
+                uuid.UUID(found.tenant_id),
+                role,
+            )
+        logger.info("issued a %s key for tenant %s (%s)", role, found.name, found.tenant_id)
+        return IssuedKey(found.tenant_id, found.name, api_key)
+
+    async def tenant_for_api_key(self, api_key: str, role: str = SENDER) -> Tenant | None:
+        """The tenant `api_key` belongs to, None when the key is unknown, expired or of another role."""
         row = await self._pool.fetchrow(
             "SELECT t.tenant_id, t.name FROM api_keys k JOIN tenants t USING (tenant_id)"
-            " WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())",
+            " WHERE k.key_hash = $1 AND k.role = $2 AND (k.expires_at IS NULL OR k.expires_at > now())",
             hash_api_key(api_key),
+            role,
         )
         return None if row is None else Tenant(str(row["tenant_id"]), row["name"])
 

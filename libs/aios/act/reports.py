@@ -1,0 +1,72 @@
+"""The records act writes about an action, encoded for the outbox or the consumer loop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aios.act.plan import executed_value, record_key
+from aios.act.store import ClaimedAction, OutboxRecord
+from aios.observability.tracing import TRACEPARENT, TRACESTATE
+from aios.schemas.serde import Codecs
+
+
+class Reports:
+    def __init__(self, codecs: Codecs, executed_topic: str, deadletter_topic: str, service: str) -> None:
+        self.codecs = codecs
+        self.executed_topic = executed_topic
+        self.deadletter_topic = deadletter_topic
+        self.service = service
+
+    def executed(
+        self,
+        action: ClaimedAction,
+        status: str,
+        *,
+        external_ref: str | None = None,
+        error: str | None = None,
+        about: tuple[str, str] | None = None,
+    ) -> OutboxRecord:
+        """An `aios.actions.executed` record; `about` (id, type) names another action than the one run (COMPENSATED)."""
+        action_id, action_type = about or (action.action_id, action.action_type)
+        value = executed_value(
+            event_id=action.event_id,
+            tenant_id=action.tenant_id,
+            occurred_at=action.occurred_at,
+            decision_id=action.decision_id,
+            action_id=action_id,
+            action_type=action_type,
+            status=status,
+            attempts=action.attempts,
+            trace=action.trace,
+            external_ref=external_ref,
+            error=error,
+        )
+        return self._record(self.executed_topic, action, value)
+
+    def dead_letter(self, action: ClaimedAction, kind: str, reason: str) -> OutboxRecord:
+        """An `aios.deadletter` record carrying the decision as read, so an operator can replay it."""
+        source = action.source
+        value: dict[str, Any] = {
+            "event_id": action.event_id,
+            "tenant_id": action.tenant_id,
+            "occurred_at": datetime.now(UTC),
+            "reason": reason[:4000],
+            "error_kind": kind,
+            "service": self.service,
+            "original_topic": source.topic,
+            "original_partition": source.partition,
+            "original_offset": source.offset,
+            "original_key": source.key,
+            "original_value": source.value,
+            "original_headers": {},
+            "attempts": action.attempts,
+            "trace": {"traceparent": action.trace.get(TRACEPARENT) or "", "tracestate": action.trace.get(TRACESTATE)},
+        }
+        return self._record(self.deadletter_topic, action, value)
+
+    def _record(self, topic: str, action: ClaimedAction, value: dict[str, Any]) -> OutboxRecord:
+        headers = {key: str(action.trace[key]) for key in (TRACEPARENT, TRACESTATE) if action.trace.get(key)}
+        return OutboxRecord(
+            topic, record_key(action.tenant_id, action.event_id), self.codecs.encode(topic, value), headers
+        )

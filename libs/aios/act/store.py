@@ -1,0 +1,320 @@
+"""The act inbox, schedule, saga state and outbox in PostgreSQL (tables of migration 0006).
+
+Each action id is a primary key: a redelivered decision inserts nothing, so it runs nothing
+twice. A result is recorded together with the outbox records announcing it, in one transaction,
+and only by the executor still holding the action's lease (its attempt number is the fence).
+Claiming hands out at most `tenant_limit` actions per tenant, so one tenant's slow target never
+takes all of an executor's slots.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from aios.act.plan import DecisionPlan, compensation_id_for
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a decision was read, and its bytes: a dead letter about its actions can be replayed."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    trace: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ClaimedAction:
+    action_id: str
+    decision_id: str
+    tenant_id: str
+    event_id: str
+    occurred_at: datetime
+    position: int
+    kind: str
+    """`action`, or `compensation` of the action `compensates`."""
+    compensates: str | None
+    compensates_type: str | None
+    action_type: str
+    params: dict[str, str]
+    attempts: int
+    """This attempt's number: the fence that says whether this executor may still record the result."""
+    elapsed_s: float
+    """Seconds since the first attempt began, when this one was claimed."""
+    trace: dict[str, Any]
+    source: Source
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    topic: str
+    key: str
+    value: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class OutboxRow(OutboxRecord):
+    id: int
+
+
+_CLAIM = """
+WITH busy AS (
+    SELECT * FROM unnest($1::text[], $2::int[]) AS b (tenant_id, running)
+), due AS (
+    SELECT d.tenant_id, $3::int - coalesce(b.running, 0) AS free
+    FROM (SELECT DISTINCT tenant_id FROM act_actions
+          WHERE status IN ('pending', 'running') AND due_at <= now()) AS d
+    LEFT JOIN busy AS b USING (tenant_id)
+    WHERE $3::int - coalesce(b.running, 0) > 0
+), candidates AS (
+    SELECT c.action_id, c.due_at FROM due CROSS JOIN LATERAL (
+        SELECT a.action_id, a.due_at FROM act_actions AS a
+        WHERE a.tenant_id = due.tenant_id AND a.status IN ('pending', 'running') AND a.due_at <= now()
+        ORDER BY a.due_at LIMIT due.free
+    ) AS c
+    ORDER BY c.due_at LIMIT $4
+)
+UPDATE act_actions AS a
+SET status = 'running', attempts = a.attempts + 1, due_at = now() + make_interval(secs => $5),
+    first_attempt_at = coalesce(a.first_attempt_at, now())
+FROM candidates AS c, act_decisions AS d
+WHERE a.action_id = c.action_id AND d.decision_id = a.decision_id
+  AND a.status IN ('pending', 'running') AND a.due_at <= now()
+RETURNING a.action_id, a.decision_id, a.tenant_id, d.event_id, d.occurred_at, a.position, a.kind, a.compensates,
+    (SELECT o.action_type FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_type,
+    a.action_type, a.params, a.attempts,
+    extract(epoch FROM now() - coalesce(a.first_attempt_at, now()))::float8 AS elapsed_s,
+    d.trace, d.source_topic, d.source_partition, d.source_offset, d.source_key, d.source_value
+"""
+
+_ADVANCE = """
+UPDATE act_actions SET status = 'pending', due_at = now()
+WHERE action_id = (
+    SELECT action_id FROM act_actions WHERE decision_id = $1 AND kind = $2 AND status = 'waiting'
+    ORDER BY CASE WHEN $2 = 'action' THEN position ELSE -position END LIMIT 1
+)
+"""
+
+
+class ActStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def enqueue(self, decisions: Sequence[tuple[DecisionPlan, Source]]) -> set[str]:
+        """Take decisions into the inbox; returns the ids of the actions this call added (the others were there).
+
+        Each decision's first new action becomes due now; the others wait for the one before.
+        """
+        actions = [(p, a) for p, _ in decisions for a in p.actions]
+        if not actions:
+            return set()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO act_decisions (decision_id, tenant_id, event_id, occurred_at, source_topic,"
+                " source_partition, source_offset, source_key, source_value, trace)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
+                " $6::int[], $7::bigint[], $8::bytea[], $9::bytea[], $10::jsonb[])"
+                " ON CONFLICT (decision_id) DO NOTHING",
+                [p.decision_id for p, _ in decisions],
+                [p.tenant_id for p, _ in decisions],
+                [p.event_id for p, _ in decisions],
+                [p.occurred_at for p, _ in decisions],
+                [s.topic for _, s in decisions],
+                [s.partition for _, s in decisions],
+                [s.offset for _, s in decisions],
+                [s.key for _, s in decisions],
+                [s.value for _, s in decisions],
+                [json.dumps(dict(s.trace)) for _, s in decisions],
+            )
+            inserted = await conn.fetch(
+                "INSERT INTO act_actions (action_id, decision_id, tenant_id, position, kind, action_type, params,"
+                " compensation, status)"
+                " SELECT u.action_id, u.decision_id, u.tenant_id, u.position, 'action', u.t, u.p, u.c, 'waiting'"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[])"
+                " AS u (action_id, decision_id, tenant_id, position, t, p, c)"
+                " ON CONFLICT (action_id) DO NOTHING RETURNING action_id, decision_id, position",
+                [a.action_id for _, a in actions],
+                [p.decision_id for p, _ in actions],
+                [p.tenant_id for p, _ in actions],
+                [a.position for _, a in actions],
+                [a.action_type for _, a in actions],
+                [json.dumps(a.params) for _, a in actions],
+                [json.dumps(a.compensation) if a.compensation else None for _, a in actions],
+            )
+            first: dict[str, tuple[int, str]] = {}
+            for row in inserted:
+                known = first.get(row["decision_id"])
+                if known is None or row["position"] < known[0]:
+                    first[row["decision_id"]] = (row["position"], row["action_id"])
+            await conn.execute(
+                "UPDATE act_actions SET status = 'pending', due_at = now() WHERE action_id = ANY($1::text[])",
+                [action_id for _, action_id in first.values()],
+            )
+        return {row["action_id"] for row in inserted}
+
+    async def claim(
+        self, limit: int, tenant_limit: int, running: Mapping[str, int], lease_s: float
+    ) -> list[ClaimedAction]:
+        """Due actions for this executor: at most `limit`, and per tenant `tenant_limit` minus what it runs."""
+        rows = await self._pool.fetch(
+            _CLAIM, list(running), list(running.values()), tenant_limit, limit, float(lease_s)
+        )
+        return [_claimed(row) for row in rows]
+
+    async def succeed(self, action: ClaimedAction, external_ref: str | None, records: Sequence[OutboxRecord]) -> bool:
+        """Record success and make the decision's next step due; False when the lease was lost."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            done = await conn.fetchval(
+                "UPDATE act_actions SET status = 'succeeded', external_ref = $3, error = NULL, due_at = NULL,"
+                " finished_at = now() WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
+                action.action_id,
+                action.attempts,
+                external_ref,
+            )
+            if not done:
+                return False
+            await _write_outbox(conn, records)
+            if action.kind == "compensation":
+                await conn.execute(
+                    "UPDATE act_actions SET status = 'compensated' WHERE action_id = $1", action.compensates
+                )
+            await conn.execute(_ADVANCE, action.decision_id, action.kind)
+        return True
+
+    async def retry_later(self, action: ClaimedAction, delay_s: float, error: str) -> bool:
+        """Make the action due again in `delay_s`; False when the lease was lost."""
+        done = await self._pool.fetchval(
+            "UPDATE act_actions SET status = 'pending', due_at = now() + make_interval(secs => $3), error = $4"
+            " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
+            action.action_id,
+            action.attempts,
+            float(delay_s),
+            error,
+        )
+        return bool(done)
+
+    async def release(self, action: ClaimedAction) -> bool:
+        """Hand a claimed action back (shutdown): due again now, performed with the same idempotency key."""
+        done = await self._pool.fetchval(
+            "UPDATE act_actions SET status = 'pending', due_at = now()"
+            " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
+            action.action_id,
+            action.attempts,
+        )
+        return bool(done)
+
+    async def fail(self, action: ClaimedAction, error: str, records: Sequence[OutboxRecord]) -> bool:
+        """Record a permanent failure; for an action, cancel the rest of its decision and start the saga.
+
+        The saga compensates the decision's completed actions that declare a compensation, one at a
+        time, latest first. A failed compensation moves on to the next one.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            done = await conn.fetchval(
+                "UPDATE act_actions SET status = 'failed', error = $3, due_at = NULL, finished_at = now()"
+                " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
+                action.action_id,
+                action.attempts,
+                error,
+            )
+            if not done:
+                return False
+            await _write_outbox(conn, records)
+            if action.kind == "action":
+                await conn.execute(
+                    "UPDATE act_actions SET status = 'cancelled', finished_at = now()"
+                    " WHERE decision_id = $1 AND kind = 'action' AND status = 'waiting'",
+                    action.decision_id,
+                )
+                completed = await conn.fetch(
+                    "SELECT action_id, position, compensation FROM act_actions"
+                    " WHERE decision_id = $1 AND kind = 'action' AND status = 'succeeded' AND compensation IS NOT NULL",
+                    action.decision_id,
+                )
+                await conn.executemany(
+                    "INSERT INTO act_actions (action_id, decision_id, tenant_id, position, kind, compensates,"
+                    " action_type, params, status)"
+                    " VALUES ($1, $2, $3, $4, 'compensation', $5, $6, $7::jsonb, 'waiting')"
+                    " ON CONFLICT (action_id) DO NOTHING",
+                    [
+                        (
+                            compensation_id_for(row["action_id"]),
+                            action.decision_id,
+                            action.tenant_id,
+                            row["position"],
+                            row["action_id"],
+                            json.loads(row["compensation"])["type"],
+                            json.dumps(json.loads(row["compensation"])["params"]),
+                        )
+                        for row in completed
+                    ],
+                )
+            await conn.execute(_ADVANCE, action.decision_id, "compensation")
+        return True
+
+    async def publish(self, limit: int, send: Callable[[list[OutboxRow]], Awaitable[None]]) -> int:
+        """Hand the oldest outbox records to `send` (which returns once the broker acknowledged them), then delete them.
+
+        The rows stay locked meanwhile, so instances never publish the same record at once; if
+        `send` fails they stay for the next try.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers FROM act_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                limit,
+            )
+            if not rows:
+                return 0
+            await send([OutboxRow(r["topic"], r["key"], r["value"], json.loads(r["headers"]), r["id"]) for r in rows])
+            await conn.execute("DELETE FROM act_outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        return len(rows)
+
+    async def action(self, action_id: str) -> dict[str, Any] | None:
+        """One inbox row, for commands and tests."""
+        row = await self._pool.fetchrow("SELECT * FROM act_actions WHERE action_id = $1", action_id)
+        return None if row is None else dict(row)
+
+
+async def _write_outbox(conn: asyncpg.Connection, records: Sequence[OutboxRecord]) -> None:
+    await conn.executemany(
+        "INSERT INTO act_outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        [(r.topic, r.key, r.value, json.dumps(dict(r.headers))) for r in records],
+    )
+
+
+def _claimed(row: asyncpg.Record) -> ClaimedAction:
+    trace = json.loads(row["trace"])
+    return ClaimedAction(
+        action_id=row["action_id"],
+        decision_id=row["decision_id"],
+        tenant_id=row["tenant_id"],
+        event_id=row["event_id"],
+        occurred_at=row["occurred_at"],
+        position=row["position"],
+        kind=row["kind"],
+        compensates=row["compensates"],
+        compensates_type=row["compensates_type"],
+        action_type=row["action_type"],
+        params=json.loads(row["params"]),
+        attempts=row["attempts"],
+        elapsed_s=row["elapsed_s"],
+        trace=trace,
+        source=Source(
+            row["source_topic"],
+            row["source_partition"],
+            row["source_offset"],
+            row["source_key"],
+            row["source_value"],
+            trace,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The act service: performs decisions' actions through connectors."""
