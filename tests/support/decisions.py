@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aios.act.plan import action_id_for
 from aios.bench.events import SAMPLE_TRACEPARENT
+from aios.policy.actions import action_id
 
 Action = tuple[str, dict[str, str]] | tuple[str, dict[str, str], tuple[str, dict[str, str]] | None]
 
@@ -31,7 +31,7 @@ def decision(
         "draft": None,
         "actions": [
             {
-                "action_id": action_id_for(event_id, index, action[0]),
+                "action_id": action_id(event_id, index, action[0]),
                 "type": action[0],
                 "params": action[1],
                 "compensation": (

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aios.act.errors import InvalidDecisionError
+from aios.policy.actions import action_id
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,6 @@ RUNNABLE_OUTCOMES = frozenset({"AUTO", "APPROVED"})
 ACTION_FAILED = "action-failed"
 COMPENSATION_FAILED = "compensation-failed"
 """`error_kind` of the dead letters act writes."""
-
-
-def action_id_for(event_id: str, index: int, action_type: str) -> str:
-    """The contract with decide: hex SHA-256 of `event_id:index:type`, first 32 characters."""
-    return hashlib.sha256(f"{event_id}:{index}:{action_type}".encode()).hexdigest()[:32]
 
 
 def compensation_id_for(action_id: str) -> str:
@@ -59,7 +55,7 @@ def plan(decision: Mapping[str, Any]) -> DecisionPlan | None:
         action_type = str(action.get("type") or "")
         if not action_type:
             raise InvalidDecisionError(f"action {index} of decision {decision['decision_id']} has no type")
-        expected = action_id_for(decision["event_id"], index, action_type)
+        expected = action_id(decision["event_id"], index, action_type)
         carried = action.get("action_id") or expected
         if carried != expected:
             # The carried id is authoritative (it is what decide recorded); a mismatch is worth a look.

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aios.connectors.errors import ConnectorConfigError
 from aios.connectors.policy import RetryOverrides, RetryPolicy
+from aios.policy.actions import connector_of
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,6 @@ class ActionRequest:
             "decision_id": self.decision_id,
             "params": dict(self.params),
         }
-
-
-def connector_of(action_type: str) -> str:
-    """The connector an action type names: the part before the first dot."""
-    return action_type.partition(".")[0]
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from aios.connectors.base import Connector, connector_of
+from aios.connectors.base import Connector
 from aios.connectors.email import EmailConnector
 from aios.connectors.errors import UnknownConnectorError
 from aios.connectors.http import HttpConnector
 from aios.connectors.log import LogConnector
 from aios.connectors.webhook import WebhookConnector
+from aios.policy.actions import connector_of
 
 
 def default_connectors(client: httpx.AsyncClient) -> dict[str, Connector]:

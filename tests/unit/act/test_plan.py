@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 import pytest
 
 from aios.act.errors import InvalidDecisionError
-from aios.act.plan import action_id_for, compensation_id_for, executed_value, plan, record_key
+from aios.act.plan import compensation_id_for, executed_value, plan, record_key
+from aios.policy.actions import action_id
 from tests.support.decisions import decision
 
 
 def test_action_ids_follow_the_contract_with_decide() -> None:
     expected = hashlib.sha256(b"e-1:2:webhook.post").hexdigest()[:32]
-    assert action_id_for("e-1", 2, "webhook.post") == expected
-    assert len({action_id_for("e-1", i, t) for i in (0, 1) for t in ("log.record", "webhook.post")}) == 4
+    assert action_id("e-1", 2, "webhook.post") == expected
+    assert len({action_id("e-1", i, t) for i in (0, 1) for t in ("log.record", "webhook.post")}) == 4
     assert compensation_id_for(expected) != expected and len(compensation_id_for(expected)) == 32
 
 
@@ -26,7 +27,7 @@ def test_a_decision_plans_its_actions_in_order_with_their_compensations() -> Non
     assert [(a.position, a.action_type) for a in planned.actions] == [(0, "http.create_ticket"), (1, "log.record")]
     assert planned.actions[0].compensation == {"type": "http.close_ticket", "params": {}}
     assert planned.actions[1].compensation is None
-    assert planned.actions[0].action_id == action_id_for(value["event_id"], 0, "http.create_ticket")
+    assert planned.actions[0].action_id == action_id(value["event_id"], 0, "http.create_ticket")
 
 
 def test_the_carried_action_id_is_authoritative_and_computed_when_missing() -> None:
@@ -37,7 +38,7 @@ def test_the_carried_action_id_is_authoritative_and_computed_when_missing() -> N
     assert planned is not None
     assert [a.action_id for a in planned.actions] == [
         "decided-elsewhere",
-        action_id_for(value["event_id"], 1, "log.record"),
+        action_id(value["event_id"], 1, "log.record"),
     ]
 
 
