@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from aios.cli import connectors, ingest, kb, model, schemas, services, stack, submit, tail, tenants, topics
+from aios.cli import connectors, ingest, kb, model, policy, schemas, services, stack, submit, tail, tenants, topics
 from aios.errors import AiosError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
@@ -20,6 +20,7 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(model.app, name="model")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(kb.app, name="kb")
+app.add_typer(policy.app, name="policy")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("up")(services.up)
