@@ -26,7 +26,7 @@ from aios.retrieval.ingestion import IngestReport, ingest_files
 from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import GENERATORS, KEEP, KnowledgeBase
-from aios.retrieval.types import Passage
+from aios.retrieval.types import Passage, snippet
 
 app = typer.Typer(no_args_is_help=True, help="Tenants' knowledge bases: documents, search, evaluation, draft settings.")
 
@@ -181,12 +181,6 @@ def search(
         return
     for rank, p in enumerate(passages, start=1):
         typer.echo(f"{rank}. {p.key.chunk_id}  {p.score:.4f}  {p.title}\n   {snippet(p.text)}")
-
-
-def snippet(text: str, limit: int = 160) -> str:
-    """The chunk on one line, cut at a word boundary."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _mode(mode: str) -> Mode:

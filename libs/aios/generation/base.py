@@ -39,9 +39,15 @@ class Draft:
 
 
 class Generator(Protocol):
-    name: str
-    """Recorded in every draft: `extractive` or `triton`."""
-    version: str
+    @property
+    def name(self) -> str:
+        """Recorded in every draft: `extractive` or `triton`."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Recorded in every draft, so a reviewer knows which model wrote it."""
+        ...
 
     def generate(self, requests: Sequence[DraftRequest]) -> list[Draft | None]:
         """One draft per request, in order; None where the passages hold nothing that answers it."""

@@ -25,3 +25,9 @@ class Passage:
 
     def scored(self, score: float) -> Passage:
         return replace(self, score=score)
+
+
+def snippet(text: str, limit: int = 160) -> str:
+    """The chunk on one line, cut at a word boundary."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,148 @@
+"""The retrieve-generate handler: one batch of classified events → one enriched record per event.
+
+Per batch: one query reads the KB revision and draft settings of the batch's tenants (reloading
+dense matrices that moved), events whose label the tenant's policy exempts are passed on without a
+draft, the remaining texts are redacted and embedded in one encoder call, retrieved in one lexical
+round trip plus one matrix product per tenant, and drafted with one call per generator. Drafts
+are redacted again before they are stored. Every event gets its record, drafted or not, so the
+pipeline always reaches the decide service; `draft_skipped` says why a draft is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aios.generation.base import Draft, DraftRequest, Generator
+from aios.inference.encoder import SentenceEncoder
+from aios.kafka.records import InputRecord, OutputRecord
+from aios.observability import metrics
+from aios.pii import redact
+from aios.retrieval.retriever import Query, Retriever
+from aios.retrieval.store import TenantKb
+from aios.retrieval.types import Passage, snippet
+from aios.retrieve_generate.settings import RetrieveGenerateSettings
+
+T = TypeVar("T")
+Run = Callable[[Awaitable[T]], T]
+"""Runs a coroutine of the KB store to completion (the service owns the event loop)."""
+
+COPIED_FIELDS = ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes", "classification")
+POLICY, NO_PASSAGES, NO_ANSWER = "policy", "no_passages", "no_answer"
+
+
+@dataclass
+class _Work:
+    """One event on its way through the batch."""
+
+    record: InputRecord
+    generator: str
+    pii: list[str]
+    text: str = ""
+    skipped: str | None = None
+    passages: Sequence[Passage] = ()
+    draft: Draft | None = None
+
+
+class RetrieveGenerateHandler:
+    def __init__(
+        self,
+        retriever: Retriever,
+        encoder: SentenceEncoder,
+        generators: Mapping[str, Generator],
+        run: Run[Any],
+        settings: RetrieveGenerateSettings | None = None,
+        service: str = "retrieve-generate",
+    ) -> None:
+        self.retriever = retriever
+        self.encoder = encoder
+        self.generators = generators
+        self.run = run
+        self.settings = settings or RetrieveGenerateSettings()
+        self.service = service
+
+    def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
+        kbs: dict[str, TenantKb] = self.run(self.retriever.refresh([r.value["tenant_id"] for r in records]))
+        work = [self._plan(record, kbs.get(record.value["tenant_id"])) for record in records]
+        todo = [w for w in work if w.skipped is None]
+        timings = {"embed": 0.0, "retrieve": 0.0}
+        if todo:
+            started = time.perf_counter()
+            vectors = self.encoder.encode([w.text for w in todo])
+            timings["embed"] = time.perf_counter() - started
+            queries = [Query(w.record.value["tenant_id"], w.text, v) for w, v in zip(todo, vectors, strict=True)]
+            started = time.perf_counter()
+            found = self.run(self.retriever.search(queries, self.settings.passages, self.settings.mode, kbs))
+            timings["retrieve"] = time.perf_counter() - started
+            for w, passages in zip(todo, found, strict=True):
+                w.passages = passages
+                w.skipped = None if passages else NO_PASSAGES
+        generate_seconds = self._generate([w for w in todo if w.skipped is None])
+        for stage, seconds in timings.items():
+            metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, stage).observe(seconds)
+        return [self._output(w, timings, generate_seconds) for w in work]
+
+    def _plan(self, record: InputRecord, kb: TenantKb | None) -> _Work:
+        """The tenant's policy for this event; its text redacted for retrieval and the generator."""
+        generator = (kb.generator if kb else None) or self.settings.generator
+        exempt = kb.no_draft_labels if kb and kb.no_draft_labels is not None else self.settings.no_draft_labels
+        if record.value["classification"]["label"] in exempt:
+            return _Work(record, generator, [], skipped=POLICY)
+        redaction = redact(record.value["text"])
+        return _Work(record, generator, list(redaction.found), text=redaction.text)
+
+    def _generate(self, work: Sequence[_Work]) -> dict[str, float]:
+        """Draft with one call per generator; seconds each generator took."""
+        seconds: dict[str, float] = {}
+        for name in sorted({w.generator for w in work}):
+            mine = [w for w in work if w.generator == name]
+            requests = [DraftRequest(w.text, w.record.value["classification"]["label"], w.passages) for w in mine]
+            started = time.perf_counter()
+            drafts = self.generators[name].generate(requests)
+            seconds[name] = time.perf_counter() - started
+            metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, "generate").observe(seconds[name])
+            for w, draft in zip(mine, drafts, strict=True):
+                if draft is None:
+                    w.skipped = NO_ANSWER
+                    continue
+                redaction = redact(draft.text)
+                w.pii += redaction.found
+                w.draft = Draft(redaction.text, draft.citations, draft.generator, draft.generator_version)
+        return seconds
+
+    def _output(self, w: _Work, timings: dict[str, float], generate_seconds: dict[str, float]) -> OutputRecord:
+        value: dict[str, Any] = {name: w.record.value[name] for name in COPIED_FIELDS}
+        value["passages"] = [
+            {
+                "chunk_id": p.key.chunk_id,
+                "document_id": p.key.document_id,
+                "title": p.title,
+                "score": p.score,
+                "snippet": snippet(p.text, self.settings.snippet_chars),
+            }
+            for p in w.passages
+        ]
+        value["draft"] = (
+            {
+                "text": w.draft.text,
+                "citations": [{"document_id": c.document_id, "chunk_id": c.chunk_id} for c in w.draft.citations],
+                "generator": w.draft.generator,
+                "generator_version": w.draft.generator_version,
+            }
+            if w.draft
+            else None
+        )
+        value["draft_skipped"] = w.skipped
+        value["pii_found"] = sorted(set(w.pii))
+        # Stages of the batch this event went through (an exempt event went through none).
+        seconds = {} if w.skipped == POLICY else dict(timings)
+        if w.generator in generate_seconds and w.skipped in (None, NO_ANSWER):
+            seconds["generate"] = generate_seconds[w.generator]
+        value["timings_ms"] = {stage: s * 1000 for stage, s in seconds.items()}
+        value["trace"] = w.record.trace_field()
+        for kind in w.pii:
+            metrics.PII_REDACTED.labels(self.service, kind).inc()
+        metrics.DRAFTS.labels(self.service, w.generator, w.skipped or "drafted").inc()
+        return w.record.output(self.settings.output_topic, value)

@@ -1,0 +1,46 @@
+"""Retrieve-generate service settings, read from `AIOS_RETRIEVE_GENERATE_*` environment variables.
+
+`generator` and `no_draft_labels` are defaults: a tenant's own choice (`aios kb configure`, kept in
+PostgreSQL in `kb_tenants`) overrides them for its events.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.retrieval.settings import Mode
+
+LOCAL_RETRIEVE_GENERATE_PORT = 28020
+LOCAL_STANDIN_URL = "http://127.0.0.1:28110"
+CLASSIFIED_TOPIC = "aios.events.classified"
+ENRICHED_TOPIC = "aios.events.enriched"
+
+
+class RetrieveGenerateSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIOS_RETRIEVE_GENERATE_", extra="ignore", frozen=True)
+
+    group_id: str = Field(default="retrieve-generate", description="Consumer group; instances share the partitions.")
+    input_topic: str = Field(default=CLASSIFIED_TOPIC, description="Topic of classified events.")
+    output_topic: str = Field(default=ENRICHED_TOPIC, description="Topic enriched events are written to.")
+    passages: int = Field(default=5, ge=1, le=50, description="Chunks retrieved and attached to each event.")
+    mode: Mode = Field(default="hybrid", description="Retrieval: hybrid (RRF of both), lexical or dense.")
+    generator: Literal["extractive", "triton"] = Field(
+        default="extractive", description="Generator of tenants that chose none (`aios kb configure --generator`)."
+    )
+    no_draft_labels: list[str] = Field(
+        default=["oos"],
+        description="Labels whose events get no draft and no retrieval, for tenants without their own list.",
+    )
+    triton_url: str = Field(default=LOCAL_STANDIN_URL, description="Triton HTTP endpoint of the `triton` generator.")
+    triton_model: str = Field(default="drafter-standin", description="Generative model served by that Triton.")
+    max_sentences: int = Field(default=3, ge=1, description="KB sentences in an extractive draft at most.")
+    min_similarity: float = Field(
+        default=0.2, ge=-1, le=1, description="Cosine similarity to the event text a sentence needs to be drafted."
+    )
+    snippet_chars: int = Field(default=240, ge=40, description="Length of a passage's snippet in the record.")
+    metrics_port: int = Field(
+        default=LOCAL_RETRIEVE_GENERATE_PORT, ge=0, description="Serves /metrics; 0 turns it off."
+    )
