@@ -83,21 +83,6 @@ PII_REDACTED = Counter(
     "aios_pii_redacted_total", "Personal data found and redacted, by kind (email, phone, card, iban).", ["service", "kind"]
 )
 
-RETRIEVE_GENERATE_SECONDS = Histogram(
-    "aios_retrieve_generate_seconds",
-    "Time of one batch stage of retrieve-generate: embed (queries), retrieve (lexical, dense, fusion), generate.",
-    ["service", "stage"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-DRAFTS = Counter(
-    "aios_drafts_total",
-    "Enriched events by outcome (drafted, or why not: policy, no_passages, no_answer) and generator.",
-    ["service", "generator", "outcome"],
-)
-PII_REDACTED = Counter(
-    "aios_pii_redacted_total", "Personal data found and redacted, by kind (email, phone, card, iban).", ["service", "kind"]
-)
-
 ACT_ACTIONS = Counter(
     "aios_act_actions_total",
     "Action results recorded by act, by connector and status (succeeded, failed, compensated, skipped_duplicate).",
