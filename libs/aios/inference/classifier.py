@@ -1,8 +1,9 @@
 """The text classifier: sentence encoder + cosine head, calibrated, with an out-of-scope decision.
 
 An artifact is a folder with `weights.safetensors` (head, class centroids, the precision matrix
-of the out-of-scope score, and the encoder when it was fine-tuned) and `model.json` (labels,
-temperature, threshold, score statistics and the recipe that produced it).
+and training embeddings of the out-of-scope score, and the encoder when it was fine-tuned) and
+`model.json` (format, labels, temperature, threshold, score statistics and the recipe that produced
+it). Artifacts of an older format are refused with `ArtifactError`: retrain them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from aios.inference.errors import ArtifactError
 
 WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "model.json"
+# 2: out-of-scope score with logit and nearest-neighbour contrasts to the `oos` class.
+ARTIFACT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Calibration:
 
     temperature: float = 1.0
     threshold: float = float("-inf")
-    stats: decision.ScoreStats = field(default_factory=lambda: decision.ScoreStats(0.0, 1.0, 0.0, 1.0))
+    stats: decision.ScoreStats = field(default_factory=lambda: decision.ScoreStats((0.0, 0.0), (1.0, 1.0)))
 
 
 class CosineHead(nn.Module):
@@ -84,10 +87,21 @@ class TextClassifier(nn.Module):
         self.oos_index = self.labels.index(oos_label) if oos_label in self.labels else None
         self.centroids = np.zeros((len(in_scope), encoder.dim), dtype=np.float64)
         self.precision = np.eye(encoder.dim, dtype=np.float64)
+        self.neighbours = np.zeros((0, encoder.dim), dtype=np.float32)
+        self.oos_neighbours = np.zeros((0, encoder.dim), dtype=np.float32)
         self.batch_size = 64
 
     def fit_distance(self, embeddings: np.ndarray, targets: np.ndarray) -> None:
-        """Class means and a shared, slightly shrunk covariance from in-scope training embeddings."""
+        """What the out-of-scope score measures against, from training embeddings.
+
+        Class means and a shared, slightly shrunk covariance of the in-scope rows (Mahalanobis
+        distance); with an `oos` class also the rows themselves, in-scope and `oos` apart
+        (nearest-neighbour contrast).
+        """
+        if self.oos_index is not None:
+            is_oos = targets == self.oos_index
+            self.neighbours = embeddings[~is_oos].astype(np.float32)
+            self.oos_neighbours = embeddings[is_oos].astype(np.float32)
         emb = embeddings.astype(np.float64)
         centroids, residuals = [], []
         for position in self.in_scope_index:
@@ -107,26 +121,27 @@ class TextClassifier(nn.Module):
 
     def scores(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
         """Calibrated probabilities and the raw ingredients of the out-of-scope decision."""
-        probs = decision.softmax(self.logits(embeddings), self.calibration.temperature)
-        in_scope_probs = probs[:, self.in_scope_index]
+        logits = self.logits(embeddings)
+        probs = decision.softmax(logits, self.calibration.temperature)
+        in_scope_logits = logits[:, self.in_scope_index]
         maha = decision.mahalanobis_min(embeddings.astype(np.float64), self.centroids, self.precision)
-        msp, neg_maha = decision.raw_scores(in_scope_probs, maha)
-        predicted_oos = (
-            probs.argmax(axis=1) == self.oos_index if self.oos_index is not None else np.zeros(len(probs), bool)
-        )
-        best_in_scope = self.in_scope_index[in_scope_probs.argmax(axis=1)]
-        return {
-            "probs": probs,
-            "msp": msp,
-            "neg_maha": neg_maha,
-            "predicted_oos": predicted_oos,
-            "best_in_scope": best_in_scope,
-        }
+        if self.oos_index is None:
+            raw = decision.raw_scores(in_scope_logits, maha)
+            predicted_oos = np.zeros(len(probs), bool)
+        else:
+            logit_gap = in_scope_logits.max(axis=1) - logits[:, self.oos_index]
+            neighbour_gap = decision.nearest_similarity(embeddings, self.neighbours) - decision.nearest_similarity(
+                embeddings, self.oos_neighbours
+            )
+            raw = decision.raw_scores(in_scope_logits, maha, logit_gap, neighbour_gap)
+            predicted_oos = probs.argmax(axis=1) == self.oos_index
+        best_in_scope = self.in_scope_index[in_scope_logits.argmax(axis=1)]
+        return {"probs": probs, "raw": raw, "predicted_oos": predicted_oos, "best_in_scope": best_in_scope}
 
     def decide(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(predicted label index among in-scope labels, out-of-scope flags, calibrated probabilities)."""
         parts = self.scores(embeddings)
-        score = decision.in_scope_score(parts["msp"], parts["neg_maha"], self.calibration.stats)
+        score = decision.in_scope_score(parts["raw"], self.calibration.stats)
         oos = decision.decide_oos(score, self.calibration.threshold, parts["predicted_oos"])
         return parts["best_in_scope"], oos, parts["probs"]
 
@@ -150,6 +165,9 @@ class TextClassifier(nn.Module):
             "head.weight": self.head.weight.detach().float().cpu().contiguous(),
             "oos.centroids": torch.from_numpy(self.centroids.copy()),
             "oos.precision": torch.from_numpy(self.precision.copy()),
+            # Unit-length rows: half precision loses nothing the nearest-neighbour contrast notices.
+            "oos.neighbours": torch.from_numpy(self.neighbours).half(),
+            "oos.oos_neighbours": torch.from_numpy(self.oos_neighbours).half(),
         }
         if self.finetuned:
             tensors.update(
@@ -158,13 +176,14 @@ class TextClassifier(nn.Module):
         save_file(tensors, str(folder / WEIGHTS_FILE))
         calibration = self.calibration
         meta = {
+            "format": ARTIFACT_FORMAT,
             "labels": self.labels,
             "oos_label": self.oos_label,
             "scale": self.head.scale,
             "finetuned": self.finetuned,
             "temperature": calibration.temperature,
             "threshold": calibration.threshold,
-            "score_stats": calibration.stats.__dict__,
+            "score_stats": {"means": calibration.stats.means, "stds": calibration.stats.stds},
             "recipe": self.recipe,
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -178,6 +197,11 @@ class TextClassifier(nn.Module):
             tensors = load_file(str(folder / WEIGHTS_FILE))
         except (OSError, ValueError) as exc:
             raise ArtifactError(f"cannot read model artifact in {folder}: {exc}") from exc
+        if meta.get("format") != ARTIFACT_FORMAT:
+            raise ArtifactError(
+                f"model artifact in {folder} has format {meta.get('format', 1)}, this code reads {ARTIFACT_FORMAT}:"
+                " retrain it"
+            )
         encoder = SentenceEncoder.load(encoder_dir, max_length=max_length)
         if meta["finetuned"]:
             encoder.load_state_dict({k[len("encoder.") :]: v for k, v in tensors.items() if k.startswith("encoder.")})
@@ -192,8 +216,13 @@ class TextClassifier(nn.Module):
         model.head.weight.data.copy_(tensors["head.weight"])
         model.centroids = tensors["oos.centroids"].double().numpy()
         model.precision = tensors["oos.precision"].double().numpy()
+        model.neighbours = tensors["oos.neighbours"].float().numpy()
+        model.oos_neighbours = tensors["oos.oos_neighbours"].float().numpy()
+        stats = meta["score_stats"]
         model.calibration = Calibration(
-            meta["temperature"], float(meta["threshold"]), decision.ScoreStats(**meta["score_stats"])
+            meta["temperature"],
+            float(meta["threshold"]),
+            decision.ScoreStats(tuple(stats["means"]), tuple(stats["stds"])),
         )
         model.eval()
         model.encoder.to_device(resolve_device(device))

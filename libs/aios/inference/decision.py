@@ -49,32 +49,50 @@ def mahalanobis_min(embeddings: np.ndarray, centroids: np.ndarray, precision: np
     return (own[:, None] - 2 * projected @ centroids.T + centroid_terms[None, :]).min(axis=1)
 
 
+def nearest_similarity(embeddings: np.ndarray, bank: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each unit-length row to its nearest row of `bank`."""
+    return (embeddings @ bank.T).max(axis=1)
+
+
+def raw_scores(
+    in_scope_logits: np.ndarray,
+    maha: np.ndarray,
+    logit_gap: np.ndarray | None = None,
+    neighbour_gap: np.ndarray | None = None,
+) -> np.ndarray:
+    """The out-of-scope evidence, one column per signal, each oriented so that higher means more in-scope.
+
+    The best in-scope logit (cosine to the nearest class vector: unlike softmax confidence it does
+    not saturate far from the data) and the negated Mahalanobis distance always; with an `oos` class
+    also the margin of the best in-scope logit over the `oos` logit and how much nearer the closest
+    in-scope training row is than the closest `oos` training row. The last two use what the `oos`
+    rows taught: a query near a known out-of-scope example is suspect even when it is near an intent.
+    """
+    columns = [in_scope_logits.max(axis=1), -maha]
+    columns += [c for c in (logit_gap, neighbour_gap) if c is not None]
+    return np.stack(columns, axis=1).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class ScoreStats:
-    """Mean and spread of each raw score on in-scope validation data, to add them on one scale."""
+    """Mean and spread of each raw score column on in-scope validation data, to add them on one scale."""
 
-    msp_mean: float
-    msp_std: float
-    maha_mean: float
-    maha_std: float
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
 
 
-def raw_scores(in_scope_probs: np.ndarray, maha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Max in-scope probability and negated Mahalanobis distance: higher means more in-scope."""
-    return in_scope_probs.max(axis=1), -maha
+def fit_score_stats(raw: np.ndarray) -> ScoreStats:
+    return ScoreStats(tuple(map(float, raw.mean(axis=0))), tuple(map(float, raw.std(axis=0) + 1e-9)))
 
 
-def fit_score_stats(msp: np.ndarray, neg_maha: np.ndarray) -> ScoreStats:
-    return ScoreStats(float(msp.mean()), float(msp.std() + 1e-9), float(neg_maha.mean()), float(neg_maha.std() + 1e-9))
+def in_scope_score(raw: np.ndarray, stats: ScoreStats) -> np.ndarray:
+    """Sum of the z-scored columns of `raw_scores`.
 
-
-def in_scope_score(msp: np.ndarray, neg_maha: np.ndarray, stats: ScoreStats) -> np.ndarray:
-    """Sum of the z-scored softmax confidence and centroid closeness.
-
-    The two fail differently: softmax is overconfident far from the data, distance ignores which
-    class boundary is near. Their sum rejected more out-of-scope queries than either alone.
+    The signals fail differently: softmax is overconfident far from the data, distance ignores which
+    class boundary is near, the `oos` contrasts know only the few `oos` rows. Their sum rejected
+    more out-of-scope queries than any one alone (docs/model-recipe.md).
     """
-    return (msp - stats.msp_mean) / stats.msp_std + (neg_maha - stats.maha_mean) / stats.maha_std
+    return ((raw - np.asarray(stats.means)) / np.asarray(stats.stds)).sum(axis=1)
 
 
 def decide_oos(score: np.ndarray, threshold: float, predicted_oos: np.ndarray | None = None) -> np.ndarray:
@@ -94,28 +112,14 @@ def operating_point(
     return accuracy, recall
 
 
-def choose_threshold(
-    score: np.ndarray,
-    is_oos: np.ndarray,
-    correct: np.ndarray,
-    predicted_oos: np.ndarray | None = None,
-    *,
-    reject_rate_without_oos: float = 0.02,
-) -> float:
-    """The threshold maximising validation accuracy with out-of-scope counted as one more class.
+def choose_threshold(score: np.ndarray, accepted: np.ndarray, review_budget: float) -> float:
+    """The score below which a share `review_budget` of the `accepted` validation rows falls.
 
-    Without out-of-scope validation examples there is nothing to trade against, so the threshold
-    rejects a small fixed share (`reject_rate_without_oos`) of in-scope validation inputs.
+    `accepted` marks the in-scope rows the classifier gets right: rejecting one of them sends a
+    good answer to review for nothing. The budget caps that loss; how many out-of-scope inputs the
+    threshold then catches follows from how well the score separates them. Unlike maximising
+    accuracy over the few out-of-scope validation rows, the quantile of thousands of in-scope rows
+    moves little between validation and live traffic, and needs no out-of-scope rows at all.
     """
-    score = np.asarray(score, dtype=np.float64)
-    is_oos = np.asarray(is_oos, dtype=bool)
-    if not is_oos.any():
-        return float(np.quantile(score, reject_rate_without_oos)) if len(score) else -np.inf
-    forced = np.zeros(len(score), bool) if predicted_oos is None else np.asarray(predicted_oos, bool)
-    best_hits, best_threshold = -1, -np.inf
-    for threshold in np.concatenate([[-np.inf], np.unique(np.quantile(score, np.linspace(0, 0.6, 601)))]):
-        rejected = (score < threshold) | forced
-        hits = int(np.sum(correct[~is_oos] & ~rejected[~is_oos]) + np.sum(rejected[is_oos]))
-        if hits > best_hits:
-            best_hits, best_threshold = hits, float(threshold)
-    return best_threshold
+    kept = np.asarray(score, dtype=np.float64)[np.asarray(accepted, dtype=bool)]
+    return float(np.quantile(kept, review_budget)) if len(kept) else -np.inf

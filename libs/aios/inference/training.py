@@ -28,7 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from aios.inference import decision
 from aios.inference.classifier import TextClassifier
-from aios.inference.encoder import SentenceEncoder
+from aios.inference.encoder import SentenceEncoder, resolve_device
 from aios.inference.errors import TrainingDataError
 
 
@@ -37,7 +37,7 @@ class RecipeSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AIOS_MODEL_", extra="ignore", frozen=True)
 
-    epochs: float = Field(default=2.0, gt=0, description="Passes over the training data (fractions allowed).")
+    epochs: float = Field(default=3.0, gt=0, description="Passes over the training data (fractions allowed).")
     finetune: bool = Field(
         default=True, description="Fine-tune the encoder; False trains the head on cached embeddings."
     )
@@ -45,12 +45,30 @@ class RecipeSettings(BaseSettings):
     head_learning_rate: float = Field(default=5e-3, gt=0, description="AdamW learning rate of the head.")
     frozen_epochs: float = Field(default=30.0, gt=0, description="Head-only epochs when the encoder is frozen.")
     train_batch_size: int = Field(default=32, ge=1, description="Examples per optimisation step.")
-    label_smoothing: float = Field(default=0.1, ge=0, lt=1, description="Cross-entropy label smoothing.")
+    label_smoothing: float = Field(default=0.0, ge=0, lt=1, description="Cross-entropy label smoothing.")
     scale: float = Field(default=20.0, gt=0, description="Cosine head logit scale.")
+    margin: float = Field(
+        default=0.2, ge=0, lt=1, description="Cosine margin the true class must win by (fine-tuning only)."
+    )
+    contrastive_weight: float = Field(
+        default=0.5, ge=0, description="Supervised contrastive loss weight next to cross-entropy (fine-tuning only)."
+    )
+    contrastive_temperature: float = Field(default=0.1, gt=0, description="Supervised contrastive temperature.")
+    per_class: int = Field(
+        default=4, ge=1, description="Rows of one label kept together in a batch, so the contrastive loss has pairs."
+    )
+    review_budget: float = Field(
+        default=0.0075,
+        ge=0,
+        lt=1,
+        description="Share of the correctly classified in-scope validation rows the out-of-scope threshold may "
+        "reject: how much good traffic may go to review needlessly, traded for catching out-of-scope inputs.",
+    )
     val_fraction: float = Field(default=0.15, gt=0, lt=1, description="Stratified validation share when none is given.")
     oos_label: str = Field(default="oos", description="Label that marks out-of-scope training/validation examples.")
     seed: int = Field(default=0, description="Seed for the split, initialisation and batch order.")
     threads: int = Field(default=2, ge=1, description="torch CPU threads.")
+    device: str = Field(default="auto", description="Where to train: `cpu`, `cuda`, or `auto` (CUDA when present).")
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,69 @@ def _bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Rando
     return batches
 
 
+def grouped_batches(
+    targets: Sequence[int], lengths: Sequence[int], per_class: int, batch_size: int, rng: random.Random
+) -> list[list[int]]:
+    """Batches of similar length made of groups of up to `per_class` rows that share a label.
+
+    The supervised contrastive loss needs rows of one label together in a batch, which random
+    batches over a hundred labels rarely hold. Rows are shuffled within their label and grouped
+    with rows of about the same length (so the groups change every epoch and padding stays short);
+    the groups are then batched like single rows.
+    """
+    by_label: dict[int, list[int]] = defaultdict(list)
+    for position, label in enumerate(targets):
+        by_label[label].append(position)
+    groups = []
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        members.sort(key=lambda i: lengths[i] // 4)
+        groups += [members[i : i + per_class] for i in range(0, len(members), per_class)]
+    group_lengths = [max(lengths[i] for i in group) for group in groups]
+    group_batches = _bucketed_batches(group_lengths, max(1, batch_size // per_class), rng)
+    return [[i for g in batch for i in groups[g]] for batch in group_batches]
+
+
+def supervised_contrastive_loss(
+    embeddings: torch.Tensor, targets: torch.Tensor, temperature: float, ignore: int | None = None
+) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020): rows of one label together, apart from the rest.
+
+    Tighter intents sharpen the distance-based out-of-scope signals. Rows labelled `ignore` (the
+    `oos` class, which is no cluster) serve only as negatives. Zero when no row has a partner.
+    """
+    z = F.normalize(embeddings.float(), dim=-1)
+    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    similarity = (z @ z.T / temperature).masked_fill(eye, float("-inf"))
+    positives = (targets[:, None] == targets[None, :]) & ~eye
+    if ignore is not None:
+        positives &= (targets != ignore)[:, None]
+    anchors = positives.any(dim=1)
+    if not anchors.any():
+        return z.new_zeros(())
+    log_prob = similarity - torch.logsumexp(similarity, dim=1, keepdim=True)
+    per_anchor = log_prob.masked_fill(~positives, 0.0).sum(dim=1)[anchors] / positives.sum(dim=1)[anchors]
+    return -per_anchor.mean()
+
+
+def _loss(
+    model: TextClassifier, embeddings: torch.Tensor, targets: torch.Tensor, recipe: RecipeSettings, oos: int | None
+) -> torch.Tensor:
+    """Cross-entropy; when fine-tuning, with a cosine margin (CosFace) and the supervised contrastive term.
+
+    Both pull each intent tighter around its centre, which sharpens the distance-based out-of-scope
+    signals; on frozen embeddings there is nothing to reshape and the margin cost validation accuracy.
+    """
+    logits = model.head(embeddings)
+    if not recipe.finetune:
+        return F.cross_entropy(logits, targets, label_smoothing=recipe.label_smoothing)
+    logits = logits - model.head.scale * recipe.margin * F.one_hot(targets, logits.shape[1])
+    loss = F.cross_entropy(logits, targets, label_smoothing=recipe.label_smoothing)
+    contrastive = supervised_contrastive_loss(embeddings, targets, recipe.contrastive_temperature, oos)
+    return loss + recipe.contrastive_weight * contrastive
+
+
 def train(
     examples: Sequence[Example],
     val_examples: Sequence[Example] | None = None,
@@ -160,8 +241,9 @@ def train(
     labels = sorted({e.label for e in train_examples})
     if len([label for label in labels if label != recipe.oos_label]) < 2:
         raise TrainingDataError("need at least two in-scope labels to train a classifier")
+    device = resolve_device(recipe.device)
     encoder = encoder or SentenceEncoder.load()
-    encoder.to("cpu").float()
+    encoder.to(device).float()
     model = TextClassifier(
         encoder,
         labels,
@@ -171,7 +253,9 @@ def train(
         recipe=recipe.model_dump(),
     )
     index = {label: i for i, label in enumerate(labels)}
-    targets = torch.tensor([index[e.label] for e in train_examples])
+    oos_index = index.get(recipe.oos_label)
+    targets = torch.tensor([index[e.label] for e in train_examples], device=device)
+    model.head.to(device)
     texts = [e.text for e in train_examples]
     encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # 12M rows of Adam state for little gain
     if recipe.finetune:
@@ -181,7 +265,7 @@ def train(
         params = [{"params": [model.head.weight], "lr": recipe.head_learning_rate}]
         params.append({"params": [p for p in encoder.parameters() if p.requires_grad], "lr": recipe.learning_rate})
     else:
-        cached = torch.from_numpy(encoder.encode(texts, batch_size=128))
+        cached = torch.from_numpy(encoder.encode(texts, batch_size=128)).to(device)
         lengths = [1] * len(texts)
         epochs = recipe.frozen_epochs
         params = [{"params": [model.head.weight], "lr": recipe.head_learning_rate}]
@@ -196,11 +280,11 @@ def train(
     with _progress() as progress:
         task = progress.add_task("training", total=total, loss=float("nan"), visible=show_progress)
         while step < total:
-            for batch in _bucketed_batches(lengths, recipe.train_batch_size, rng):
+            for batch in grouped_batches(targets.tolist(), lengths, recipe.per_class, recipe.train_batch_size, rng):
                 if step >= total:
                     break
                 embeddings = encoder(*encoder.pad([ids[i] for i in batch])) if recipe.finetune else cached[batch]
-                loss = F.cross_entropy(model.head(embeddings), targets[batch], label_smoothing=recipe.label_smoothing)
+                loss = _loss(model, embeddings, targets[batch], recipe, oos_index)
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
@@ -208,11 +292,12 @@ def train(
                 step += 1
                 progress.update(task, advance=1, loss=loss.item())
     model.eval()
+    model.head.cpu()  # the head scores numpy embeddings; the encoder stays on `device` for encoding
     for p in model.parameters():
         p.requires_grad_(False)
-    train_embeddings = encoder.encode(texts, batch_size=128) if recipe.finetune else cached.numpy()
-    model.fit_distance(train_embeddings, targets.numpy())
-    calibrate(model, val_examples)
+    train_embeddings = encoder.encode(texts, batch_size=128) if recipe.finetune else cached.cpu().numpy()
+    model.fit_distance(train_embeddings, targets.cpu().numpy())
+    calibrate(model, val_examples, recipe.review_budget)
     metrics = {"validation": evaluate(model, val_examples)}
     seconds = time.monotonic() - started
     metrics["train_seconds"] = round(seconds, 1)
@@ -221,7 +306,7 @@ def train(
     return TrainResult(model, metrics, seconds, data_sha256(list(train_examples) + list(val_examples)))
 
 
-def calibrate(model: TextClassifier, val_examples: Sequence[Example]) -> None:
+def calibrate(model: TextClassifier, val_examples: Sequence[Example], review_budget: float) -> None:
     """Temperature, score statistics and threshold from validation data only."""
     known = {label: i for i, label in enumerate(model.labels)}
     texts = [e.text for e in val_examples]
@@ -233,11 +318,10 @@ def calibrate(model: TextClassifier, val_examples: Sequence[Example]) -> None:
     model.calibration.temperature = decision.fit_temperature(logits[usable], targets[usable])
     parts = model.scores(embeddings)
     in_scope = ~is_oos
-    if in_scope.any():
-        model.calibration.stats = decision.fit_score_stats(parts["msp"][in_scope], parts["neg_maha"][in_scope])
-    score = decision.in_scope_score(parts["msp"], parts["neg_maha"], model.calibration.stats)
-    correct = parts["best_in_scope"] == targets
-    model.calibration.threshold = decision.choose_threshold(score, is_oos, correct, parts["predicted_oos"])
+    model.calibration.stats = decision.fit_score_stats(parts["raw"][in_scope] if in_scope.any() else parts["raw"])
+    score = decision.in_scope_score(parts["raw"], model.calibration.stats)
+    accepted = (parts["best_in_scope"] == targets) & ~parts["predicted_oos"]
+    model.calibration.threshold = decision.choose_threshold(score, accepted, review_budget)
 
 
 def evaluate(model: TextClassifier, examples: Sequence[Example]) -> dict[str, Any]:

@@ -42,24 +42,42 @@ def test_mahalanobis_with_identity_precision_is_squared_distance_to_nearest_cent
 
 
 def test_in_scope_score_adds_z_scores() -> None:
-    stats = decision.ScoreStats(msp_mean=0.5, msp_std=0.1, maha_mean=-10.0, maha_std=2.0)
-    assert decision.in_scope_score(np.array([0.6]), np.array([-8.0]), stats)[0] == pytest.approx(2.0)
+    stats = decision.ScoreStats(means=(0.5, -10.0), stds=(0.1, 2.0))
+    assert decision.in_scope_score(np.array([[0.6, -8.0]]), stats)[0] == pytest.approx(2.0)
 
 
-def test_choose_threshold_separates_oos_when_scores_allow() -> None:
-    score = np.array([5.0, 4.0, 3.0, 0.5, 0.2])
-    is_oos = np.array([False, False, False, True, True])
-    correct = np.array([True, True, True, False, False])
-    threshold = decision.choose_threshold(score, is_oos, correct)
-    assert 0.5 < threshold <= 3.0
+def test_fitted_stats_centre_and_scale_each_column() -> None:
+    raw = np.array([[0.9, -3.0, 1.0], [0.7, -5.0, 3.0]])
+    stats = decision.fit_score_stats(raw)
+    assert stats.means == pytest.approx((0.8, -4.0, 2.0)) and stats.stds == pytest.approx((0.1, 1.0, 1.0))
+    assert decision.in_scope_score(raw, stats) == pytest.approx([1.0 + 1.0 - 1.0, -1.0 - 1.0 + 1.0], abs=1e-6)
+
+
+def test_raw_scores_orient_every_signal_towards_in_scope() -> None:
+    logits = np.array([[9.0, 1.0], [5.0, 5.0]])
+    maha = np.array([1.0, 9.0])
+    assert decision.raw_scores(logits, maha).tolist() == [[9.0, -1.0], [5.0, -9.0]]
+    with_oos = decision.raw_scores(logits, maha, np.array([2.0, -1.0]), np.array([0.3, -0.2]))
+    assert with_oos.shape == (2, 4) and with_oos[:, 2:].tolist() == [[2.0, 0.3], [-1.0, -0.2]]
+
+
+def test_nearest_similarity_is_the_best_cosine_in_the_bank() -> None:
+    bank = np.array([[1.0, 0.0], [0.0, 1.0]])
+    queries = np.array([[0.6, 0.8], [-1.0, 0.0]])
+    assert decision.nearest_similarity(queries, bank) == pytest.approx([0.8, 0.0])
+
+
+def test_choose_threshold_rejects_the_review_budget_of_accepted_rows_only() -> None:
+    score = np.concatenate([np.linspace(1, 2, 1000), [-5.0, -4.0]])
+    accepted = np.concatenate([np.ones(1000, bool), [False, False]])
+    threshold = decision.choose_threshold(score, accepted, review_budget=0.02)
     rejected = decision.decide_oos(score, threshold)
-    assert decision.operating_point(correct[~is_oos], rejected[~is_oos], rejected[is_oos]) == (1.0, 1.0)
+    assert np.mean(rejected[accepted]) == pytest.approx(0.02, abs=0.002)
+    assert rejected[~accepted].all()  # rows it got wrong (or oos rows) cost nothing and are below it anyway
 
 
-def test_choose_threshold_without_oos_rejects_a_small_share() -> None:
-    score = np.linspace(0, 1, 101)
-    threshold = decision.choose_threshold(score, np.zeros(101, bool), np.ones(101, bool), reject_rate_without_oos=0.05)
-    assert np.mean(score < threshold) == pytest.approx(0.05, abs=0.01)
+def test_choose_threshold_with_nothing_accepted_rejects_nothing() -> None:
+    assert decision.choose_threshold(np.array([0.1, 0.2]), np.zeros(2, bool), 0.01) == -np.inf
 
 
 def test_operating_point_counts_rejected_in_scope_as_wrong() -> None:
