@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -18,6 +17,7 @@ from rich.console import Console
 from aios.bench import classify as classify_bench
 from aios.bench import ingest as ingest_bench
 from aios.bench.ingest import run_ingest_bench
+from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
 from aios.classify.routes import ModelRef
 from aios.classify.torch_backend import TorchBackend
@@ -95,7 +95,7 @@ def classify_section(console: Console, connection: ConnectionSettings, texts: in
     model = TextClassifier.load(
         LocalArtifactStore(models.artifact_dir).fetch(version.artifact_uri), device=models.device
     )
-    sample = classify_bench.clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
+    sample = clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
     with console.status(f"classify: raw model vs worker on {len(sample)} texts"):
         result = classify_bench.run_classify_bench(
             connection,
@@ -115,12 +115,7 @@ def classify_section(console: Console, connection: ConnectionSettings, texts: in
 async def bench_model(connection: ConnectionSettings) -> ModelVersion:
     """A model registered as `bench-intents`: 20 CLINC150 examples per intent, head only."""
     splits = load_clinc150(project_root() / "data" / "clinc150" / "data_full.json")
-    taken: Counter[str] = Counter()
-    examples = []
-    for example in splits.train:
-        if taken[example.label] < 20:
-            taken[example.label] += 1
-            examples.append(example)
+    examples = few_per_label(splits.train, 20)
     result = await asyncio.to_thread(
         train, examples, None, RecipeSettings(finetune=False, frozen_epochs=5), show_progress=False
     )

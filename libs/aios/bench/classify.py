@@ -9,24 +9,19 @@ group join is not inference) to the last commit.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from aios.bench.events import received_value
-from aios.bench.load import percentile
+from aios.bench.model_speed import Throughput, raw_model
 from aios.bench.report import save_figure
 from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
 from aios.classify.routes import ModelRef, Route, RoutingTable
 from aios.inference.classifier import TextClassifier
-from aios.inference.encoder import length_sorted_batches
 from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.kafka.producer import ReliableProducer
@@ -36,43 +31,6 @@ from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 RECEIVED, CLASSIFIED = "aios.events.received", "aios.events.classified"
-
-
-@dataclass
-class Throughput:
-    label: str
-    records: int
-    seconds: float
-    batch_ms: list[float] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds if self.seconds else 0.0
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.batch_ms, 50)
-
-    @property
-    def p99_ms(self) -> float:
-        return percentile(self.batch_ms, 99)
-
-
-@torch.inference_mode()
-def raw_model(model: TextClassifier, texts: Sequence[str], batch_size: int) -> Throughput:
-    """Forward pass and decision only, on tensors tokenized and padded before the clock starts."""
-    encoder = model.encoder
-    batches = [
-        encoder.pad(encoder.tokenize([texts[i] for i in positions]))
-        for positions in length_sorted_batches([len(text) for text in texts], batch_size)
-    ]
-    timings = []
-    started = time.perf_counter()
-    for input_ids, mask in batches:
-        batch_started = time.perf_counter()
-        model.decide(encoder(input_ids, mask).float().cpu().numpy())
-        timings.append((time.perf_counter() - batch_started) * 1000)
-    return Throughput(f"raw model, batch {batch_size}", len(texts), time.perf_counter() - started, timings)
 
 
 def bench_events(texts: Sequence[str], tenant_id: str) -> list[dict[str, object]]:
@@ -213,11 +171,3 @@ def markdown(result: ClassifyBenchResult, stamp: str, image: str) -> str:
         f"![classify throughput]({image})",
     ]
     return "\n".join(lines)
-
-
-def clinc_texts(path: Path, limit: int) -> list[str]:
-    """Test-split texts (in-scope and out-of-scope), shuffled with a fixed seed."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    texts = [text for key in ("test", "oos_test") for text, _ in data[key]]
-    order = np.random.default_rng(0).permutation(len(texts))
-    return [texts[i] for i in order[:limit]]
