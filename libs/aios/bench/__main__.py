@@ -19,6 +19,7 @@ from aios.bench import ingest as ingest_bench
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
+from aios.bench.retrieval import retrieval_section
 from aios.classify.routes import ModelRef
 from aios.classify.torch_backend import TorchBackend
 from aios.db.migrations import migrate
@@ -137,7 +138,7 @@ async def bench_model(connection: ConnectionSettings) -> ModelVersion:
 
 
 def main(
-    only: str = typer.Option("ingest,classify", help="Sections to run, comma separated."),
+    only: str = typer.Option("ingest,classify,retrieval", help="Sections to run, comma separated."),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
@@ -156,6 +157,8 @@ def main(
         ingest_section(console, connection, duration_s, levels)
     if "classify" in sections:
         classify_section(console, connection, texts, batch_size)
+    if "retrieval" in sections:
+        retrieval_section(console, connection, queries=100, events=900, batch=64)
 
 
 if __name__ == "__main__":

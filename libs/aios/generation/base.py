@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from aios.retrieval.types import Passage
 
 
@@ -22,6 +24,8 @@ class DraftRequest:
     """The classification label; chooses the opening line."""
     passages: Sequence[Passage]
     """Retrieved chunks, best first: the only facts a draft may state."""
+    vector: np.ndarray | None = None
+    """The text's sentence embedding when retrieval computed it already (spares the generator a second pass)."""
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,17 @@
 """The extractive generator: a draft made only of sentences copied from retrieved chunks, each cited.
 
 Candidate sentences are those of the passages (split as chunks were cut), full sentences only
-(ending in . ! or ?, at least four words: headings and fragments state nothing on their own). They are
-ranked by cosine similarity to the event text, with the whole batch's sentences and event texts
-embedded in one encoder call; the best few above a floor are kept and written in document order
-(passage rank, then position), so the draft reads as the article does. Nothing is paraphrased: every
-sentence after the opening line is a verbatim KB sentence followed by its citation marker.
+(ending in . ! or ?, at least four words: headings and fragments state nothing on their own). They
+are ranked by cosine similarity to the event text (the embedding retrieval made, when given);
+sentences not seen before are embedded in one encoder call per batch and kept, since a knowledge
+base changes rarely. The best few above a floor are written in document order (passage rank,
+then position), so the draft reads as the article does. Nothing is paraphrased: every sentence
+after the opening line is a verbatim KB sentence followed by its citation marker.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,17 +37,26 @@ class ExtractiveGenerator:
     name = "extractive"
     version = VERSION
 
-    def __init__(self, encoder: SentenceEncoder, *, max_sentences: int = 3, min_similarity: float = 0.2) -> None:
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        *,
+        max_sentences: int = 3,
+        min_similarity: float = 0.2,
+        cache_size: int = 100_000,
+    ) -> None:
         self.encoder = encoder
         self.max_sentences = max_sentences
         self.min_similarity = min_similarity
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def generate(self, requests: Sequence[DraftRequest]) -> list[Draft | None]:
         candidates = [c for i, request in enumerate(requests) for c in _candidates(i, request)]
         if not candidates:
             return [None] * len(requests)
-        vectors = self.encoder.encode([request.text for request in requests] + [c.sentence for c in candidates])
-        queries, sentences = vectors[: len(requests)], vectors[len(requests) :]
+        queries = self._query_vectors(requests)
+        sentences = self._sentence_vectors([c.sentence for c in candidates])
         similarity = np.einsum("ij,ij->i", sentences, queries[[c.request for c in candidates]])
         drafts: list[Draft | None] = []
         for i, request in enumerate(requests):
@@ -54,6 +65,24 @@ class ExtractiveGenerator:
             chosen = sorted((candidates[j] for j in best), key=lambda c: (c.passage, c.position))
             drafts.append(self._draft(request, chosen) if chosen else None)
         return drafts
+
+    def _query_vectors(self, requests: Sequence[DraftRequest]) -> np.ndarray:
+        """The event texts' embeddings: those retrieval computed already, the others in one encoder call."""
+        missing = [i for i, request in enumerate(requests) if request.vector is None]
+        encoded = dict(zip(missing, self.encoder.encode([requests[i].text for i in missing]), strict=True))
+        return np.stack([encoded[i] if r.vector is None else r.vector for i, r in enumerate(requests)])
+
+    def _sentence_vectors(self, sentences: Sequence[str]) -> np.ndarray:
+        """KB sentences' embeddings; a knowledge base changes rarely, so each sentence is embedded once (LRU)."""
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+        for sentence, vector in zip(missing, self.encoder.encode(missing), strict=True):
+            self._cache[sentence] = vector
+        for sentence in sentences:
+            self._cache.move_to_end(sentence)
+        rows = np.stack([self._cache[s] for s in sentences])
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return rows
 
     def _draft(self, request: DraftRequest, chosen: Sequence[_Candidate]) -> Draft:
         citations: list[Citation] = []

@@ -12,7 +12,7 @@ from aios.retrieval.documents import read_document
 from aios.retrieval.embedding import chunk_inputs
 from aios.retrieval.errors import DocumentError
 from aios.retrieval.settings import RetrievalSettings
-from aios.retrieval.store import KnowledgeBase
+from aios.retrieval.store import KnowledgeBase, NewDocument
 
 
 @dataclass
@@ -50,8 +50,9 @@ async def ingest_files(
             continue
         chunks = chunk_blocks(document.blocks, settings.chunk_chars, settings.chunk_overlap)
         vectors = encoder.encode(chunk_inputs(document.title, chunks))
-        await store.put_document(
-            tenant_id, document_id, document.title, document.source, document.content_sha256, chunks, vectors
+        await store.put_documents(
+            tenant_id,
+            [NewDocument(document_id, document.title, document.source, document.content_sha256, chunks, vectors)],
         )
         (report.replaced if document_id in known else report.added).append(document_id)
         report.chunks += len(chunks)

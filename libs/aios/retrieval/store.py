@@ -30,6 +30,18 @@ KEEP = Keep()
 
 
 @dataclass(frozen=True)
+class NewDocument:
+    """A document to store: its chunks and one embedding (row) per chunk."""
+
+    document_id: str
+    title: str
+    source: str
+    content_sha256: str
+    chunks: Sequence[str]
+    embeddings: np.ndarray
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     document_id: str
     title: str
@@ -78,42 +90,46 @@ class KnowledgeBase:
         )
         return {row["document_id"]: row["content_sha256"] for row in rows}
 
-    async def put_document(
-        self,
-        tenant_id: str,
-        document_id: str,
-        title: str,
-        source: str,
-        content_sha256: str,
-        chunks: Sequence[str],
-        embeddings: np.ndarray,
-    ) -> None:
-        """Add the document, or replace it and all its chunks, in one transaction."""
-        if len(chunks) != len(embeddings):
-            raise RetrievalError(f"{document_id}: {len(chunks)} chunks but {len(embeddings)} embeddings")
+    async def put_documents(self, tenant_id: str, documents: Sequence[NewDocument]) -> None:
+        """Add these documents, or replace them and all their chunks, in one transaction (one revision)."""
+        for document in documents:
+            if len(document.chunks) != len(document.embeddings):
+                raise RetrievalError(
+                    f"{document.document_id}: {len(document.chunks)} chunks but {len(document.embeddings)} embeddings"
+                )
         tenant = _uuid(tenant_id)
+        chunks = [(d, number, text) for d in documents for number, text in enumerate(d.chunks)]
         async with self.pool.acquire() as conn, conn.transaction():
             await _bump(conn, tenant)
             await conn.execute(
-                "DELETE FROM kb_documents WHERE tenant_id = $1 AND document_id = $2", tenant, document_id
+                "DELETE FROM kb_documents WHERE tenant_id = $1 AND document_id = ANY($2::text[])",
+                tenant,
+                [d.document_id for d in documents],
             )
             await conn.execute(
                 "INSERT INTO kb_documents (tenant_id, document_id, title, source, content_sha256)"
-                " VALUES ($1, $2, $3, $4, $5)",
+                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])",
                 tenant,
-                document_id,
-                title,
-                source,
-                content_sha256,
+                [d.document_id for d in documents],
+                [d.title for d in documents],
+                [d.source for d in documents],
+                [d.content_sha256 for d in documents],
             )
-            await conn.executemany(
-                "INSERT INTO kb_chunks (tenant_id, document_id, chunk_no, text, tsv, embedding) VALUES ($1, $2, $3, $4,"
-                " setweight(to_tsvector($6::regconfig, $5), 'A') || setweight(to_tsvector($6::regconfig, $4), 'B'),"
-                " $7)",
-                [
-                    (tenant, document_id, number, text, title, self.config, to_bytes(vector))
-                    for number, (text, vector) in enumerate(zip(chunks, embeddings, strict=True))
-                ],
+            await conn.execute(
+                "INSERT INTO kb_chunks (tenant_id, document_id, chunk_no, text, tsv, embedding)"
+                " SELECT $1, c.document_id, c.chunk_no, c.text,"
+                " setweight(to_tsvector($2::regconfig, c.title), 'A')"
+                " || setweight(to_tsvector($2::regconfig, c.text), 'B'),"
+                " c.embedding"
+                " FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::bytea[])"
+                " AS c(document_id, chunk_no, text, title, embedding)",
+                tenant,
+                self.config,
+                [d.document_id for d, _, _ in chunks],
+                [number for _, number, _ in chunks],
+                [text for _, _, text in chunks],
+                [d.title for d, _, _ in chunks],
+                [to_bytes(d.embeddings[number]) for d, number, _ in chunks],
             )
 
     async def remove_documents(self, tenant_id: str, document_ids: Sequence[str]) -> list[str]:

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from aios.generation.base import Draft, DraftRequest, Generator
 from aios.inference.encoder import SentenceEncoder
 from aios.kafka.records import InputRecord, OutputRecord
@@ -43,6 +45,7 @@ class _Work:
     text: str = ""
     skipped: str | None = None
     passages: Sequence[Passage] = ()
+    vector: np.ndarray | None = None
     draft: Draft | None = None
 
 
@@ -76,8 +79,9 @@ class RetrieveGenerateHandler:
             started = time.perf_counter()
             found = self.run(self.retriever.search(queries, self.settings.passages, self.settings.mode, kbs))
             timings["retrieve"] = time.perf_counter() - started
-            for w, passages in zip(todo, found, strict=True):
+            for w, passages, vector in zip(todo, found, vectors, strict=True):
                 w.passages = passages
+                w.vector = vector
                 w.skipped = None if passages else NO_PASSAGES
         generate_seconds = self._generate([w for w in todo if w.skipped is None])
         for stage, seconds in timings.items():
@@ -98,7 +102,9 @@ class RetrieveGenerateHandler:
         seconds: dict[str, float] = {}
         for name in sorted({w.generator for w in work}):
             mine = [w for w in work if w.generator == name]
-            requests = [DraftRequest(w.text, w.record.value["classification"]["label"], w.passages) for w in mine]
+            requests = [
+                DraftRequest(w.text, w.record.value["classification"]["label"], w.passages, w.vector) for w in mine
+            ]
             started = time.perf_counter()
             drafts = self.generators[name].generate(requests)
             seconds[name] = time.perf_counter() - started

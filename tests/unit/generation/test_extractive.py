@@ -93,3 +93,22 @@ def test_headings_and_unrelated_passages_give_no_draft(generator: ExtractiveGene
     strict = ExtractiveGenerator(generator.encoder, min_similarity=0.9)
     assert generator.generate([DraftRequest("I lost my card", "report_lost_card", [heading_only])]) == [None]
     assert strict.generate([DraftRequest("what is the weather in Paris", "oos", [FEES])]) == [None]
+
+
+def test_kb_sentences_are_embedded_once_and_given_query_vectors_are_used(generator: ExtractiveGenerator) -> None:
+    encoded: list[str] = []
+
+    class Counting:
+        def encode(self, texts: list[str]) -> object:
+            encoded.extend(texts)
+            return generator.encoder.encode(texts)
+
+    counting = ExtractiveGenerator(Counting(), max_sentences=2)  # type: ignore[arg-type]
+    vector = generator.encoder.encode(["I lost my card"])[0]
+    first = counting.generate([DraftRequest("I lost my card", "report_lost_card", [LOST], vector)])
+    sentences = [s for s in split_sentences(LOST.text) if s.endswith(".")]
+    assert sorted(encoded) == sorted(sentences)  # the query's vector was given: only KB sentences encoded
+    encoded.clear()
+    again = counting.generate([DraftRequest("I lost my card", "report_lost_card", [LOST])])
+    assert encoded == ["I lost my card"]  # sentences come from the cache; the query had no vector this time
+    assert first == again
