@@ -93,6 +93,23 @@ def migrated_database(empty_database: str) -> str:
     return empty_database
 
 
+@pytest.fixture(scope="module")
+def module_database(connection: ConnectionSettings) -> Iterator[str]:
+    """A migrated database shared by one test module (for services started once per module)."""
+    shared = connection.postgres_dsn.get_secret_value()
+    name = f"aios_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_execute(shared, f"CREATE DATABASE {name}"))
+    dsn = urlsplit(shared)._replace(path=f"/{name}").geturl()
+
+    async def prepare() -> None:
+        async with open_pool(dsn, max_size=1) as pool:
+            await migrate(pool)
+
+    asyncio.run(prepare())
+    yield dsn
+    asyncio.run(_execute(shared, f"DROP DATABASE {name} WITH (FORCE)"))
+
+
 async def _execute(dsn: str, sql: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:

@@ -7,25 +7,15 @@ record each and run nothing.
 
 from __future__ import annotations
 
-import asyncpg
-
 from aios.act.executor import Executor
 from aios.act.plan import DecisionPlan, executed_value, plan, record_key
 from aios.act.store import ActStore, Source
-from aios.db.errors import DatabaseUnavailableError
+from aios.db.pool import UNAVAILABLE_ERRORS
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
 from aios.runtime.background import BackgroundLoop
 from aios.schemas.serde import Codecs
-
-_UNAVAILABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    DatabaseUnavailableError,
-)
 
 
 class ActIntake:
@@ -63,7 +53,7 @@ class ActIntake:
             return []
         try:
             added = self.runtime.run(self.store.enqueue([(d, s) for d, s, _ in planned]))
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE_ERRORS as exc:
             raise TransientError(f"act inbox unavailable: {exc}") from exc
         self.runtime.loop.call_soon_threadsafe(self.executor.wake)
         # The first occurrence of an added id is the one that runs; every other occurrence, in this

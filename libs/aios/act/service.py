@@ -9,7 +9,6 @@ publisher empties the outbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -122,6 +121,8 @@ def run_act(
         )
         loop.run()
     finally:
-        with contextlib.suppress(Exception):
+        try:
             background.run(runtime.close(settings.drain_s))
+        except Exception:
+            log.exception("%s: unclean shutdown", SERVICE)
         background.stop()

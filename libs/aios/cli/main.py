@@ -6,7 +6,21 @@ import logging
 
 import typer
 
-from aios.cli import connectors, ingest, kb, model, policy, schemas, services, stack, submit, tail, tenants, topics
+from aios.cli import (
+    audit,
+    connectors,
+    ingest,
+    kb,
+    model,
+    policy,
+    schemas,
+    services,
+    stack,
+    submit,
+    tail,
+    tenants,
+    topics,
+)
 from aios.errors import AiosError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
@@ -19,6 +33,7 @@ app.add_typer(tenants.webhooks_app, name="webhooks")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(model.app, name="model")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
 app.command("submit")(submit.submit)

@@ -17,6 +17,16 @@ T = TypeVar("T")
 
 _CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    DatabaseUnavailableError,
+)
+"""PostgreSQL cannot be reached right now (not a bad query): consumers retry the batch rather than dead-letter it."""
+
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """A pool with `min_size` connections already open, so a bad DSN fails here and not later.

@@ -20,6 +20,7 @@ from prometheus_client import make_asgi_app
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aios.audit.store import AuditStore
 from aios.ingest.accept import EventAcceptor, InvalidEvent, Submission
 from aios.ingest.auth import Authenticator
 from aios.ingest.errors import IngestRefused, PayloadTooLarge, SignatureInvalid, UnsupportedMediaType
@@ -220,7 +221,8 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
         found = await parts(request).status.get(event_id, tenant.tenant_id)
         if found is None:
             return JSONResponse({"detail": "no such event for this tenant"}, status_code=404)
-        return EventStatus(event_id=event_id, **found)
+        stages = await AuditStore(parts(request).pool).stages(tenant.tenant_id, event_id)
+        return EventStatus.model_validate({**found, "event_id": event_id, "stage": stages[-1], "stages": stages})
 
     @app.get("/healthz", response_model=Health, summary="The process is up")
     async def healthz() -> Health:

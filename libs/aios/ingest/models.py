@@ -50,6 +50,11 @@ class EventStatus(BaseModel):
     type: str
     stage: str = Field(description="The furthest stage the event reached: received, classified, ...")
     received_at: datetime
+    stages: list[str] = Field(
+        default_factory=list,
+        description="Every stage reached, in pipeline order (received, classified, enriched, review_requested,"
+        " reviewed, decided, acted, dead_lettered), as the audit trail records them.",
+    )
 
 
 class FieldProblem(BaseModel):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.error import SerializationError
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -202,6 +202,8 @@ class ConsumerLoop:
             value=value,
             headers=list(message.headers() or []),
             trace=trace,
+            schema_id=int.from_bytes(data[1:5], "big"),
+            timestamp_ms=_timestamp_ms(message),
         )
         return _Pending(message, record)
 
@@ -378,6 +380,11 @@ def _value_carrier(value: dict[str, object]) -> dict[str, str]:
     if not isinstance(trace, dict):
         return {}
     return {key: str(trace[key]) for key in ("traceparent", "tracestate") if trace.get(key)}
+
+
+def _timestamp_ms(message: Message) -> int | None:
+    kind, value = message.timestamp()
+    return value if kind != TIMESTAMP_NOT_AVAILABLE else None
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

@@ -23,6 +23,10 @@ class InputRecord:
     headers: list[tuple[str, bytes | None]]
     trace: Mapping[str, str]
     """Trace context of this service's span for the record: give it to what the record causes."""
+    schema_id: int | None = None
+    """Registry id of the writer's schema (Confluent wire format bytes 1-4)."""
+    timestamp_ms: int | None = None
+    """The Kafka record's timestamp (create or log-append time), milliseconds since the epoch."""
 
     def trace_field(self) -> dict[str, str | None]:
         """The `trace` field of an output value caused by this record."""

@@ -2,56 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from aios.connectors.config import ConnectorConfigs
-from aios.db.migrations import migrate
-from aios.db.pool import open_pool
 from aios.kafka.scratch import ScratchTopics
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
+from tests.support.database import call_database
 from tests.support.kafka_io import produce_raw, read_topic
 from tests.support.services import ServiceProcess, stack_env
 
 DECISIONS, EXECUTED, DEADLETTER = "aios.decisions", "aios.actions.executed", "aios.deadletter"
-
-
-def call_database(dsn: str, work: Callable[[asyncpg.Pool], Any]) -> Any:
-    async def run() -> Any:
-        async with open_pool(dsn, max_size=1) as pool:
-            return await work(pool)
-
-    return asyncio.run(run())
-
-
-@pytest.fixture(scope="module")
-def module_database(connection: ConnectionSettings) -> Iterator[str]:
-    """A migrated database for the module's services (act's inbox is per database, not per topic)."""
-    shared = connection.postgres_dsn.get_secret_value()
-    name = f"aios_test_{uuid.uuid4().hex[:12]}"
-
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(shared)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f"CREATE DATABASE {name}"))
-    dsn = urlsplit(shared)._replace(path=f"/{name}").geturl()
-    call_database(dsn, migrate)
-    yield dsn
-    asyncio.run(execute(f"DROP DATABASE {name} WITH (FORCE)"))
 
 
 @dataclass

@@ -1,0 +1,58 @@
+"""The auditor API: `GET /v1/audit/events/{event_id}` with an auditor key of the event's tenant.
+
+Auditor keys (`aios audit key TENANT`) are API keys with the `auditor` role in the tenants'
+key table; they read the audit trail and cannot submit events. Another tenant's event is a 404,
+exactly like an unknown one, so keys cannot probe for other tenants' ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Header, Path, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+
+from aios.audit.lineage import lineage
+from aios.audit.store import AuditStore
+from aios.ingest.auth import Authenticator
+from aios.ingest.errors import IngestRefused
+from aios.tenants.store import AUDITOR, TenantStore
+
+
+def create_audit_app(pool: asyncpg.Pool, auth_cache_s: float = 30.0) -> FastAPI:
+    store = AuditStore(pool)
+    auth = Authenticator(TenantStore(pool), auth_cache_s, role=AUDITOR)
+    app = FastAPI(title="AIOS audit", version="1.0.0", summary="Lineage of events for a tenant's auditors.")
+    app.mount("/metrics", make_asgi_app())
+
+    @app.exception_handler(IngestRefused)
+    async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
+        return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
+
+    @app.get("/v1/audit/events/{event_id}", summary="An event's lineage, in order, with its audit rows")
+    async def event_lineage(
+        event_id: str = Path(max_length=128),
+        authorization: str | None = Header(default=None, description="`Bearer <auditor key>`"),
+    ) -> Any:
+        tenant = await auth.tenant(authorization)
+        rows = await store.event_rows(event_id, tenant.tenant_id)
+        if not rows:
+            return JSONResponse({"detail": "no such event for this tenant"}, status_code=404)
+        return lineage(rows)
+
+    @app.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="PostgreSQL reachable")
+    async def readyz() -> Any:
+        try:
+            ready = await pool.fetchval("SELECT 1") == 1
+        except Exception:
+            ready = False
+        body = {"status": "ready" if ready else "not ready", "checks": {"postgres": ready}}
+        return body if ready else JSONResponse(body, status_code=503)
+
+    return app

@@ -1,0 +1,102 @@
+"""The audit service assembled: the shared consumer loop over every topic, the auditor API and retention.
+
+The consumer loop runs on the main thread (SIGTERM drains it). The PostgreSQL pool, the HTTP
+server (uvicorn) and the retention task share a background asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+import uvicorn
+
+from aios.audit.api import create_audit_app
+from aios.audit.handler import AuditHandler
+from aios.audit.settings import AuditSettings
+from aios.audit.store import AuditStore
+from aios.db.migrations import migrate
+from aios.db.pool import create_pool
+from aios.kafka.loop import ConsumerLoop, LoopSettings
+from aios.kafka.topics import load_catalogue
+from aios.observability import metrics
+from aios.runtime.background import BackgroundLoop
+from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "audit"
+
+
+@dataclass
+class AuditRuntime:
+    pool: asyncpg.Pool
+    store: AuditStore
+    server: uvicorn.Server | None
+    tasks: list[asyncio.Task[None]]
+
+    @classmethod
+    async def start(cls, settings: AuditSettings, connection: ConnectionSettings) -> AuditRuntime:
+        pool = await create_pool(connection.postgres_dsn.get_secret_value(), min_size=2, max_size=6)
+        await migrate(pool)
+        store = AuditStore(pool)
+        tasks = [asyncio.create_task(_retention(store, settings))]
+        server = None
+        if settings.port:
+            config = uvicorn.Config(
+                create_audit_app(pool, settings.auth_cache_s),
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                access_log=False,
+            )
+            server = uvicorn.Server(config)
+            tasks.append(asyncio.create_task(server.serve()))
+        return cls(pool, store, server, tasks)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        for task in self.tasks[:1]:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.pool.close()
+
+
+async def _retention(store: AuditStore, settings: AuditSettings) -> None:
+    """Remove expired rows now and then; a broken chain is logged and its rows kept."""
+    while True:
+        try:
+            for result in await store.prune(settings.retention_days):
+                metrics.AUDIT_PRUNED_ROWS.labels(SERVICE).inc(result.removed)
+                log.info("%s: removed %d rows of tenant %s", SERVICE, result.removed, result.tenant_id)
+        except Exception:
+            log.exception("%s: retention failed", SERVICE)
+        await asyncio.sleep(settings.prune_interval_s)
+
+
+def run_audit(
+    settings: AuditSettings | None = None,
+    connection: ConnectionSettings | None = None,
+    loop_settings: LoopSettings | None = None,
+) -> None:
+    """Record every record of the topics until SIGTERM."""
+    settings = settings or AuditSettings()
+    connection = connection or ConnectionSettings()
+    topics = settings.topics or load_catalogue().names()
+    background = BackgroundLoop("audit-runtime").start()
+    runtime = background.run(AuditRuntime.start(settings, connection))
+    try:
+        handler = AuditHandler(background, runtime.store, settings.carries, SERVICE)
+        codecs = Codecs(connection.schema_registry_url, carries=settings.carries)
+        loop = ConsumerLoop(SERVICE, settings.group_id, topics, handler, connection, loop_settings, codecs)
+        loop.run()
+    finally:
+        try:
+            background.run(runtime.close(), timeout_s=30)
+        except Exception:
+            log.exception("%s: unclean shutdown", SERVICE)
+        background.stop()

@@ -1,0 +1,1 @@
+"""The audit service: the hash-chained lineage trail of every topic, and the auditor API."""
