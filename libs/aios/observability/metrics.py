@@ -99,7 +99,7 @@ ACT_ATTEMPT_SECONDS = Histogram(
 )
 ACT_IN_FLIGHT = Gauge("aios_act_in_flight", "Actions an act instance is performing now.", ["service"])
 
-AUDIT_ROWS = Counter("aios_audit_rows_total", "Records appended to the audit trail.", ["service", "topic"])
+AUDIT_ROWS = Counter("aios_audit_rows_total", "Records appended to the audit trail.", ["service"])
 AUDIT_DUPLICATES = Counter(
     "aios_audit_duplicates_total", "Redelivered records recognised by their offset and not appended again.", ["service"]
 )
