@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from aios.act.plan import compensation_id_for
+from aios.bench.lineage import decision_value as decision
 from tests.integration.act.conftest import ActHarness
-from tests.support.decisions import decision
 from tests.support.http_target import HttpTarget, free_port
 from tests.support.smtp_sink import SmtpSink
 

@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from aios.bench.lineage import decision_value as decision
 from aios.settings import ConnectionSettings
 from tests.integration.act.conftest import make_harness
-from tests.support.decisions import decision
 from tests.support.http_target import HttpTarget
 
 

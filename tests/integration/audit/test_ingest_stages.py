@@ -12,12 +12,12 @@ from pydantic import SecretStr
 
 from aios.audit.records import entry_for
 from aios.audit.store import AuditStore
+from aios.bench.lineage import event_records
 from aios.db.pool import open_pool
 from aios.kafka.records import InputRecord
 from aios.settings import ConnectionSettings
 from aios.tenants.store import AUDITOR, IssuedKey, TenantStore
 from tests.integration.ingest.conftest import IngestProcess
-from tests.support.lineage_records import event_records
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 
 from aios.act.errors import InvalidDecisionError
 from aios.act.plan import compensation_id_for, executed_value, plan, record_key
+from aios.bench.lineage import decision_value as decision
 from aios.policy.actions import action_id
-from tests.support.decisions import decision
 
 
 def test_action_ids_follow_the_contract_with_decide() -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from aios.audit.chain import canonical_json
 from aios.audit.lineage import lineage, stages_reached
 from aios.audit.records import entry_for
+from aios.bench.lineage import TRACE_ID, event_records
 from aios.kafka.records import InputRecord
-from tests.support.lineage_records import TRACE_ID, event_records
 
 
 def rows(tenant: str = "acme") -> list[dict]:

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from aios.audit.records import UNKNOWN_TENANT, entry_for, trace_id
+from aios.bench.lineage import TEXT, TRACE_ID, event_records
 from aios.kafka.records import InputRecord
-from tests.support.lineage_records import TEXT, TRACE_ID, event_records
 
 
 def consumed(value: dict, topic: str = "aios.events.received", **extra: object) -> InputRecord:

@@ -1,4 +1,9 @@
-"""One event's records on every topic, as each service would write them, for audit tests and benchmarks."""
+"""Records of one event on every topic, as each service writes them: for benchmarks, tests and demos.
+
+`decision_value` follows the contract with decide (action ids from `aios.policy.actions`);
+`event_records` gives a whole event's lineage, personal data included in its text, so that
+redaction has something to find.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,45 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aios.bench.events import SAMPLE_TRACEPARENT, received_value
-from tests.support.decisions import decision
+from aios.policy.actions import action_id
+
+Action = tuple[str, dict[str, str]] | tuple[str, dict[str, str], tuple[str, dict[str, str]] | None]
+
+
+def decision_value(
+    tenant_id: str, actions: list[Action], *, outcome: str = "AUTO", event_id: str | None = None
+) -> dict[str, Any]:
+    """A decision for `actions`: (type, params) or (type, params, (compensation type, params))."""
+    event_id = event_id or str(uuid.uuid4())
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "event_id": event_id,
+        "tenant_id": tenant_id,
+        "occurred_at": now,
+        "decision_id": str(uuid.uuid4()),
+        "outcome": outcome,
+        "reason": "",
+        "type": "support.ticket",
+        "label": "card_charged_twice",
+        "confidence": 0.97,
+        "draft": None,
+        "actions": [
+            {
+                "action_id": action_id(event_id, index, action[0]),
+                "type": action[0],
+                "params": action[1],
+                "compensation": (
+                    {"type": action[2][0], "params": action[2][1]} if len(action) > 2 and action[2] else None
+                ),
+            }
+            for index, action in enumerate(actions)
+        ],
+        "policy": {"version": "sha256:policy-v1", "rule": "refund-small"},
+        "reviewer": None,
+        "decided_at": now,
+        "trace": {"traceparent": SAMPLE_TRACEPARENT, "tracestate": None},
+    }
+
 
 CLASSIFICATION = {
     "label": "card_charged_twice",
@@ -48,7 +91,7 @@ def event_records(tenant_id: str, event_id: str | None = None) -> dict[str, dict
         "generator_version": "1.0",
     }
     review_id = str(uuid.uuid4())
-    approved = decision(
+    approved = decision_value(
         tenant_id,
         [("webhook.post", {"message": "refund"}), ("email.send", {"to": "jane.doe@example.com"})],
         outcome="APPROVED",
