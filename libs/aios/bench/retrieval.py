@@ -358,6 +358,9 @@ def markdown(result: RetrievalBenchResult, stamp_line: str, image: str) -> str:
     lines += [
         "",
         "Matrix reload: reading the tenant's embeddings from PostgreSQL into the dense index after a KB change.",
+        "Lexical cost grows with the number of chunks matching any query word: the words are OR-ed and `ts_rank` is "
+        "computed for every match before the top 5 are kept (a GIN index finds matches, it cannot order them); the "
+        "synthetic chunks share the demo's vocabulary, so nearly every chunk matches, a worst case.",
         "",
         f"**Service throughput**: the consumer loop with the retrieve-generate handler (extractive generator, demo "
         f"knowledge base of 30 articles) on private topics: **{result.rate:,.0f} events/s** over {result.events} "
