@@ -1,1 +1,1 @@
-"""The retrieve-generate worker (passages and drafts for aios.events.classified); the logic lives in `aios.retrieve_generate`."""
+"""The retrieve-generate worker on aios.events.classified; the logic lives in `aios.retrieve_generate`."""
