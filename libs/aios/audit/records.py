@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,10 @@ from aios.kafka.records import InputRecord
 from aios.pii import redact
 
 UNKNOWN_TENANT = "unknown"
+
+_MAY_HOLD_PII = re.compile(r"@|\d\D*\d")
+"""Every `aios.pii` detector needs an `@` (email) or at least two digits (IBAN, card, phone): text
+without either is left as it is without running them, which makes most fields free."""
 
 KEPT_AS_IS = frozenset(
     {
@@ -88,20 +93,23 @@ def _now_ms() -> datetime:
 
 
 def _json_safe(value: Any, key: str | None, found: set[str]) -> Any:
-    if isinstance(value, str):
-        if key in KEPT_AS_IS or not value:
+    kind = type(value)
+    if kind is str:
+        if key in KEPT_AS_IS or not _MAY_HOLD_PII.search(value):
             return value
         redaction = redact(value)
         found.update(redaction.found)
         return redaction.text.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
+    if kind is dict:
         return {str(k): _json_safe(v, str(k), found) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return [_json_safe(item, key, found) for item in value]
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, datetime):
         return iso_ms(value)
     if isinstance(value, bytes):
         return {"sha256": hashlib.sha256(value).hexdigest(), "bytes": len(value)}
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+    return str(value)

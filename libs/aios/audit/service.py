@@ -92,6 +92,8 @@ def run_audit(
     try:
         handler = AuditHandler(background, runtime.store, settings.carries, SERVICE)
         codecs = Codecs(connection.schema_registry_url, carries=settings.carries)
+        # Appends cost per transaction more than per row: the trail takes bigger batches than other services.
+        loop_settings = (loop_settings or LoopSettings()).model_copy(update={"max_batch": settings.max_batch})
         loop = ConsumerLoop(SERVICE, settings.group_id, topics, handler, connection, loop_settings, codecs)
         loop.run()
     finally:

@@ -19,6 +19,11 @@ class AuditSettings(BaseSettings):
         default_factory=dict,
         description="Topics outside the catalogue → the catalogue topic whose schema they carry (JSON object).",
     )
+    max_batch: int = Field(
+        default=2000,
+        ge=1,
+        description="Records per append transaction (the consumer loop's batch; AIOS_LOOP_MAX_BATCH does not apply).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the auditor API binds.")
     port: int = Field(default=LOCAL_AUDIT_PORT, ge=0, description="Auditor API, /healthz, /readyz and /metrics.")
     retention_days: int = Field(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from aios.audit.records import UNKNOWN_TENANT, entry_for, trace_id
 from aios.bench.lineage import TEXT, TRACE_ID, event_records
 from aios.kafka.records import InputRecord
+from aios.pii import KINDS
 
 
 def consumed(value: dict, topic: str = "aios.events.received", **extra: object) -> InputRecord:
@@ -67,3 +70,17 @@ def test_trace_ids_come_from_traceparent() -> None:
     assert trace_id({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}) == TRACE_ID
     assert trace_id({"traceparent": ""}) is None and trace_id(None) is None
     assert trace_id({"traceparent": "00-" + "0" * 32 + "-00f067aa0ba902b7-01"}) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["card 4111 1111 1111 1111", "iban GB82WEST12345698765432", "call 415-555-2671", "mail a@b.io"]
+)
+def test_every_kind_of_personal_data_is_redacted_in_any_free_text_field(text: str) -> None:
+    value = {"event_id": "e", "tenant_id": "t", "reason": text, "params": {"note": text}}
+    content = json.loads(entry_for(consumed(value), "aios.decisions").record)
+    assert content["reason"] == content["params"]["note"] != text and "[" in content["reason"]
+
+
+def test_the_pre_check_covers_every_detector() -> None:
+    """records.py skips text with no `@` and fewer than two digits: true of these four detectors only."""
+    assert KINDS == ("email", "iban", "card", "phone")
