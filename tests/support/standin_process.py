@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aios.inference.triton_process import TritonProcess, free_ports
 from aios.paths import project_root
 from aios.runtime.probes import wait_until_ok
-from tests.support.triton_process import TritonProcess, free_ports
 
 MODEL = "drafter-standin"
 

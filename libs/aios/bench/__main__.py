@@ -16,17 +16,22 @@ from rich.console import Console
 
 from aios.bench import classify as classify_bench
 from aios.bench import ingest as ingest_bench
+from aios.bench.audit import act_section, audit_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
 from aios.bench.retrieval import retrieval_section
 from aios.classify.routes import ModelRef
 from aios.classify.torch_backend import TorchBackend
+from aios.classify.triton_backend import TritonBackend
 from aios.db.migrations import migrate
+from aios.db.pool import open_pool
+from aios.db.scratch import scratch_database
 from aios.inference.classifier import TextClassifier
 from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, load_clinc150, train
+from aios.inference.triton_process import start_triton
 from aios.paths import project_root
 from aios.runtime.probes import wait_until_ok
 from aios.settings import ConnectionSettings
@@ -88,57 +93,63 @@ def ingest_section(console: Console, connection: ConnectionSettings, duration_s:
 
 
 def classify_section(console: Console, connection: ConnectionSettings, texts: int, batch_size: int) -> None:
-    with console.status("training a small model to serve (frozen encoder: the forward pass is the same)"):
-        version = asyncio.run(bench_model(connection))
+    """Raw model, torch worker and Triton worker on one model, registered in a database of the benchmark's own."""
     models = ModelSettings()
-    torch_backend = TorchBackend(LocalArtifactStore(models.artifact_dir), models)
-    torch_backend.prepare([version])
-    model = TextClassifier.load(
-        LocalArtifactStore(models.artifact_dir).fetch(version.artifact_uri), device=models.device
-    )
-    sample = clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
-    with console.status(f"classify: raw model vs worker on {len(sample)} texts"):
-        result = classify_bench.run_classify_bench(
-            connection,
-            model,
-            {"torch": torch_backend},
-            ModelRef(version.name, version.version),
-            sample,
-            batch_size,
-            single_texts=min(len(sample), 400),
-        )
+    store = LocalArtifactStore(models.artifact_dir)
+    with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn:
+        with console.status("training a small model to serve (frozen encoder: the forward pass is the same)"):
+            version = asyncio.run(bench_model(dsn, store))
+        torch_backend = TorchBackend(store, models)
+        torch_backend.prepare([version])
+        model = TextClassifier.load(store.fetch(version.artifact_uri), device=models.device)
+        sample = clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
+        with console.status("starting a Triton server for the model"):
+            triton = start_triton(dsn, models.artifact_dir, LocalStack().settings.state_dir / "logs", batch_size)
+        try:
+            triton_backend = TritonBackend(triton.url)
+            triton_backend.prepare([version])
+            with console.status(f"classify: raw model vs workers on {len(sample)} texts"):
+                result = classify_bench.run_classify_bench(
+                    connection,
+                    model,
+                    {"torch": torch_backend, "triton": triton_backend},
+                    ModelRef(version.name, version.version),
+                    sample,
+                    batch_size,
+                    single_texts=min(len(sample), 400),
+                )
+        finally:
+            triton.stop()
     image = project_root() / "docs" / "bench" / "classify.png"
     classify_bench.plot(result, image)
     report = write_section("classify", classify_bench.markdown(result, stamp("make bench"), "bench/classify.png"))
     console.print(f"wrote {report} and {image}")
 
 
-async def bench_model(connection: ConnectionSettings) -> ModelVersion:
-    """A model registered as `bench-intents`: 20 CLINC150 examples per intent, head only."""
+async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
+    """`bench-intents`, promoted to production: 20 CLINC150 examples per intent, head only."""
     splits = load_clinc150(project_root() / "data" / "clinc150" / "data_full.json")
     examples = few_per_label(splits.train, 20)
     result = await asyncio.to_thread(
         train, examples, None, RecipeSettings(finetune=False, frozen_epochs=5), show_progress=False
     )
-    store = LocalArtifactStore(ModelSettings().artifact_dir)
-    pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=2)
-    try:
-        await migrate(pool)
+    async with open_pool(dsn, max_size=2) as pool:
+        registry = ModelRegistry(pool)
         with tempfile.TemporaryDirectory() as folder:
             result.model.save(Path(folder))
-            return await ModelRegistry(pool).register(
+            version = await registry.register(
                 "bench-intents",
-                lambda version: store.put("bench-intents", version, Path(folder)),
+                lambda number: store.put("bench-intents", number, Path(folder)),
                 result.data_sha256,
                 {},
                 result.model.labels,
             )
-    finally:
-        await pool.close()
+        await registry.promote(version.name, version.version, "production")
+        return version
 
 
 def main(
-    only: str = typer.Option("ingest,classify,retrieval", help="Sections to run, comma separated."),
+    only: str = typer.Option("ingest,classify,retrieval,audit,act", help="Sections to run, comma separated."),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
@@ -159,6 +170,10 @@ def main(
         classify_section(console, connection, texts, batch_size)
     if "retrieval" in sections:
         retrieval_section(console, connection, queries=100, events=900, batch=64)
+    if "audit" in sections:
+        audit_section(console, connection, events=5000)
+    if "act" in sections:
+        act_section(console, connection, decisions=6000)
 
 
 if __name__ == "__main__":

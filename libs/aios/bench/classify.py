@@ -158,7 +158,9 @@ def markdown(result: ClassifyBenchResult, stamp: str, image: str) -> str:
         "",
         f"Device `{result.device}`, model batch {result.batch_size}, texts from CLINC150's test split. "
         "The raw model runs the forward pass and the out-of-scope decision on tensors already padded in memory; "
-        "the worker runs the whole consumer loop (decode, route, tokenize, forward, produce with acks=all, commit).",
+        "the worker runs the whole consumer loop (decode, route, tokenize, forward, produce with acks=all, commit); "
+        "the Triton worker sends each batch to a Triton server on this machine (HTTP, dynamic batching), which runs "
+        "the same model in its Python backend.",
         "",
         "| run | sentences/s | p50 batch ms | p99 batch ms |",
         "|---|---:|---:|---:|",

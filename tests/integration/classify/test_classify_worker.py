@@ -13,13 +13,13 @@ import pytest
 from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
+from aios.inference.triton_process import start_triton
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.classify.conftest import MODEL, Registry, WorkerFactory
 from tests.support.events import event
 from tests.support.kafka_io import at_least, produce_raw, read_topic
 from tests.support.tiny_models import ClincSubset
-from tests.support.triton_process import start_triton
 
 RECEIVED, CLASSIFIED, DEADLETTER = "aios.events.received", "aios.events.classified", "aios.deadletter"
 

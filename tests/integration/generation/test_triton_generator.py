@@ -10,10 +10,10 @@ import pytest
 
 from aios.generation.base import Citation, DraftRequest
 from aios.generation.triton import TritonGenerator
+from aios.inference.triton_process import TritonProcess
 from aios.kafka.errors import TransientError
 from aios.retrieval.types import ChunkKey, Passage
 from tests.support.standin_process import MODEL, start_standin
-from tests.support.triton_process import TritonProcess
 
 PASSAGES = [
     Passage(ChunkKey("lost", 0), "Lost", "Lock the card in the app. A locked card cannot be used for purchases.", 0.1),

@@ -21,9 +21,9 @@ from aios.classify.triton_backend import TritonBackend
 from aios.inference.classifier import Prediction, TextClassifier
 from aios.inference.registry import LocalArtifactStore, ModelVersion
 from aios.inference.training import TrainResult
+from aios.inference.triton_process import TritonProcess, start_triton
 from aios.kafka.errors import TransientError
 from tests.support.tiny_models import ClincSubset, publish
-from tests.support.triton_process import TritonProcess, start_triton
 
 NAME = "intents-triton"
 

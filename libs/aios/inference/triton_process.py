@@ -1,4 +1,7 @@
-"""`python -m services.triton` as a process of its own, on free ports, against a given database."""
+"""`python -m services.triton` as a process of its own, on free ports, against a given database.
+
+For tests and benchmarks that need a private Triton server next to (not instead of) the one `aios up` runs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from aios.inference.errors import InferenceError
 from aios.paths import project_root
 from aios.runtime.probes import wait_until_ok
 
@@ -73,5 +77,5 @@ def start_triton(dsn: str, artifact_dir: Path, log_dir: Path, max_batch_size: in
     service = TritonProcess(process, f"http://127.0.0.1:{http_port}", log)
     if not wait_until_ok(f"{service.url}/v2/health/ready", timeout_s=120):
         service.stop()
-        raise AssertionError(f"triton not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
+        raise InferenceError(f"triton not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
     return service
