@@ -8,6 +8,7 @@ import os
 import uvicorn
 
 from aios.ingest.settings import IngestSettings
+from aios.observability.http import share_metrics_across_workers
 from aios.runtime.catalog import ServiceRuntime
 
 
@@ -17,6 +18,8 @@ def main() -> None:
     port = ServiceRuntime().port_or(settings.port)
     # Workers re-import the app factory, which reads the same environment; the port must agree.
     os.environ["AIOS_INGEST_PORT"] = str(port)
+    if settings.workers > 1:
+        share_metrics_across_workers(f"ingest-{port}")
     uvicorn.run(
         "aios.ingest.app:create_app",
         factory=True,

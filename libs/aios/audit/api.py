@@ -12,12 +12,12 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Header, Path, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
 
 from aios.audit.lineage import lineage
 from aios.audit.store import AuditStore
 from aios.ingest.auth import Authenticator
 from aios.ingest.errors import IngestRefused
+from aios.observability.http import RequestMetrics, metrics_app
 from aios.tenants.store import AUDITOR, TenantStore
 
 
@@ -25,7 +25,8 @@ def create_audit_app(pool: asyncpg.Pool, auth_cache_s: float = 30.0) -> FastAPI:
     store = AuditStore(pool)
     auth = Authenticator(TenantStore(pool), auth_cache_s, role=AUDITOR)
     app = FastAPI(title="AIOS audit", version="1.0.0", summary="Lineage of events for a tenant's auditors.")
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", metrics_app())
+    app.add_middleware(RequestMetrics, service="audit")
 
     @app.exception_handler(IngestRefused)
     async def refused(request: Request, exc: IngestRefused) -> JSONResponse:

@@ -16,9 +16,7 @@ from fastapi import FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
 from redis.asyncio import Redis
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aios.audit.store import AuditStore
 from aios.ingest.accept import EventAcceptor, InvalidEvent, Submission
@@ -32,7 +30,7 @@ from aios.ingest.settings import IngestSettings
 from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
-from aios.observability import metrics
+from aios.observability.http import RequestMetrics, metrics_app
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
@@ -113,7 +111,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
         summary="Events from RPA bots, webhooks and systems into AIOS.",
         lifespan=lifespan,
     )
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", metrics_app())
 
     def parts(request: Request) -> IngestParts:
         return request.app.state.parts  # type: ignore[no-any-return]
@@ -128,7 +126,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
         problems = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": problems}, status_code=400)
 
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestMetrics, service="ingest")
 
     async def read_json_body(request: Request) -> bytes:
         """The raw body, refusing a wrong content type (415) or a body over the limit (413) early."""
@@ -255,33 +253,6 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-class RequestMetrics:
-    """Counts and times requests by route template and status (plain ASGI: no per-request task)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/metrics"):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            metrics.INGEST_REQUESTS.labels(route, str(status)).inc()
-            metrics.INGEST_SECONDS.labels(route).observe(time.perf_counter() - started)
 
 
 def _problem_content() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.error import SerializationError
+from opentelemetry.trace import Span
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,7 +27,7 @@ from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
-from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
+from aios.observability.tracing import carrier_to_headers, fail_span, headers_to_carrier, start_span
 from aios.schemas.errors import RecordEncodingError
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
@@ -61,10 +62,11 @@ class LoopSettings(BaseSettings):
 
 @dataclass
 class _Pending:
-    """A decoded record waiting for its handler, with the message it came from."""
+    """A decoded record waiting for its handler, with the message it came from and its open span."""
 
     message: Message
     record: InputRecord
+    span: Span
 
 
 @dataclass
@@ -147,10 +149,12 @@ class ConsumerLoop:
     # -- one batch -------------------------------------------------------------------------
 
     def run_once(self) -> BatchResult:
+        gathering = time.perf_counter()
         messages = self.consumer.consume(self.settings.max_batch, self.settings.max_wait_ms / 1000)
         messages = [m for m in messages if self._usable(m)]
         if not messages:
             return BatchResult(0, 0, 0)
+        metrics.BATCH_WAIT_SECONDS.labels(self.service).observe(time.perf_counter() - gathering)
         for message in messages:
             metrics.RECORDS_IN.labels(self.service, message.topic()).inc()
         metrics.BATCH_SIZE.labels(self.service).observe(len(messages))
@@ -169,7 +173,11 @@ class ConsumerLoop:
         metrics.HANDLER_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         dead.extend(failed)
 
-        produced = self._produce(outputs, dead)
+        try:
+            produced = self._produce(outputs, dead)
+        finally:
+            for item in pending:
+                item.span.end()
         self._commit(messages)
         return BatchResult(len(messages), produced, len(dead))
 
@@ -191,9 +199,14 @@ class ConsumerLoop:
                 raise SerializationError("empty value (tombstone or null)")
             value = self.codecs.decode(topic, data)
         except (SerializationError, ValueError, TypeError, EOFError, KeyError) as exc:
-            trace = self._child_trace(headers_to_carrier(message.headers()))
-            return self._dead_value(message, ErrorKind.UNDECODABLE, f"undecodable: {exc}", 1, trace)
-        trace = self._child_trace(headers_to_carrier(message.headers()) or _value_carrier(value))
+            reason = f"undecodable: {exc}"
+            span, trace = self._record_span(message, headers_to_carrier(message.headers()))
+            fail_span(span, reason)
+            span.end()
+            return self._dead_value(message, ErrorKind.UNDECODABLE, reason, 1, trace)
+        span, trace = self._record_span(message, headers_to_carrier(message.headers()) or _value_carrier(value))
+        timestamp_ms = _timestamp_ms(message)
+        metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time())
         record = InputRecord(
             topic=topic,
             partition=message.partition() or 0,
@@ -203,14 +216,26 @@ class ConsumerLoop:
             headers=list(message.headers() or []),
             trace=trace,
             schema_id=int.from_bytes(data[1:5], "big"),
-            timestamp_ms=_timestamp_ms(message),
+            timestamp_ms=timestamp_ms,
         )
-        return _Pending(message, record)
+        return _Pending(message, record, span)
 
-    def _child_trace(self, carrier: dict[str, str]) -> dict[str, str]:
-        """A span of this service under the record's trace (or a new trace); its context."""
-        with span_from(self.service, f"{self.service} process", carrier) as trace:
-            return trace
+    def _record_span(self, message: Message, carrier: dict[str, str]) -> tuple[Span, dict[str, str]]:
+        """This service's span for a record, under the record's trace (or a new trace), and its context.
+
+        It stays open until the batch's outputs are acknowledged: its length is the record's time here.
+        """
+        return start_span(
+            self.service,
+            f"{self.service} process",
+            carrier,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": message.topic() or "",
+                "messaging.destination.partition.id": str(message.partition()),
+                "messaging.kafka.offset": message.offset() or 0,
+            },
+        )
 
     def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[tuple[Message, dict[str, object]]]]:
         """Outputs of the batch; if it keeps failing, each record alone, dead-lettering the ones that fail."""
@@ -262,6 +287,7 @@ class ConsumerLoop:
         self, item: _Pending, exc: BaseException, attempts: int
     ) -> tuple[Message, dict[str, object]]:
         reason = f"handler failed after {attempts} attempt(s): {type(exc).__name__}: {exc}"
+        fail_span(item.span, reason)
         return self._dead_value(
             item.message,
             ErrorKind.HANDLER_FAILED,

@@ -6,6 +6,10 @@ carries the `service` label, so one Grafana panel covers all services.
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+from contextlib import suppress
+from datetime import datetime
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 RECORDS_IN = Counter("aios_records_in_total", "Records consumed by a service.", ["service", "topic"])
@@ -38,6 +42,61 @@ CONSUMER_LAG = Gauge(
 )
 HANDLER_RETRIES = Counter("aios_handler_retries_total", "Handler calls repeated after a failure.", ["service"])
 
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400)
+"""Seconds from an event to a stage: milliseconds when it flows, hours when a human reviewed it."""
+END_TO_END_SECONDS = Histogram(
+    "aios_end_to_end_seconds",
+    "Time from an event's occurred_at to this stage handling it (the event's age at each stage).",
+    ["service", "topic"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUME_DELAY_SECONDS = Histogram(
+    "aios_consume_delay_seconds",
+    "Time from a record's Kafka timestamp to its handler starting: how far behind in time a consumer is.",
+    ["service", "topic"],
+    buckets=LATENCY_BUCKETS,
+)
+BATCH_WAIT_SECONDS = Histogram(
+    "aios_batch_wait_seconds",
+    "Time the loop spent gathering a batch (up to max_batch records or max_wait_ms).",
+    ["service"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+)
+
+
+def observe_record_times(service: str, topic: str, occurred_at: object, timestamp_ms: int | None, now: float) -> None:
+    """The end-to-end latency and consume delay of one record handled at `now` (Unix seconds)."""
+    if isinstance(occurred_at, datetime):
+        END_TO_END_SECONDS.labels(service, topic).observe(max(0.0, now - occurred_at.timestamp()))
+    if timestamp_ms is not None and timestamp_ms > 0:
+        CONSUME_DELAY_SECONDS.labels(service, topic).observe(max(0.0, now - timestamp_ms / 1000))
+
+
+GROUP_LAG = Gauge(
+    "aios_kafka_consumer_group_lag",
+    "Records of a partition a consumer group has not committed: the broker's high watermark less the group's offset.",
+    ["group", "topic", "partition"],
+)
+GROUP_LAG_READ_SECONDS = Gauge(
+    "aios_kafka_consumer_group_lag_read_seconds", "Time the last read of every group's offsets from the broker took."
+)
+GROUP_LAG_UPDATED = Gauge(
+    "aios_kafka_consumer_group_lag_updated_timestamp_seconds", "When consumer group lag was last read from the broker."
+)
+
+
+def set_group_lag(lag: dict[tuple[str, str, int], int], read_seconds: float) -> None:
+    """Replace every group's lag with `lag`: partitions no longer reported (group or topic gone) disappear."""
+    current = {(group, topic, str(partition)): value for (group, topic, partition), value in lag.items()}
+    for labels in [tuple(s.labels.values()) for m in GROUP_LAG.collect() for s in m.samples]:
+        if labels not in current:
+            with suppress(KeyError):
+                GROUP_LAG.remove(*labels)
+    for labels, value in current.items():
+        GROUP_LAG.labels(*labels).set(value)
+    GROUP_LAG_READ_SECONDS.set(read_seconds)
+    GROUP_LAG_UPDATED.set_to_current_time()
+
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics in a background thread (port 0 disables it, as in tests)."""
@@ -45,28 +104,97 @@ def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
         start_http_server(port, addr=host)
 
 
-INGEST_REQUESTS = Counter(
-    "aios_ingest_requests_total", "HTTP requests to ingest, by route and status code.", ["route", "code"]
+HTTP_REQUESTS = Counter(
+    "aios_http_requests_total",
+    "HTTP requests to a service (ingest, review, audit), by route template and status code.",
+    ["service", "route", "code"],
 )
-INGEST_SECONDS = Histogram(
-    "aios_ingest_request_seconds",
-    "Time to answer an ingest request (an accepted event includes the broker's ack).",
-    ["route"],
+HTTP_SECONDS = Histogram(
+    "aios_http_request_seconds",
+    "Time to answer an HTTP request (an event accepted by ingest includes the broker's ack).",
+    ["service", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
 CLASSIFIED = Counter(
     "aios_classified_total",
-    "Events classified, by deciding model version, alias and whether it was out of scope.",
-    ["service", "model", "alias", "oos"],
+    "Events classified, by deciding model name, version, alias and whether it was out of scope.",
+    ["service", "model", "version", "alias", "oos"],
 )
 INFERENCE_SECONDS = Histogram(
     "aios_inference_seconds",
-    "Time of one batched backend call (tokenize, forward, decide).",
-    ["service", "backend"],
+    "Time of one batched backend call for one model version (tokenize, forward, decide).",
+    ["service", "model", "version", "backend"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+INFERENCE_BATCH_SIZE = Histogram(
+    "aios_inference_batch_size",
+    "Texts in one backend call for one model version.",
+    ["service", "model", "version"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+)
+PREDICTION_CONFIDENCE = Histogram(
+    "aios_prediction_confidence",
+    "Calibrated confidence of predictions, by model version and alias (production, canary, shadow).",
+    ["service", "model", "version", "alias"],
+    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0),
+)
+INFERENCE_TENANT_SECONDS = Counter(
+    "aios_inference_tenant_seconds_total",
+    "Model time spent on a tenant's events (each backend call's time shared equally among its texts): the cost signal.",
+    ["service", "tenant", "model", "version"],
+)
+INFERENCE_EVENTS = Counter(
+    "aios_inference_events_total",
+    "Texts a model version ran on, by tenant (shadow runs included): divides tenant seconds into seconds per event.",
+    ["service", "tenant", "model", "version"],
+)
 MODEL_REVISION = Gauge("aios_model_alias_revision", "Registry alias revision a worker serves.", ["service"])
+DRIFT_PSI = Gauge(
+    "aios_model_drift_psi",
+    "Population stability index of a version's recent predictions against its training-time reference, "
+    "less sampling noise; signal: labels or confidence.",
+    ["service", "model", "version", "signal"],
+)
+DRIFT_WINDOW_EVENTS = Gauge(
+    "aios_model_drift_window_events",
+    "Recent predictions the drift index was computed on.",
+    ["service", "model", "version"],
+)
+
+
+def record_inference(service: str, model: str, version: int, backend: str, seconds: float, tenants: list[str]) -> None:
+    """One backend call over the texts of `tenants` (one entry per text): latency, batch size and cost."""
+    labels = (service, model, str(version))
+    INFERENCE_SECONDS.labels(*labels, backend).observe(seconds)
+    INFERENCE_BATCH_SIZE.labels(*labels).observe(len(tenants))
+    share = seconds / max(1, len(tenants))
+    for tenant, count in Tally(tenants).items():
+        INFERENCE_TENANT_SECONDS.labels(service, tenant, model, str(version)).inc(share * count)
+        INFERENCE_EVENTS.labels(service, tenant, model, str(version)).inc(count)
+
+
+def record_prediction(service: str, model: str, version: int, alias: str, confidence: float, oos: bool) -> None:
+    """A prediction that decided an event (production, canary) or was only recorded (shadow)."""
+    if alias != "shadow":
+        CLASSIFIED.labels(service, model, str(version), alias, str(oos).lower()).inc()
+    PREDICTION_CONFIDENCE.labels(service, model, str(version), alias).observe(confidence)
+
+
+def set_drift(service: str, model: str, version: int, labels: float, confidence: float, events: int) -> None:
+    DRIFT_PSI.labels(service, model, str(version), "labels").set(labels)
+    DRIFT_PSI.labels(service, model, str(version), "confidence").set(confidence)
+    DRIFT_WINDOW_EVENTS.labels(service, model, str(version)).set(events)
+
+
+def forget_drift(service: str, model: str, version: int) -> None:
+    """No current measurement for this version (too few recent predictions, or no longer served)."""
+    for signal in ("labels", "confidence"):
+        with suppress(KeyError):
+            DRIFT_PSI.remove(service, model, str(version), signal)
+    with suppress(KeyError):
+        DRIFT_WINDOW_EVENTS.remove(service, model, str(version))
+
 
 RETRIEVE_GENERATE_SECONDS = Histogram(
     "aios_retrieve_generate_seconds",
@@ -80,7 +208,9 @@ DRAFTS = Counter(
     ["service", "generator", "outcome"],
 )
 PII_REDACTED = Counter(
-    "aios_pii_redacted_total", "Personal data found and redacted, by kind (email, phone, card, iban).", ["service", "kind"]
+    "aios_pii_redacted_total",
+    "Personal data found and redacted, by kind (email, phone, card, iban).",
+    ["service", "kind"],
 )
 
 ACT_ACTIONS = Counter(

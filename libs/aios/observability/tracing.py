@@ -1,55 +1,194 @@
-"""W3C trace context across Kafka: read `traceparent` from headers, start a span, pass it on.
+"""Traces across Kafka: W3C context in record headers, one span per record per service.
 
-OpenTelemetry does the span bookkeeping; exporting is configured by the standard `OTEL_*`
-variables of the SDK when an exporter is installed, and is a no-op otherwise.
+Every service calls `configure_tracing(service)` once at start: spans go to an OTLP collector
+when `AIOS_TRACING_OTLP_ENDPOINT` is set and nowhere otherwise. A record's span is the child
+of the span that produced it (its `traceparent` header), so one event is one trace from ingest
+to audit. A wait of hours (a human review) is no span: the span that resumes the work is
+linked to the one that started the wait (`resumed_span`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
+from typing import Literal
 
 from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
+WAIT_LINK = "aios.link"
+"""Attribute of a link that stands for a wait (`review`): the linked span ended when the wait began."""
 
 _propagator = TraceContextTextMapPropagator()
-_provider = TracerProvider()
 
 
-@cache
+class TracingSettings(BaseSettings):
+    """Where spans go, read from `AIOS_TRACING_*` variables; without an endpoint nothing is exported."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_TRACING_", extra="ignore", frozen=True)
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP collector, e.g. http://127.0.0.1:4318 (http/protobuf) or http://127.0.0.1:4317 (grpc); "
+        "unset: spans are made (the context still travels) but not exported.",
+    )
+    otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
+        default="http/protobuf", description="OTLP transport of the collector."
+    )
+    sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="Share of new traces recorded; a record's trace follows its parent."
+    )
+
+
+class _Tracing:
+    """The process's tracer provider (one per process: every span of a service shares its resource)."""
+
+    def __init__(self) -> None:
+        self.provider = TracerProvider()
+        self.tracers: dict[str, trace.Tracer] = {}
+
+    def replace(self, provider: TracerProvider) -> None:
+        old, self.provider, self.tracers = self.provider, provider, {}
+        old.shutdown()
+
+
+_tracing = _Tracing()
+
+
+def configure_tracing(
+    service: str, settings: TracingSettings | None = None, exporter: SpanExporter | None = None
+) -> TracerProvider:
+    """Spans of this process under `service.name = aios-<service>`, exported as `settings` say.
+
+    `exporter` (tests: an in-memory exporter) receives every span as it ends, besides OTLP.
+    """
+    settings = settings or TracingSettings()
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"aios-{service}", "service.namespace": "aios"}),
+        sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
+    )
+    if settings.otlp_endpoint:
+        provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(settings)))
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _tracing.replace(provider)
+    return provider
+
+
+def _otlp_exporter(settings: TracingSettings) -> SpanExporter:
+    endpoint = (settings.otlp_endpoint or "").rstrip("/")
+    if settings.otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+        return GrpcExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+    return HttpExporter(endpoint=f"{endpoint}/v1/traces")
+
+
+def flush_tracing(timeout_ms: int = 5000) -> None:
+    """Export what is buffered (before exit, and in tests)."""
+    _tracing.provider.force_flush(timeout_ms)
+
+
 def tracer(service: str) -> trace.Tracer:
-    return _provider.get_tracer(f"aios.{service}")
+    found = _tracing.tracers.get(service)
+    if found is None:
+        found = _tracing.tracers[service] = _tracing.provider.get_tracer(f"aios.{service}")
+    return found
 
 
-def headers_to_carrier(headers: list[tuple[str, bytes | None]] | None) -> dict[str, str]:
+Headers = Sequence[tuple[str, bytes | str | None]] | Mapping[str, bytes | str | None]
+"""Kafka message headers: pairs, or a mapping (as some clients give them)."""
+
+
+def headers_to_carrier(headers: Headers | None) -> dict[str, str]:
     """The trace headers of a Kafka message as the text carrier OpenTelemetry reads."""
     carrier: dict[str, str] = {}
-    for key, value in headers or []:
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or []
+    for key, value in pairs:
         if key in (TRACEPARENT, TRACESTATE) and value is not None:
-            carrier[key] = value.decode("ascii", errors="replace")
+            carrier[key] = value.decode("ascii", errors="replace") if isinstance(value, bytes) else value
     return carrier
 
 
-@contextmanager
-def span_from(service: str, name: str, carrier: Mapping[str, str]) -> Iterator[dict[str, str]]:
-    """A child span of the incoming context (or a new trace); yields the carrier for outputs."""
+def carrier_to_headers(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(key, value.encode("ascii")) for key, value in carrier.items() if key in (TRACEPARENT, TRACESTATE)]
+
+
+def _carrier_of(span: Span) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier
+
+
+def start_span(
+    service: str,
+    name: str,
+    carrier: Mapping[str, str],
+    *,
+    kind: SpanKind = SpanKind.CONSUMER,
+    attributes: Mapping[str, str | int | float] | None = None,
+    links: Sequence[Link] = (),
+) -> tuple[Span, dict[str, str]]:
+    """A span under the incoming context (or a new trace), left open, and its context for outputs.
+
+    The caller ends it (`span.end()`) when the work it stands for is done.
+    """
     parent = _propagator.extract(carrier=dict(carrier))
-    with tracer(service).start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER):
-        outgoing: dict[str, str] = {}
-        _propagator.inject(outgoing)
+    span = tracer(service).start_span(name, context=parent, kind=kind, attributes=attributes, links=links)
+    return span, _carrier_of(span)
+
+
+@contextmanager
+def span_from(
+    service: str,
+    name: str,
+    carrier: Mapping[str, str],
+    *,
+    kind: SpanKind = SpanKind.CONSUMER,
+    links: Sequence[Link] = (),
+) -> Iterator[dict[str, str]]:
+    """A child span of the incoming context (or a new trace) for the block; yields the carrier for outputs."""
+    span, outgoing = start_span(service, name, carrier, kind=kind, links=links)
+    with trace.use_span(span, end_on_exit=True, record_exception=True, set_status_on_exception=True):
         yield outgoing
 
 
 def new_trace_carrier(service: str, name: str) -> dict[str, str]:
     """Trace context for a record that starts a trace (ingest)."""
-    with span_from(service, name, {}) as carrier:
+    with span_from(service, name, {}, kind=SpanKind.PRODUCER) as carrier:
         return carrier
 
 
-def carrier_to_headers(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
-    return [(key, value.encode("ascii")) for key, value in carrier.items() if key in (TRACEPARENT, TRACESTATE)]
+def wait_link(carrier: Mapping[str, str], waited: str) -> Link | None:
+    """A link to the span whose context is `carrier`, marked as the end of a wait (`waited`: e.g. review)."""
+    context = trace.get_current_span(_propagator.extract(carrier=dict(carrier))).get_span_context()
+    return Link(context, {WAIT_LINK: waited}) if context.is_valid else None
+
+
+@contextmanager
+def resumed_span(service: str, name: str, carrier: Mapping[str, str], waited: str) -> Iterator[dict[str, str]]:
+    """Work resumed after a long wait (a human verdict hours after the request).
+
+    The span stays in the event's trace (child of `carrier`, the span that began the wait) and
+    links to that span with `aios.link=<waited>`, so the wait shows as a link between two short
+    spans, never as a span hours long. Yields the carrier for outputs.
+    """
+    link = wait_link(carrier, waited)
+    with span_from(service, name, carrier, kind=SpanKind.INTERNAL, links=[link] if link else []) as outgoing:
+        yield outgoing
+
+
+def fail_span(span: Span, reason: str) -> None:
+    """Mark a record's span as failed (dead-lettered), with why."""
+    span.set_status(Status(StatusCode.ERROR, reason))

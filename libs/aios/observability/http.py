@@ -1,0 +1,74 @@
+"""HTTP metrics every AIOS web service shares: requests by route and status, and `/metrics` itself.
+
+A service served by several worker processes (uvicorn `workers > 1`) keeps its samples in a
+shared folder (`PROMETHEUS_MULTIPROC_DIR`), so a scrape, which reaches one worker, still
+counts every worker's requests and counters never appear to reset.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aios.observability import metrics
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class RequestMetrics:
+    """Counts and times requests by route template and status (plain ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/metrics"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            # The route template (/v1/events/{event_id}), never the path: one series per route.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.HTTP_REQUESTS.labels(self.service, route, str(status)).inc()
+            metrics.HTTP_SECONDS.labels(self.service, route).observe(time.perf_counter() - started)
+
+
+def metrics_app() -> ASGIApp:
+    """The `/metrics` endpoint: this process's registry, or every worker's when they share a folder."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return make_asgi_app(registry)
+    return make_asgi_app(REGISTRY)
+
+
+def share_metrics_across_workers(instance: str) -> Path:
+    """Before worker processes start: an empty folder they all write their samples to.
+
+    `instance` names the server (service and port). The folder is emptied at every start, since
+    files left by processes of an earlier run would add their counts to this one's.
+    """
+    configured = os.environ.get(MULTIPROC_ENV)
+    folder = Path(configured) if configured else Path(tempfile.gettempdir()) / f"aios-{instance}-metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+    return folder
