@@ -56,7 +56,7 @@ def publish(dsn: str, store: LocalArtifactStore, name: str, result: TrainResult,
                     name,
                     lambda version: store.put(name, version, Path(tmp)),
                     result.data_sha256,
-                    {},
+                    {"reference": result.metrics["reference"]},
                     result.model.labels,
                 )
                 if alias is not None:

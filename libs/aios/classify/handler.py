@@ -15,6 +15,7 @@ from typing import Any
 from aios.classify.backend import InferenceBackend
 from aios.classify.routes import ModelRef, RoutingTable
 from aios.classify.settings import CLASSIFIED_TOPIC
+from aios.drift.monitor import DriftMonitor
 from aios.inference.classifier import Prediction
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
@@ -32,12 +33,14 @@ class ClassifyHandler:
         top_k: int = 3,
         output_topic: str = CLASSIFIED_TOPIC,
         service: str = "classify",
+        drift: DriftMonitor | None = None,
     ) -> None:
         self.backend = backend
         self.routes = routes
         self.top_k = top_k
         self.output_topic = output_topic
         self.service = service
+        self.drift = drift
 
     def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
         table = self.routes()
@@ -51,8 +54,9 @@ class ClassifyHandler:
             deciding.append(route.choose(record.value["event_id"]))
             shadows.append(route.shadow)
         texts = [record.value["text"] for record in records]
-        decided = self._classify(texts, [ref for ref, _ in deciding])
-        shadowed = self._classify(texts, shadows)
+        tenants = [record.value["tenant_id"] for record in records]
+        decided = self._classify(texts, tenants, [ref for ref, _ in deciding])
+        shadowed = self._classify(texts, tenants, shadows)
         outputs = []
         for i, record in enumerate(records):
             (ref, alias), (prediction, ms) = deciding[i], decided[i]
@@ -64,11 +68,21 @@ class ClassifyHandler:
             )
             value["trace"] = record.trace_field()
             outputs.append(record.output(self.output_topic, value))
-            metrics.CLASSIFIED.labels(self.service, str(ref), alias, str(prediction.oos).lower()).inc()
+            metrics.record_prediction(self.service, ref.name, ref.version, alias, prediction.confidence, prediction.oos)
+            if shadow and shadow_ref:
+                metrics.record_prediction(
+                    self.service, shadow_ref.name, shadow_ref.version, "shadow", shadow[0].confidence, shadow[0].oos
+                )
         return outputs
 
-    def _classify(self, texts: Sequence[str], refs: Sequence[ModelRef | None]) -> dict[int, tuple[Prediction, float]]:
-        """Prediction and batch milliseconds per position, one backend call per version."""
+    def _classify(
+        self, texts: Sequence[str], tenants: Sequence[str], refs: Sequence[ModelRef | None]
+    ) -> dict[int, tuple[Prediction, float]]:
+        """Prediction and batch milliseconds per position, one backend call per version.
+
+        Each call's time is charged to the tenants of its texts (the cost signal), and its
+        predictions go to the drift monitor of that version.
+        """
         groups: dict[ModelRef, list[int]] = {}
         for position, ref in enumerate(refs):
             if ref is not None:
@@ -78,7 +92,13 @@ class ClassifyHandler:
             started = time.perf_counter()
             predictions = self.backend.predict(ref, [texts[p] for p in positions], self.top_k)
             seconds = time.perf_counter() - started
-            metrics.INFERENCE_SECONDS.labels(self.service, self.backend.name).observe(seconds)
+            metrics.record_inference(
+                self.service, ref.name, ref.version, self.backend.name, seconds, [tenants[p] for p in positions]
+            )
+            if self.drift is not None:
+                self.drift.observe(
+                    ref.name, ref.version, [p.label for p in predictions], [p.confidence for p in predictions]
+                )
             found.update(
                 {p: (prediction, seconds * 1000) for p, prediction in zip(positions, predictions, strict=True)}
             )

@@ -9,6 +9,7 @@ from aios.classify.handler import ClassifyHandler
 from aios.classify.settings import CLASSIFIED_TOPIC, RECEIVED_TOPIC, ClassifySettings
 from aios.classify.torch_backend import TorchBackend
 from aios.classify.watcher import RegistryWatcher
+from aios.drift.monitor import DriftMonitor
 from aios.errors import AiosError
 from aios.inference.registry import LocalArtifactStore
 from aios.inference.settings import ModelSettings
@@ -41,15 +42,18 @@ def run_worker(
     settings = settings or ClassifySettings()
     connection = connection or ConnectionSettings()
     backend = make_backend(settings)
+    drift = DriftMonitor(SERVICE, window_s=settings.drift_window_s, min_events=settings.drift_min_events)
     watcher = RegistryWatcher(
         connection.postgres_dsn.get_secret_value(),
         settings.model_name,
         backend,
         poll_interval_s=settings.poll_interval_s,
         service=SERVICE,
+        drift=drift,
     )
     serve_metrics(settings.metrics_port)
     watcher.start()
+    drift.start(settings.drift_interval_s)
     try:
         if not watcher.wait_ready(settings.ready_timeout_s):
             raise AiosError(
@@ -57,7 +61,12 @@ def run_worker(
                 "(aios model train-default, or aios model promote)"
             )
         handler = ClassifyHandler(
-            backend, watcher.current, top_k=settings.top_k, output_topic=settings.output_topic, service=SERVICE
+            backend,
+            watcher.current,
+            top_k=settings.top_k,
+            output_topic=settings.output_topic,
+            service=SERVICE,
+            drift=drift,
         )
         loop_settings = loop_settings or LoopSettings()
         # Topics may be renamed (a filtered copy of a stream, a test's private topics): say which schemas they carry.
@@ -74,4 +83,5 @@ def run_worker(
         )
         loop.run()
     finally:
+        drift.stop()
         watcher.stop()

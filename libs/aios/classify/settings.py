@@ -28,3 +28,10 @@ class ClassifySettings(BaseSettings):
         default=600.0, gt=0, description="How long to wait for a promoted model before giving up at start."
     )
     metrics_port: int = Field(default=LOCAL_CLASSIFY_PORT, ge=0, description="Serves /metrics; 0 turns it off.")
+    drift_interval_s: float = Field(default=30.0, gt=0, description="How often prediction drift is recomputed.")
+    drift_window_s: float = Field(
+        default=1800.0, gt=0, description="Predictions of the last this many seconds are compared with the reference."
+    )
+    drift_min_events: int = Field(
+        default=500, ge=1, description="Fewest recent predictions of a version before its drift is exported."
+    )

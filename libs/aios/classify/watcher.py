@@ -13,9 +13,10 @@ import logging
 import threading
 
 from aios.classify.backend import InferenceBackend
-from aios.classify.routes import RoutingTable
+from aios.classify.routes import ModelRef, RoutingTable
 from aios.db.migrations import migrate
 from aios.db.pool import open_pool
+from aios.drift.monitor import DriftMonitor
 from aios.inference.registry import ModelRegistry
 from aios.observability import metrics
 
@@ -31,12 +32,14 @@ class RegistryWatcher:
         *,
         poll_interval_s: float = 2.0,
         service: str = "classify",
+        drift: DriftMonitor | None = None,
     ) -> None:
         self.postgres_dsn = postgres_dsn
         self.model_name = model_name
         self.backend = backend
         self.poll_interval_s = poll_interval_s
         self.service = service
+        self.drift = drift
         self._table = RoutingTable(default=None, revision=-1)
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -92,6 +95,11 @@ class RegistryWatcher:
             )
         self._table = table
         self.backend.release(table.models())
+        if self.drift is not None:
+            # Each served version is measured against its own training-time reference.
+            self.drift.track(
+                (v.name, v.version, v.metrics) for v in versions if ModelRef(v.name, v.version) in table.models()
+            )
         metrics.MODEL_REVISION.labels(self.service).set(revision)
         served = ", ".join(map(str, sorted(table.models())))
         log.info("%s: serving alias revision %d: %s", self.service, revision, served or "nothing")

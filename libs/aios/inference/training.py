@@ -26,6 +26,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from aios.drift.distribution import Reference
 from aios.inference import decision
 from aios.inference.classifier import TextClassifier
 from aios.inference.encoder import SentenceEncoder, resolve_device
@@ -298,7 +299,7 @@ def train(
     train_embeddings = encoder.encode(texts, batch_size=128) if recipe.finetune else cached.cpu().numpy()
     model.fit_distance(train_embeddings, targets.cpu().numpy())
     calibrate(model, val_examples, recipe.review_budget)
-    metrics = {"validation": evaluate(model, val_examples)}
+    metrics = {"validation": evaluate(model, val_examples), "reference": prediction_reference(model, val_examples)}
     seconds = time.monotonic() - started
     metrics["train_seconds"] = round(seconds, 1)
     metrics["threshold"] = model.calibration.threshold
@@ -322,6 +323,12 @@ def calibrate(model: TextClassifier, val_examples: Sequence[Example], review_bud
     score = decision.in_scope_score(parts["raw"], model.calibration.stats)
     accepted = (parts["best_in_scope"] == targets) & ~parts["predicted_oos"]
     model.calibration.threshold = decision.choose_threshold(score, accepted, review_budget)
+
+
+def prediction_reference(model: TextClassifier, examples: Sequence[Example]) -> dict[str, Any]:
+    """What the model predicts on held-out data (label shares, confidence histogram): its drift baseline."""
+    predictions = model.predict([e.text for e in examples])
+    return Reference.from_predictions([p.label for p in predictions], [p.confidence for p in predictions]).to_json()
 
 
 def evaluate(model: TextClassifier, examples: Sequence[Example]) -> dict[str, Any]:

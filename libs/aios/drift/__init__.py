@@ -1,0 +1,1 @@
+"""Prediction drift: each model version's recent predictions against what it predicted at training time."""
