@@ -1,0 +1,1 @@
+"""Lag exporter: broker-side consumer group lag for Prometheus."""
