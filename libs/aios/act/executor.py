@@ -14,7 +14,6 @@ key (`Idempotency-Key`, `Message-ID`), and at least once otherwise.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -30,11 +29,14 @@ from aios.connectors.errors import ConnectorError, TransportError
 from aios.connectors.policy import RetryPolicy
 from aios.connectors.registry import connector_for
 from aios.observability import metrics
+from aios.runtime.background import WakeableTask
 
 log = logging.getLogger(__name__)
 
 
-class Executor:
+class Executor(WakeableTask):
+    """Wake it when actions may have become due (new intake, a freed slot); it also polls for retries."""
+
     def __init__(
         self,
         store: ActStore,
@@ -46,6 +48,7 @@ class Executor:
         on_recorded: Callable[[], None] = lambda: None,
         service: str = "act",
     ) -> None:
+        super().__init__(settings.poll_interval_s, f"{service} executor")
         self.store = store
         self.configs = configs
         self.connectors = connectors
@@ -53,27 +56,14 @@ class Executor:
         self.settings = settings
         self.on_recorded = on_recorded
         self.service = service
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._running: dict[asyncio.Task[None], ClaimedAction] = {}
 
-    def wake(self) -> None:
-        """Look for due actions now (new intake, a freed slot) rather than at the next poll."""
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.fill()
-            except Exception:
-                log.exception("%s: cannot claim actions; trying again", self.service)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+    async def step(self) -> None:
+        await self.fill()
 
     async def stop(self, drain_s: float) -> None:
         """Claim nothing more; let actions under way finish for `drain_s`, hand the rest back."""
-        self._stopping = True
+        self.stopping = True
         self.wake()
         if not self._running:
             return
@@ -85,7 +75,7 @@ class Executor:
     async def fill(self) -> int:
         """Claim due actions into free slots and start them; how many were started."""
         free = self.settings.concurrency - len(self._running)
-        if free <= 0 or self._stopping:
+        if free <= 0 or self.stopping:
             return 0
         running = Counter(action.tenant_id for action in self._running.values())
         claimed = await self.store.claim(free, self.settings.tenant_concurrency, running, self.settings.lease_s)

@@ -7,40 +7,27 @@ already expect duplicates (the audit trail and every reader key on action ids).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 
 from aios.act.store import ActStore, OutboxRow
 from aios.kafka.async_producer import AsyncProducer
 from aios.observability import metrics
+from aios.runtime.background import WakeableTask
 
-log = logging.getLogger(__name__)
 
+class OutboxPublisher(WakeableTask):
+    """Wake it when a result was recorded; it also polls for records an earlier attempt left behind."""
 
-class OutboxPublisher:
     def __init__(
         self, store: ActStore, producer: AsyncProducer, batch: int, *, poll_s: float = 1.0, service: str = "act"
     ) -> None:
+        super().__init__(poll_s, f"{service} outbox publisher")
         self.store = store
         self.producer = producer
         self.batch = batch
-        self.poll_s = poll_s
         self.service = service
-        self._wake = asyncio.Event()
-        self._stopping = False
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("%s: cannot publish the outbox; trying again", self.service)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+    async def step(self) -> None:
+        await self.drain()
 
     async def drain(self) -> int:
         """Publish until the outbox is empty; how many records went out."""
@@ -50,7 +37,7 @@ class OutboxPublisher:
         return published
 
     async def stop(self) -> None:
-        self._stopping = True
+        self.stopping = True
         self.wake()
         await self.drain()
 

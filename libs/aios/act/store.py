@@ -174,11 +174,10 @@ class ActStore:
     async def succeed(self, action: ClaimedAction, external_ref: str | None, records: Sequence[OutboxRecord]) -> bool:
         """Record success and make the decision's next step due; False when the lease was lost."""
         async with self._pool.acquire() as conn, conn.transaction():
-            done = await conn.fetchval(
-                "UPDATE act_actions SET status = 'succeeded', external_ref = $3, error = NULL, due_at = NULL,"
-                " finished_at = now() WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
-                action.action_id,
-                action.attempts,
+            done = await _fenced(
+                conn,
+                action,
+                "status = 'succeeded', external_ref = $3, error = NULL, due_at = NULL, finished_at = now()",
                 external_ref,
             )
             if not done:
@@ -193,25 +192,19 @@ class ActStore:
 
     async def retry_later(self, action: ClaimedAction, delay_s: float, error: str) -> bool:
         """Make the action due again in `delay_s`; False when the lease was lost."""
-        done = await self._pool.fetchval(
-            "UPDATE act_actions SET status = 'pending', due_at = now() + make_interval(secs => $3), error = $4"
-            " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
-            action.action_id,
-            action.attempts,
-            float(delay_s),
-            error,
-        )
-        return bool(done)
+        async with self._pool.acquire() as conn:
+            return await _fenced(
+                conn,
+                action,
+                "status = 'pending', due_at = now() + make_interval(secs => $3), error = $4",
+                delay_s,
+                error,
+            )
 
     async def release(self, action: ClaimedAction) -> bool:
         """Hand a claimed action back (shutdown): due again now, performed with the same idempotency key."""
-        done = await self._pool.fetchval(
-            "UPDATE act_actions SET status = 'pending', due_at = now()"
-            " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
-            action.action_id,
-            action.attempts,
-        )
-        return bool(done)
+        async with self._pool.acquire() as conn:
+            return await _fenced(conn, action, "status = 'pending', due_at = now()")
 
     async def fail(self, action: ClaimedAction, error: str, records: Sequence[OutboxRecord]) -> bool:
         """Record a permanent failure; for an action, cancel the rest of its decision and start the saga.
@@ -220,12 +213,8 @@ class ActStore:
         time, latest first. A failed compensation moves on to the next one.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            done = await conn.fetchval(
-                "UPDATE act_actions SET status = 'failed', error = $3, due_at = NULL, finished_at = now()"
-                " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
-                action.action_id,
-                action.attempts,
-                error,
+            done = await _fenced(
+                conn, action, "status = 'failed', error = $3, due_at = NULL, finished_at = now()", error
             )
             if not done:
                 return False
@@ -283,6 +272,21 @@ class ActStore:
         """One inbox row, for commands and tests."""
         row = await self._pool.fetchrow("SELECT * FROM act_actions WHERE action_id = $1", action_id)
         return None if row is None else dict(row)
+
+
+async def _fenced(conn: asyncpg.Connection, action: ClaimedAction, assignments: str, *args: object) -> bool:
+    """Update the action only if this executor still holds its claim (same attempt, still running).
+
+    `assignments` is one of this module's constant SET clauses, never built from input.
+    """
+    done = await conn.fetchval(
+        f"UPDATE act_actions SET {assignments}"  # noqa: S608
+        " WHERE action_id = $1 AND status = 'running' AND attempts = $2 RETURNING true",
+        action.action_id,
+        action.attempts,
+        *args,
+    )
+    return bool(done)
 
 
 async def _write_outbox(conn: asyncpg.Connection, records: Sequence[OutboxRecord]) -> None:

@@ -29,14 +29,13 @@ def epoch_ms(moment: datetime) -> int:
 
 
 @dataclass(frozen=True)
-class ChainRow:
-    """A row as stored; `id` names it in reports."""
+class AuditEntry:
+    """One record, ready to be chained: where it was read and its redacted content as canonical JSON."""
 
-    id: int
     tenant_id: str
-    chain_seq: int
     event_id: str
     record_type: str
+    """The catalogue topic whose schema the record carries (its lineage stage)."""
     topic: str
     partition: int
     offset: int
@@ -44,55 +43,37 @@ class ChainRow:
     schema_id: int | None
     trace_id: str | None
     record: str
+
+
+@dataclass(frozen=True)
+class ChainRow(AuditEntry):
+    """A row as stored: an entry at its position in its tenant's chain; `id` names it in reports."""
+
+    id: int
+    chain_seq: int
     prev_hash: str
     hash: str
 
     def computed_hash(self) -> str:
-        return row_hash(
-            self.prev_hash,
-            self.tenant_id,
-            self.chain_seq,
-            self.event_id,
-            self.record_type,
-            self.topic,
-            self.partition,
-            self.offset,
-            self.record_time,
-            self.schema_id,
-            self.trace_id,
-            self.record,
-        )
+        return row_hash(self.prev_hash, self.chain_seq, self)
 
 
-def row_hash(
-    prev_hash: str,
-    tenant_id: str,
-    chain_seq: int,
-    event_id: str,
-    record_type: str,
-    topic: str,
-    partition: int,
-    offset: int,
-    record_time: datetime,
-    schema_id: int | None,
-    trace_id: str | None,
-    record: str,
-) -> str:
+def row_hash(prev_hash: str, chain_seq: int, entry: AuditEntry) -> str:
     header = canonical_json(
         {
-            "tenant_id": tenant_id,
+            "tenant_id": entry.tenant_id,
             "chain_seq": chain_seq,
-            "event_id": event_id,
-            "record_type": record_type,
-            "topic": topic,
-            "partition": partition,
-            "offset": offset,
-            "record_time_ms": epoch_ms(record_time),
-            "schema_id": schema_id,
-            "trace_id": trace_id,
+            "event_id": entry.event_id,
+            "record_type": entry.record_type,
+            "topic": entry.topic,
+            "partition": entry.partition,
+            "offset": entry.offset,
+            "record_time_ms": epoch_ms(entry.record_time),
+            "schema_id": entry.schema_id,
+            "trace_id": entry.trace_id,
         }
     )
-    return hashlib.sha256(f"{prev_hash}\n{header}\n{record}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{header}\n{entry.record}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aios.audit.chain import canonical_json
+from aios.audit.chain import AuditEntry, canonical_json
 from aios.kafka.records import InputRecord
 from aios.pii import redact
 
@@ -35,23 +34,6 @@ KEPT_AS_IS = frozenset(
     }
 )  # fmt: skip
 """Fields that hold identifiers or closed vocabularies, never free text: not scanned for PII."""
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One record, ready to be chained: where it was read and its redacted content as canonical JSON."""
-
-    tenant_id: str
-    event_id: str
-    record_type: str
-    """The catalogue topic whose schema the record carries (its lineage stage)."""
-    topic: str
-    partition: int
-    offset: int
-    record_time: datetime
-    schema_id: int | None
-    trace_id: str | None
-    record: str
 
 
 def entry_for(record: InputRecord, record_type: str) -> AuditEntry:

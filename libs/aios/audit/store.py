@@ -15,10 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from aios.audit.chain import GENESIS, Break, ChainRow, check_chain, row_hash
+from aios.audit.chain import GENESIS, AuditEntry, Break, ChainRow, check_chain, row_hash
 from aios.audit.errors import ChainBrokenError
 from aios.audit.lineage import RECEIVED, stages_reached
-from aios.audit.records import AuditEntry
 
 COLUMNS = (
     "tenant_id", "chain_seq", "event_id", "record_type", "topic", "kafka_partition", "kafka_offset",
@@ -96,12 +95,24 @@ class AuditStore:
                     continue
                 seen.add((e.topic, e.partition, e.offset))
                 seq, prev = heads[e.tenant_id]
-                fields = (
-                    e.tenant_id, seq + 1, e.event_id, e.record_type, e.topic, e.partition, e.offset,
-                    e.record_time, e.schema_id, e.trace_id, e.record,
-                )  # fmt: skip
-                digest = row_hash(prev, *fields)
-                rows.append((*fields, prev, digest))
+                digest = row_hash(prev, seq + 1, e)
+                rows.append(
+                    (
+                        e.tenant_id,
+                        seq + 1,
+                        e.event_id,
+                        e.record_type,
+                        e.topic,
+                        e.partition,
+                        e.offset,
+                        e.record_time,
+                        e.schema_id,
+                        e.trace_id,
+                        e.record,
+                        prev,
+                        digest,
+                    )
+                )
                 heads[e.tenant_id] = (seq + 1, digest)
             if rows:
                 await conn.copy_records_to_table("audit_log", records=rows, columns=COLUMNS)

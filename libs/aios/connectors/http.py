@@ -18,7 +18,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from aios.connectors.base import ActionRequest, ActionResult, ConfiguredConnector, ConnectorConfig
 from aios.connectors.errors import InvalidActionError
-from aios.connectors.httpcall import IDEMPOTENCY_HEADER, reference, send
+from aios.connectors.httpcall import json_headers, reference, send
 from aios.connectors.policy import HTTP_RETRYABLE, RetryPolicy
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -84,8 +84,7 @@ class HttpConnector(ConfiguredConnector[HttpConfig]):
         }
         body = dict(request.params) if operation.body is None else render(operation.body, values)
         url = str(parsed.url).rstrip("/") + "/" + render(operation.path, values).lstrip("/")
-        headers = {name: value.get_secret_value() for name, value in parsed.headers.items()}
-        headers.update({"Content-Type": "application/json", IDEMPOTENCY_HEADER: request.action_id})
+        headers = json_headers(parsed.headers, request.action_id)
         payload = json.dumps(body, separators=(",", ":")).encode()
         response = await send(self.client, operation.method, url, payload, headers, policy.timeout_s)
         return ActionResult(reference(response, operation.ref_field))

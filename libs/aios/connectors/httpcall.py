@@ -6,10 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from aios.connectors.errors import RemoteRefused, TransportError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def json_headers(configured: Mapping[str, SecretStr], action_id: str) -> dict[str, str]:
+    """The tenant's headers, then the JSON content type and the action id as the idempotency key."""
+    headers = {name: value.get_secret_value() for name, value in configured.items()}
+    headers.update({"Content-Type": "application/json", IDEMPOTENCY_HEADER: action_id})
+    return headers
 
 
 async def send(

@@ -15,7 +15,7 @@ import httpx
 from pydantic import AnyHttpUrl, Field, SecretStr
 
 from aios.connectors.base import ActionRequest, ActionResult, ConfiguredConnector, ConnectorConfig
-from aios.connectors.httpcall import IDEMPOTENCY_HEADER, reference, send
+from aios.connectors.httpcall import json_headers, reference, send
 from aios.connectors.policy import HTTP_RETRYABLE, RetryPolicy
 from aios.ingest.signatures import SIGNATURE_HEADER, signature_header
 
@@ -44,8 +44,7 @@ class WebhookConnector(ConfiguredConnector[WebhookConfig]):
     async def execute(self, request: ActionRequest, config: Mapping[str, Any], policy: RetryPolicy) -> ActionResult:
         parsed = self.parse(config)
         body = json.dumps(request.payload(), separators=(",", ":"), sort_keys=True).encode()
-        headers = {name: value.get_secret_value() for name, value in parsed.headers.items()}
-        headers.update({"Content-Type": "application/json", IDEMPOTENCY_HEADER: request.action_id})
+        headers = json_headers(parsed.headers, request.action_id)
         if parsed.secret is not None:
             headers[SIGNATURE_HEADER] = signature_header(parsed.secret.get_secret_value(), int(time.time()), body)
         response = await send(self.client, "POST", str(parsed.url), body, headers, policy.timeout_s)

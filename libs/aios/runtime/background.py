@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import logging
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class BackgroundLoop:
@@ -44,3 +48,33 @@ class BackgroundLoop:
             self._thread.join(timeout_s)
         if not self.loop.is_running():
             self.loop.close()
+
+
+class WakeableTask:
+    """Work done when woken (`wake()`), and at least every `interval_s`: a scheduler, an outbox drainer.
+
+    A failing step is logged and tried again at the next wake-up, so a database outage pauses the
+    task instead of ending it.
+    """
+
+    def __init__(self, interval_s: float, name: str) -> None:
+        self.interval_s = interval_s
+        self.name = name
+        self.stopping = False
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def step(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        while not self.stopping:
+            self._wake.clear()
+            try:
+                await self.step()
+            except Exception:
+                log.exception("%s failed; trying again", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)

@@ -6,8 +6,7 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
-from aios.audit.chain import canonical_json
-from aios.audit.records import AuditEntry
+from aios.audit.chain import AuditEntry, canonical_json
 from aios.audit.store import AuditStore
 from aios.db.pool import open_pool
 

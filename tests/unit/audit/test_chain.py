@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aios.audit.chain import GENESIS, ChainRow, canonical_json, check_chain, row_hash
+from aios.audit.chain import GENESIS, AuditEntry, ChainRow, canonical_json, check_chain, row_hash
 
 
 def chain(count: int, tenant: str = "t-1") -> list[ChainRow]:
     rows, previous = [], GENESIS
     for seq in range(1, count + 1):
-        fields = dict(
+        entry = AuditEntry(
             tenant_id=tenant,
-            chain_seq=seq,
             event_id=f"e-{seq}",
             record_type="aios.decisions",
             topic="aios.decisions",
@@ -26,8 +25,8 @@ def chain(count: int, tenant: str = "t-1") -> list[ChainRow]:
             trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
             record=canonical_json({"event_id": f"e-{seq}", "text": "hello"}),
         )
-        digest = row_hash(previous, *fields.values())
-        rows.append(ChainRow(id=1000 + seq, prev_hash=previous, hash=digest, **fields))  # type: ignore[arg-type]
+        digest = row_hash(previous, seq, entry)
+        rows.append(ChainRow(**vars(entry), id=1000 + seq, chain_seq=seq, prev_hash=previous, hash=digest))
         previous = digest
     return rows
 
