@@ -17,6 +17,7 @@ import pytest
 
 from aios.db.migrations import migrate
 from aios.db.pool import open_pool
+from aios.db.scratch import scratch_database
 from aios.inference.training import TrainResult
 from aios.kafka.scratch import ScratchTopics
 from aios.settings import ConnectionSettings
@@ -96,18 +97,8 @@ def migrated_database(empty_database: str) -> str:
 @pytest.fixture(scope="module")
 def module_database(connection: ConnectionSettings) -> Iterator[str]:
     """A migrated database shared by one test module (for services started once per module)."""
-    shared = connection.postgres_dsn.get_secret_value()
-    name = f"aios_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_execute(shared, f"CREATE DATABASE {name}"))
-    dsn = urlsplit(shared)._replace(path=f"/{name}").geturl()
-
-    async def prepare() -> None:
-        async with open_pool(dsn, max_size=1) as pool:
-            await migrate(pool)
-
-    asyncio.run(prepare())
-    yield dsn
-    asyncio.run(_execute(shared, f"DROP DATABASE {name} WITH (FORCE)"))
+    with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
+        yield dsn
 
 
 async def _execute(dsn: str, sql: str) -> None:
