@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from aios.retrieve_generate.service import run_worker
+from aios.observability.tracing import configure_tracing
+from aios.retrieve_generate.service import SERVICE, run_worker
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
 from aios.runtime.catalog import ServiceRuntime
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_tracing(SERVICE)
     settings = RetrieveGenerateSettings()
     run_worker(settings.model_copy(update={"metrics_port": ServiceRuntime().port_or(settings.metrics_port)}))
 

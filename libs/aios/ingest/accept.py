@@ -59,6 +59,7 @@ class EventAcceptor:
         idempotency: IdempotencyKeys,
         status: EventStatusStore,
         ack_timeout_s: float,
+        topic: str = RECEIVED_TOPIC,
     ) -> None:
         self.producer = producer
         self.codecs = codecs
@@ -66,6 +67,7 @@ class EventAcceptor:
         self.idempotency = idempotency
         self.status = status
         self.ack_timeout_s = ack_timeout_s
+        self.topic = topic
 
     async def accept(self, submission: Submission) -> str:
         """The event id of the accepted (acked) event; raises IngestRefused otherwise."""
@@ -103,8 +105,8 @@ class EventAcceptor:
             "trace": {"traceparent": carrier["traceparent"], "tracestate": carrier.get("tracestate")},
         }
         ack = self.producer.send(
-            RECEIVED_TOPIC,
-            self.codecs.encode(RECEIVED_TOPIC, value),
+            self.topic,
+            self.codecs.encode(self.topic, value),
             key=f"{submission.tenant_id}:{event_id}",
             headers=carrier_to_headers(carrier),
         )

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from aios.audit.store import AuditStore
-from aios.ingest.accept import EventAcceptor, InvalidEvent, Submission
+from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor, InvalidEvent, Submission
 from aios.ingest.auth import Authenticator
 from aios.ingest.errors import IngestRefused, PayloadTooLarge, SignatureInvalid, UnsupportedMediaType
 from aios.ingest.idempotency import IdempotencyKeys
@@ -31,6 +31,7 @@ from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_sig
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
 from aios.observability.http import RequestMetrics, metrics_app
+from aios.observability.tracing import configure_tracing
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
@@ -77,11 +78,12 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from aios.db.migrations import migrate
 
+        configure_tracing("ingest")  # in each worker process: spans are per process
         pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=10)
         await migrate(pool)
         redis = Redis.from_url(connection.redis_url)
         producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
-        codecs = Codecs(connection.schema_registry_url)
+        codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
         status = EventStatusStore(redis, settings.status_ttl_s)
         app.state.parts = IngestParts(
             acceptor=EventAcceptor(
@@ -91,6 +93,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
                 IdempotencyKeys(redis, settings.idempotency_ttl_s),
                 status,
                 settings.ack_timeout_s,
+                settings.topic,
             ),
             auth=Authenticator(TenantStore(pool), settings.auth_cache_s),
             replay=ReplayGuard(redis, settings.signature_tolerance_s),

@@ -34,6 +34,9 @@ class IngestSettings(BaseSettings):
     auth_cache_s: float = Field(
         default=30.0, ge=0, description="How long a resolved API key or webhook secret is cached in-process."
     )
+    topic: str = Field(
+        default="aios.events.received", description="Where accepted events are written (tests: a private copy)."
+    )
     status_ttl_s: int = Field(default=7 * 24 * 3600, description="How long `GET /v1/events/{id}` knows an event.")
 
     def base_url(self) -> str:
