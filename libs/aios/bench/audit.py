@@ -52,6 +52,8 @@ DECISIONS, EXECUTED, DEADLETTER = "aios.decisions", "aios.actions.executed", "ai
 @dataclass(frozen=True)
 class AuditResult:
     rows: int
+    load: float
+    """The machine's 1-minute load average when the run started (other work shares the cores)."""
     prepare_per_s: float
     append_per_s: float
     service_per_s: float
@@ -61,6 +63,7 @@ class AuditResult:
 @dataclass(frozen=True)
 class ActResult:
     actions_per_decision: int
+    load: float
     decisions: int
     actions: int
     actions_per_s: float
@@ -135,6 +138,7 @@ async def _append_all(dsn: str, entries: list[AuditEntry]) -> float:
 
 
 def run_audit_bench(connection: ConnectionSettings, console: Console, events: int) -> AuditResult:
+    load = os.getloadavg()[0]
     records = _records(events)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     inputs = [
@@ -175,6 +179,7 @@ def run_audit_bench(connection: ConnectionSettings, console: Console, events: in
             process.wait(timeout=60)
     return AuditResult(
         rows=len(records),
+        load=load,
         prepare_per_s=len(records) / prepare_s,
         append_per_s=len(records) / append_s,
         service_per_s=(len(records) - first) / seconds,
@@ -185,6 +190,7 @@ def run_audit_bench(connection: ConnectionSettings, console: Console, events: in
 def run_act_bench(
     connection: ConnectionSettings, console: Console, decisions: int, actions_per_decision: int
 ) -> ActResult:
+    load = os.getloadavg()[0]
     values = [
         decision_value(
             f"bench-tenant-{n % TENANTS}", [("log.record", {"note": f"step {i}"}) for i in range(actions_per_decision)]
@@ -221,7 +227,7 @@ def run_act_bench(
         finally:
             process.terminate()
             process.wait(timeout=60)
-    return ActResult(actions_per_decision, decisions, total, (total - first) / seconds, seconds)
+    return ActResult(actions_per_decision, load, decisions, total, (total - first) / seconds, seconds)
 
 
 def audit_markdown(result: AuditResult, stamp_line: str) -> str:
@@ -234,7 +240,8 @@ def audit_markdown(result: AuditResult, stamp_line: str) -> str:
 personal data in the text) in a database of their own. Preparing = redaction and canonical JSON;
 store = hash chain and one COPY per batch of {APPEND_BATCH}; service = a real `services.audit` process
 draining private copies of every topic (Avro decode, redaction, chain, append, offset commit),
-from its first appended row to its last. Service, Kafka and PostgreSQL share the machine's cores.
+from its first appended row to its last. Service, Kafka and PostgreSQL share the machine's cores
+with other work: the 1-minute load average was {result.load:.1f} on {os.cpu_count()} cores when the run started.
 
 | stage | rows/s |
 |---|---:|
@@ -260,7 +267,8 @@ A real `services.act` process (default settings: 32 actions at once, 4 per tenan
 drains a private decisions topic pre-filled with decisions whose actions are `log.record`: intake
 into the inbox, claim, perform, record the result with its outbox record in one transaction,
 publish with `acks=all`. Timed from the first result recorded to the last one published; a
-decision's actions run one after the other.
+decision's actions run one after the other. 1-minute load average when each run started (other
+work shares the cores): {", ".join(f"{r.load:.1f}" for r in results)} on {os.cpu_count()} cores.
 
 | actions per decision | decisions | actions | seconds | actions/s |
 |---:|---:|---:|---:|---:|
