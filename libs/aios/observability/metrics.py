@@ -240,3 +240,47 @@ AUDIT_APPEND_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 AUDIT_PRUNED_ROWS = Counter("aios_audit_pruned_rows_total", "Audit rows removed by retention.", ["service"])
+
+DECISIONS = Counter(
+    "aios_decisions_total",
+    "Events decided: AUTO, REJECT or REVIEW by policy, APPROVED or REJECTED after review.",
+    ["service", "outcome"],
+)
+DECIDE_VERDICTS_IGNORED = Counter(
+    "aios_decide_review_verdicts_ignored_total",
+    "Review verdicts decide did not act on (a second, different verdict for a completed review).",
+    ["service"],
+)
+DECIDE_EVENTS_PER_MINUTE = Gauge(
+    "aios_decide_events_per_minute",
+    "A tenant's events in the current minute (decide's windowed table).",
+    ["service", "tenant"],
+)
+DECIDE_LOW_CONFIDENCE_SHARE = Gauge(
+    "aios_decide_low_confidence_share",
+    "Share of a tenant's last 5 minutes of predictions below its policy's low-confidence bound.",
+    ["service", "tenant"],
+)
+
+REVIEW_REQUESTS_STORED = Counter(
+    "aios_review_requests_stored_total",
+    "Review requests written to the review queue (redeliveries not counted).",
+    ["service"],
+)
+REVIEW_OPEN_ITEMS = Gauge("aios_review_open_items", "Review items waiting for a verdict.", ["service", "tenant"])
+REVIEW_OVERDUE_ITEMS = Gauge(
+    "aios_review_overdue_items", "Review items waiting past their SLA deadline.", ["service", "tenant"]
+)
+REVIEW_COMPLETED = Counter("aios_review_completed_total", "Reviews completed, by verdict.", ["service", "verdict"])
+REVIEW_TIME_TO_COMPLETE_SECONDS = Histogram(
+    "aios_review_time_to_complete_seconds",
+    "Time from a review request to its verdict.",
+    ["service"],
+    buckets=(10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800),
+)
+REVIEW_OUTBOX_PENDING = Gauge(
+    "aios_review_outbox_pending", "Completed reviews not yet acknowledged by Kafka.", ["service"]
+)
+REVIEW_LOGINS = Counter(
+    "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused).", ["service", "result"]
+)

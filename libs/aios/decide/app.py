@@ -1,0 +1,241 @@
+"""The decide service as a Faust app.
+
+Two agents. `intake` reads `aios.events.enriched` and `aios.review.completed` as raw bytes,
+dead-letters what does not decode, and forwards the rest, unchanged, to the internal
+`<app id>-by-tenant` topic keyed by tenant: from there on each tenant's events and verdicts are
+handled in order by one worker, next to that tenant's windowed state and pending reviews.
+`decide` applies the tenant's policy (`Decider`) and sends the decision or review request.
+
+Delivery is at-least-once: Faust produces what an agent sends for a record (and the tables'
+changelog writes) before committing that record's offset. A crash in between re-handles the
+record; its outputs carry the same derived ids, so downstream sees a harmless duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import faust
+from confluent_kafka import Message
+from confluent_kafka.error import SerializationError
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+from faust.types import EventT
+
+from aios.decide.codec import AvroCodec
+from aios.decide.decider import Decider, Output
+from aios.decide.errors import UnknownReview
+from aios.decide.policies import PolicyCache
+from aios.decide.settings import (
+    DECISIONS_TOPIC,
+    ENRICHED_TOPIC,
+    REVIEW_COMPLETED_TOPIC,
+    REVIEW_REQUESTED_TOPIC,
+    DecideSettings,
+)
+from aios.decide.state import FaustStreamStats
+from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value
+from aios.kafka.errors import TransientError
+from aios.observability import metrics
+from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
+from aios.policy.stream import Windows
+from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "decide"
+SOURCE_HEADER = "aios-source"
+"""Where a by-tenant record was first read: JSON {topic, partition, offset}."""
+
+Work = Callable[[EventT, dict[str, Any], dict[str, Any]], Awaitable[None]]
+
+TRANSIENT = (TransientError, SchemaRegistryError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+"""A dependency is down: the record is fine, so it is retried, never dead-lettered."""
+
+
+def broker_url(bootstrap: str) -> str:
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def create_app(settings: DecideSettings | None = None, connection: ConnectionSettings | None = None) -> faust.App:
+    settings = settings or DecideSettings()
+    connection = connection or ConnectionSettings()
+    # Topics may be renamed (tests' private topics): say which catalogue schema each carries.
+    codecs = Codecs(
+        connection.schema_registry_url,
+        carries={
+            settings.enriched_topic: ENRICHED_TOPIC,
+            settings.completed_topic: REVIEW_COMPLETED_TOPIC,
+            settings.decisions_topic: DECISIONS_TOPIC,
+            settings.review_requested_topic: REVIEW_REQUESTED_TOPIC,
+            settings.deadletter_topic: DEADLETTER_TOPIC,
+        },
+    )
+    app = faust.App(
+        settings.app_id,
+        broker=broker_url(connection.kafka_bootstrap),
+        store="memory://",
+        datadir=str(settings.data_dir / settings.app_id),
+        autodiscover=False,
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_commit_interval=settings.commit_interval_s,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    inputs = app.topic(settings.enriched_topic, settings.completed_topic, **raw)
+    by_tenant = app.topic(
+        f"{settings.app_id}-by-tenant",
+        internal=True,
+        partitions=settings.partitions,
+        replicas=settings.replication_factor,
+        **raw,
+    )
+
+    def avro_topic(name: str) -> faust.TopicT:
+        return app.topic(name, key_serializer="raw", value_serializer=AvroCodec(codecs.for_topic(name)))
+
+    outputs = {
+        "decision": avro_topic(settings.decisions_topic),
+        "review": avro_topic(settings.review_requested_topic),
+    }
+    deadletters = avro_topic(settings.deadletter_topic)
+
+    policies = PolicyCache(connection.postgres_dsn.get_secret_value(), settings.policy_poll_interval_s)
+    windows = Windows(share_step_s=settings.share_window_step_s)
+    pending: Any = app.Table("pending-reviews", partitions=settings.partitions)
+    decider = Decider(
+        policies,
+        FaustStreamStats(app, windows, settings.partitions),
+        pending,
+        no_policy_sla_s=settings.no_policy_sla_s,
+        service=SERVICE,
+    )
+
+    def sent(topic: str) -> Callable[[Any], None]:
+        def on_sent(_future: Any) -> None:
+            metrics.RECORDS_OUT.labels(SERVICE, topic).inc()
+
+        return on_sent
+
+    async def dead_letter(
+        event: EventT, kind: ErrorKind, reason: str, decoded: dict[str, Any] | None, origin: dict[str, Any]
+    ) -> None:
+        message = Message(
+            topic=origin["topic"],
+            partition=origin["partition"],
+            offset=origin["offset"],
+            key=event.message.key,
+            value=event.message.value,
+            headers=_header_list(event.message.headers),
+        )
+        carrier = headers_to_carrier(_header_list(event.message.headers))
+        trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
+        value = dead_letter_value(
+            message, service=SERVICE, kind=kind, reason=reason, attempts=1, trace=trace, decoded=decoded
+        )
+        log.warning("%s: dead-lettering %s[%s]@%s: %s", SERVICE, *origin.values(), reason[:300])
+        metrics.DEAD_LETTERS.labels(SERVICE, origin["topic"], kind.value).inc()
+        await deadletters.send(key=event.message.key, value=value, headers=carrier_to_headers(carrier))
+
+    async def attempt(event: EventT, origin: dict[str, Any], work: Work) -> None:
+        """Run `work` for one record: transient failures wait and retry, others retry then dead-letter.
+
+        `work` puts the decoded value under "value" in the dict it is given, for the dead letter.
+        """
+        failures, backoff = 0, 0.1
+        context: dict[str, Any] = {"value": None}
+        while True:
+            try:
+                await work(event, origin, context)
+                return
+            except UnknownReview as exc:
+                await dead_letter(event, ErrorKind.HANDLER_FAILED, str(exc), context["value"], origin)
+                return
+            except TRANSIENT:
+                log.warning("%s: dependency unavailable; retrying %s", SERVICE, origin, exc_info=True)
+            except Exception as exc:
+                failures += 1
+                if failures > settings.handler_retries:
+                    reason = f"handler failed after {failures} attempt(s): {type(exc).__name__}: {exc}"
+                    await dead_letter(event, ErrorKind.HANDLER_FAILED, reason, context["value"], origin)
+                    return
+                log.warning("%s: failed on %s; retrying", SERVICE, origin, exc_info=True)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def route(event: EventT, origin: dict[str, Any], _context: dict[str, Any]) -> None:
+        """Forward a decodable input record to its tenant's partition of the by-tenant topic."""
+        try:
+            value = codecs.decode(origin["topic"], event.message.value or b"")
+        except SerializationError as exc:
+            await dead_letter(event, ErrorKind.UNDECODABLE, f"undecodable: {exc}", None, origin)
+            return
+        headers = [h for h in _header_list(event.message.headers) if h[0] != SOURCE_HEADER]
+        headers.append((SOURCE_HEADER, json.dumps(origin).encode()))
+        await by_tenant.send(key=str(value["tenant_id"]).encode(), value=event.message.value, headers=headers)
+
+    async def handle(event: EventT, origin: dict[str, Any], context: dict[str, Any]) -> None:
+        """Decide a by-tenant record: an event or a review verdict."""
+        value = context["value"] = codecs.decode(origin["topic"], event.message.value or b"")
+        metrics.observe_record_times(
+            SERVICE, origin["topic"], value.get("occurred_at"), int(event.message.timestamp * 1000), time.time()
+        )
+        # Producers that set no trace headers still carry the context in the value's `trace` field.
+        carrier_in = headers_to_carrier(_header_list(event.message.headers)) or {
+            key: str(value["trace"][key]) for key in ("traceparent", "tracestate") if value["trace"].get(key)
+        }
+        with span_from(SERVICE, f"{SERVICE} process", carrier_in) as carrier:
+            trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
+        now = datetime.now(UTC)
+        output: Output | None
+        if origin["topic"] == settings.completed_topic:
+            output = await decider.on_completion(value, trace, now)
+        else:
+            output = await decider.on_event(value, event.message.timestamp, trace, now)
+        if output is not None:
+            topic = outputs[output.kind]
+            await topic.send(
+                key=output.key,
+                value=output.value,
+                headers=carrier_to_headers(carrier),
+                callback=sent(topic.get_topic_name()),
+            )
+
+    @app.task
+    async def follow_policies() -> None:
+        await policies.follow()
+
+    @app.agent(inputs)
+    async def intake(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            metrics.RECORDS_IN.labels(SERVICE, message.topic).inc()
+            origin = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+            await attempt(event, origin, route)
+
+    @app.agent(by_tenant)
+    async def decide(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            origin = json.loads(dict(_header_list(event.message.headers)).get(SOURCE_HEADER) or b"{}")
+            await policies.wait_ready()
+            await attempt(event, origin, handle)
+
+    return app
+
+
+def _header_list(headers: Any) -> list[tuple[str, Any]]:
+    """Faust gives headers as a list of pairs or a mapping; the rest of AIOS uses pairs."""
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    return [(str(key), value or b"") for key, value in items]

@@ -1,0 +1,108 @@
+"""What decide does with one record, whatever carries it: an event gets a decision or a review
+request, a review verdict gets the final decision.
+
+The traffic state (`StreamStats`) and the pending reviews (a mapping) are given to it: the Faust
+app passes its tables, tests pass dictionaries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from aios.decide.decisions import (
+    NO_POLICY_VERSION,
+    PendingReview,
+    Value,
+    completion_fingerprint,
+    decision_json,
+    no_policy_verdict,
+    policy_decision,
+    record_key,
+    review_request,
+    reviewed_decision,
+)
+from aios.decide.errors import UnknownReview
+from aios.decide.policies import PolicySource
+from aios.observability import metrics
+from aios.policy.evaluate import EventFacts, evaluate
+from aios.policy.model import StreamSettings
+from aios.policy.stream import StreamStats
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOW_CONFIDENCE = StreamSettings().low_confidence_below
+
+
+@dataclass(frozen=True)
+class Output:
+    """A record to produce: a decision, or a review request."""
+
+    kind: Literal["decision", "review"]
+    key: bytes
+    value: Value
+
+
+class Decider:
+    def __init__(
+        self,
+        policies: PolicySource,
+        stats: StreamStats,
+        pending: MutableMapping[str, PendingReview],
+        *,
+        no_policy_sla_s: int = 24 * 3600,
+        service: str = "decide",
+    ) -> None:
+        self.policies = policies
+        self.stats = stats
+        self.pending = pending
+        self.no_policy_sla_s = no_policy_sla_s
+        self.service = service
+
+    async def on_event(self, event: Mapping[str, Any], timestamp: float, trace: Value, now: datetime) -> Output:
+        """Count the event in its tenant's windows, then apply the tenant's active policy."""
+        facts = EventFacts.from_enriched(event)
+        loaded = await self.policies.active(facts.tenant_id)
+        low_below = loaded.policy.stream.low_confidence_below if loaded else DEFAULT_LOW_CONFIDENCE
+        state = self.stats.observe(facts.tenant_id, timestamp, facts.confidence < low_below)
+        metrics.DECIDE_EVENTS_PER_MINUTE.labels(self.service, facts.tenant_id).set(state.events_per_minute)
+        metrics.DECIDE_LOW_CONFIDENCE_SHARE.labels(self.service, facts.tenant_id).set(state.low_confidence_share_5m)
+        if loaded is None:
+            verdict, version = no_policy_verdict(self.no_policy_sla_s), NO_POLICY_VERSION
+        else:
+            verdict, version = evaluate(loaded.policy, facts, state), loaded.version
+        metrics.DECISIONS.labels(self.service, verdict.outcome.upper()).inc()
+        if verdict.outcome != "review":
+            return Output("decision", record_key(event), policy_decision(event, facts, verdict, version, now, trace))
+        request, entry = review_request(event, facts, verdict, version, now, trace)
+        known = self.pending.get(request["review_id"])
+        if known is None or known["completion"] is None:
+            # A redelivered event must not reopen a review that already has its verdict.
+            self.pending[request["review_id"]] = entry
+        return Output("review", record_key(event), request)
+
+    async def on_completion(self, completion: Mapping[str, Any], trace: Value, now: datetime) -> Output | None:
+        """The final decision for a verdict; the same decision again for a redelivered verdict;
+        None for a second, different verdict on a completed review (each review completes once)."""
+        review_id = str(completion["review_id"])
+        entry = self.pending.get(review_id)
+        if entry is None or entry["facts"]["tenant_id"] != completion["tenant_id"]:
+            raise UnknownReview(f"no pending review {review_id} for tenant {completion['tenant_id']}")
+        fingerprint = completion_fingerprint(completion)
+        if entry["completion"] is not None:
+            if entry["completion"] == fingerprint:
+                return Output("decision", record_key(entry["decision"]), entry["decision"])
+            log.warning("%s: review %s already completed; ignoring a second verdict", self.service, review_id)
+            metrics.DECIDE_VERDICTS_IGNORED.labels(self.service).inc()
+            return None
+        version = entry["policy_version"]
+        policy = None
+        if completion["verdict"] == "RELABEL" and version != NO_POLICY_VERSION:
+            policy = await self.policies.version(entry["facts"]["tenant_id"], version)
+        decision = reviewed_decision(entry, completion, policy, now, trace)
+        self.pending[review_id] = {**entry, "completion": fingerprint, "decision": decision_json(decision)}
+        metrics.DECISIONS.labels(self.service, decision["outcome"]).inc()
+        return Output("decision", record_key(decision), decision)

@@ -1,0 +1,245 @@
+"""From a verdict to the records decide produces, and from a review verdict to the final decision (pure).
+
+Ids are derived, never random: an event decided twice (a redelivery) gets the same
+`decision_id`, `review_id` and action ids, so downstream consumers see a harmless duplicate.
+What a pending review needs later is kept as plain JSON (`PendingReview`), the form Faust's
+table stores it in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aios.policy.evaluate import EventFacts, Verdict, evaluate_after_review, render_actions
+from aios.policy.loading import LoadedPolicy
+from aios.policy.model import ActionSpec
+
+POLICY_STAGE = "policy"
+REVIEWED_STAGE = "reviewed"
+NO_POLICY_RULE = "no-policy"
+NO_POLICY_VERSION = "none"
+
+Value = dict[str, Any]
+PendingReview = dict[str, Any]
+"""JSON: the event's facts, the policy version and rule, the proposed action templates, and once
+completed, the completion's fingerprint and the decision it produced."""
+
+
+def stage_id(event_id: str, stage: str) -> str:
+    """Deterministic id of what happens to an event at a stage (32 hex characters)."""
+    return hashlib.sha256(f"{event_id}:{stage}".encode()).hexdigest()[:32]
+
+
+def review_id_for(event_id: str) -> str:
+    return stage_id(event_id, "review")
+
+
+def record_key(value: Mapping[str, Any]) -> bytes:
+    """`tenant_id:event_id`, so an event's records stay in one partition of every topic."""
+    return f"{value['tenant_id']}:{value['event_id']}".encode()
+
+
+def no_policy_verdict(sla_s: int) -> Verdict:
+    """A tenant without an active policy gets nothing automated: every event goes to a person."""
+    return Verdict("review", NO_POLICY_RULE, "no policy is active for this tenant", (), 3, sla_s)
+
+
+def policy_decision(
+    event: Mapping[str, Any], facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: Value
+) -> Value:
+    """The `aios.decisions` value of an AUTO or REJECT verdict."""
+    assert verdict.outcome in ("auto", "reject")
+    actions = render_actions(verdict.actions, facts, verdict) if verdict.outcome == "auto" else []
+    return _decision(
+        event,
+        facts,
+        decision_id=stage_id(facts.event_id, POLICY_STAGE),
+        outcome="AUTO" if verdict.outcome == "auto" else "REJECT",
+        reason=verdict.reason,
+        actions=actions,
+        version=version,
+        rule=verdict.rule,
+        reviewer=None,
+        now=now,
+        trace=trace,
+        draft=facts.draft if event.get("draft") is not None else None,
+    )
+
+
+def review_request(
+    event: Mapping[str, Any], facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: Value
+) -> tuple[Value, PendingReview]:
+    """The `aios.review.requested` value of a REVIEW verdict, and what decide keeps until the verdict."""
+    assert verdict.outcome == "review" and verdict.sla_s is not None and verdict.priority is not None
+    review_id = review_id_for(facts.event_id)
+    request = {
+        **{name: event[name] for name in ("event_id", "tenant_id", "occurred_at", "type", "text")},
+        "attributes": dict(event.get("attributes") or {}),
+        "review_id": review_id,
+        "reason": verdict.reason,
+        "priority": verdict.priority,
+        "sla_deadline": now + timedelta(seconds=verdict.sla_s),
+        "classification": event["classification"],
+        "passages": list(event.get("passages") or []),
+        "draft": event.get("draft"),
+        "proposed_actions": render_actions(verdict.actions, facts, verdict),
+        "policy": {"version": version, "rule": verdict.rule},
+        "trace": trace,
+    }
+    pending: PendingReview = {
+        "review_id": review_id,
+        "facts": _facts_json(facts),
+        "occurred_at_ms": _epoch_ms(event["occurred_at"]),
+        "policy_version": version,
+        "rule": verdict.rule,
+        "reason": verdict.reason,
+        "actions": [action.model_dump(mode="json", by_alias=True) for action in verdict.actions],
+        "has_draft": event.get("draft") is not None,
+        "completion": None,
+        "decision": None,
+    }
+    return request, pending
+
+
+def completion_fingerprint(completion: Mapping[str, Any]) -> str:
+    """What makes two completions the same verdict (a redelivery) rather than a second verdict."""
+    fields = ("review_id", "verdict", "reviewer", "corrected_label", "edited_draft", "reason")
+    payload = json.dumps([str(completion.get(name)) for name in fields])
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def reviewed_decision(
+    pending: PendingReview, completion: Mapping[str, Any], policy: LoadedPolicy | None, now: datetime, trace: Value
+) -> Value:
+    """The final `aios.decisions` value for a reviewer's verdict on a pending review.
+
+    APPROVE runs the proposed actions; EDIT_APPROVE runs them with the edited draft in place of
+    `{draft}`; RELABEL decides again under the same policy version with the reviewer's label
+    (review rules count as approved, a reject rule rejects); REJECT runs nothing. `policy` is that
+    version, needed only for RELABEL.
+    """
+    facts = EventFacts(**pending["facts"])
+    verdict = completion["verdict"]
+    reviewer = str(completion["reviewer"])
+    rule, reason = pending["rule"], pending["reason"]
+    actions: list[Value] = []
+    outcome = "APPROVED"
+    if verdict in ("APPROVE", "EDIT_APPROVE"):
+        if verdict == "EDIT_APPROVE" and completion.get("edited_draft") is not None:
+            facts = replace(facts, draft=str(completion["edited_draft"]))
+        templates = [ActionSpec.model_validate(action) for action in pending["actions"]]
+        actions = render_actions(templates, facts, Verdict("review", rule, reason))
+    elif verdict == "RELABEL":
+        facts = facts.relabelled(str(completion["corrected_label"]))
+        if policy is None:  # the tenant had no policy: the label is corrected, nothing is automated
+            return _reviewed(pending, facts, "APPROVED", reason, [], rule, reviewer, now, trace)
+        decided = evaluate_after_review(policy.policy, facts)
+        rule, reason = decided.rule, decided.reason or reason
+        if decided.outcome == "reject":
+            outcome = "REJECTED"
+        else:
+            actions = render_actions(decided.actions, facts, decided)
+    else:
+        outcome, reason = "REJECTED", str(completion.get("reason") or "rejected by the reviewer")
+    actions = actions if outcome == "APPROVED" else []
+    return _reviewed(pending, facts, outcome, reason, actions, rule, reviewer, now, trace)
+
+
+def _reviewed(
+    pending: PendingReview,
+    facts: EventFacts,
+    outcome: str,
+    reason: str,
+    actions: list[Value],
+    rule: str,
+    reviewer: str,
+    now: datetime,
+    trace: Value,
+) -> Value:
+    event = {
+        "event_id": facts.event_id,
+        "tenant_id": facts.tenant_id,
+        "occurred_at": datetime.fromtimestamp(pending["occurred_at_ms"] / 1000, UTC),
+        "type": facts.type,
+    }
+    return _decision(
+        event,
+        facts,
+        decision_id=stage_id(facts.event_id, REVIEWED_STAGE),
+        outcome=outcome,
+        reason=reason,
+        actions=actions,
+        version=pending["policy_version"],
+        rule=rule,
+        reviewer=reviewer,
+        now=now,
+        trace=trace,
+        draft=facts.draft if pending["has_draft"] or facts.draft else None,
+    )
+
+
+def _decision(
+    event: Mapping[str, Any],
+    facts: EventFacts,
+    *,
+    decision_id: str,
+    outcome: str,
+    reason: str,
+    actions: list[Value],
+    version: str,
+    rule: str,
+    reviewer: str | None,
+    now: datetime,
+    trace: Value,
+    draft: str | None,
+) -> Value:
+    return {
+        "event_id": facts.event_id,
+        "tenant_id": facts.tenant_id,
+        "occurred_at": event["occurred_at"],
+        "decision_id": decision_id,
+        "outcome": outcome,
+        "reason": reason,
+        "type": facts.type,
+        "label": facts.label,
+        "confidence": facts.confidence,
+        "draft": draft,
+        "actions": actions,
+        "policy": {"version": version, "rule": rule},
+        "reviewer": reviewer,
+        "decided_at": now,
+        "trace": trace,
+    }
+
+
+def _facts_json(facts: EventFacts) -> Value:
+    return {
+        "event_id": facts.event_id,
+        "tenant_id": facts.tenant_id,
+        "type": facts.type,
+        "text": facts.text,
+        "label": facts.label,
+        "confidence": facts.confidence,
+        "oos": facts.oos,
+        "attributes": dict(facts.attributes),
+        "pii_found": list(facts.pii_found),
+        "draft": facts.draft,
+    }
+
+
+def _epoch_ms(value: datetime | int) -> int:
+    return value if isinstance(value, int) else int(value.timestamp() * 1000)
+
+
+def decision_json(value: Value) -> Value:
+    """A decision value as JSON (timestamps as epoch ms), to keep in a table and produce again later."""
+    return {
+        **value,
+        "occurred_at": _epoch_ms(value["occurred_at"]),
+        "decided_at": _epoch_ms(value["decided_at"]),
+    }

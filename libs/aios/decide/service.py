@@ -1,0 +1,19 @@
+"""The decide worker: metrics endpoint, the Faust app, and Faust's worker (which handles SIGTERM)."""
+
+from __future__ import annotations
+
+import faust
+
+from aios.decide.app import create_app
+from aios.decide.settings import DecideSettings
+from aios.observability.metrics import serve_metrics
+from aios.settings import ConnectionSettings
+
+
+def run_worker(settings: DecideSettings | None = None, connection: ConnectionSettings | None = None) -> None:
+    """Decide until SIGTERM: Faust then stops the agents, produces what they sent, commits and exits."""
+    settings = settings or DecideSettings()
+    serve_metrics(settings.metrics_port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, connection)
+    faust.Worker(app, loglevel="INFO").execute_from_commandline()
