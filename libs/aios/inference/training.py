@@ -299,7 +299,10 @@ def train(
     train_embeddings = encoder.encode(texts, batch_size=128) if recipe.finetune else cached.cpu().numpy()
     model.fit_distance(train_embeddings, targets.cpu().numpy())
     calibrate(model, val_examples, recipe.review_budget)
-    metrics = {"validation": evaluate(model, val_examples), "reference": prediction_reference(model, val_examples)}
+    metrics: dict[str, Any] = {
+        "validation": evaluate(model, val_examples),
+        "reference": prediction_reference(model, val_examples),
+    }
     seconds = time.monotonic() - started
     metrics["train_seconds"] = round(seconds, 1)
     metrics["threshold"] = model.calibration.threshold
