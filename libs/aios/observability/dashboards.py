@@ -1,0 +1,548 @@
+"""The Grafana dashboards, written as JSON into `infra/grafana/dashboards/` (`python -m aios.observability.dashboards`).
+
+Generated so that every panel is built the same way: a Prometheus datasource chosen by the
+`datasource` variable, PromQL over the metrics of `aios.observability.metrics`, units set.
+A unit test fails when the committed JSON differs from what this module writes; an
+integration test runs every panel's query against a Prometheus scraping real services.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aios.paths import infra_dir
+
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+RATE = "$__rate_interval"
+WIDTH = 24
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+    heatmap: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    queries: Sequence[Query]
+    unit: str = "short"
+    description: str = ""
+    kind: str = "timeseries"
+    width: int = 12
+    height: int = 8
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    query: str
+    """`label_values(metric, label)`."""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    description: str
+    panels: Sequence[Panel]
+    variables: Sequence[Variable] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "description": self.description,
+            "tags": ["aios"],
+            "timezone": "browser",
+            "editable": True,
+            "schemaVersion": 39,
+            "version": 1,
+            "refresh": "10s",
+            "time": {"from": "now-1h", "to": "now"},
+            "templating": {"list": [_datasource_variable(), *(_query_variable(v) for v in self.variables)]},
+            "annotations": {"list": []},
+            "panels": _layout(self.panels),
+        }
+
+
+def _datasource_variable() -> dict[str, Any]:
+    return {
+        "name": "datasource",
+        "label": "Prometheus",
+        "type": "datasource",
+        "query": "prometheus",
+        "current": {"text": "Prometheus", "value": "prometheus"},
+        "hide": 0,
+    }
+
+
+def _query_variable(variable: Variable) -> dict[str, Any]:
+    return {
+        "name": variable.name,
+        "label": variable.label,
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": variable.query, "refId": variable.name},
+        "definition": variable.query,
+        "refresh": 2,
+        "includeAll": True,
+        "allValue": ".*",
+        "multi": True,
+        "current": {"text": "All", "value": "$__all"},
+        "sort": 1,
+        "hide": 0,
+    }
+
+
+def _layout(panels: Sequence[Panel]) -> list[dict[str, Any]]:
+    """Panels left to right, wrapping at the dashboard's width."""
+    laid: list[dict[str, Any]] = []
+    x = y = row_height = 0
+    for number, panel in enumerate(panels, start=1):
+        if x + panel.width > WIDTH:
+            x, y, row_height = 0, y + row_height, 0
+        laid.append(_panel(number, panel, {"x": x, "y": y, "w": panel.width, "h": panel.height}))
+        x += panel.width
+        row_height = max(row_height, panel.height)
+    return laid
+
+
+def _panel(number: int, panel: Panel, grid: dict[str, int]) -> dict[str, Any]:
+    targets = []
+    for ref, query in zip("ABCDEFGH", panel.queries, strict=False):
+        target: dict[str, Any] = {"refId": ref, "datasource": DATASOURCE, "expr": query.expr, "range": True}
+        if query.legend:
+            target["legendFormat"] = query.legend
+        if query.heatmap:
+            target["format"] = "heatmap"
+        targets.append(target)
+    defaults: dict[str, Any] = {"unit": panel.unit}
+    if panel.kind == "timeseries":
+        defaults["custom"] = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 10, "showPoints": "never"}
+    return {
+        "id": number,
+        "type": panel.kind,
+        "title": panel.title,
+        "description": panel.description,
+        "datasource": DATASOURCE,
+        "gridPos": grid,
+        "targets": targets,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": panel.options or _default_options(panel.kind),
+    }
+
+
+def _default_options(kind: str) -> dict[str, Any]:
+    if kind == "stat":
+        return {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value"}
+    if kind == "heatmap":
+        return {"calculate": False, "yAxis": {"unit": "short"}, "cellGap": 1}
+    return {"legend": {"displayMode": "list", "placement": "bottom"}, "tooltip": {"mode": "multi"}}
+
+
+def rate(metric: str, selector: str = "") -> str:
+    matchers = f"{{{selector}}}" if selector else ""
+    return f"rate({metric}{matchers}[{RATE}])"
+
+
+def summed(metric: str, by: str = "", selector: str = "") -> str:
+    """The per-second rate of a counter, summed (per `by`)."""
+    return (f"sum by ({by}) " if by else "sum ") + f"({rate(metric, selector)})"
+
+
+def per(numerator: str, denominator: str, by: str, selector: str = "") -> str:
+    """Rate of one counter per unit of another (seconds per event, mean of a histogram)."""
+    return f"{summed(numerator, by, selector)} / {summed(denominator, by, selector)}"
+
+
+def quantile(q: float, histogram: str, by: str, selector: str = "") -> str:
+    return f"histogram_quantile({q}, sum by ({by}, le) ({rate(histogram + '_bucket', selector)}))"
+
+
+def quantiles(histogram: str, by: str, selector: str = "", qs: Sequence[float] = (0.5, 0.95, 0.99)) -> list[Query]:
+    legend = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(","))
+    return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}") for q in qs]
+
+
+def share(numerator: str, denominator: str, by: str) -> str:
+    """numerator / denominator per `by`, 0 (not "no data") where the numerator has no series yet."""
+    return f"(sum by ({by}) ({numerator}) or sum by ({by}) ({denominator}) * 0) / sum by ({by}) ({denominator})"
+
+
+OVERVIEW = Dashboard(
+    uid="aios-overview",
+    title="AIOS / Overview",
+    description="Throughput per stage, end-to-end latency, errors and consumer lag.",
+    variables=[Variable("group", "Consumer group", "label_values(aios_kafka_consumer_group_lag, group)")],
+    panels=[
+        Panel(
+            "Throughput per stage",
+            [Query(summed("aios_records_in_total", "service"), "{{service}}")],
+            unit="reqps",
+            description="Records each service consumed per second.",
+        ),
+        Panel(
+            "Records produced per topic",
+            [Query(summed("aios_records_out_total", "service, topic"), "{{service}} → {{topic}}")],
+            unit="reqps",
+            description="Records a service produced and the broker acknowledged, per second.",
+        ),
+        Panel(
+            "End-to-end latency per stage",
+            quantiles("aios_end_to_end_seconds", "service"),
+            unit="s",
+            description="Time from an event's occurred_at to each stage handling it. After a review this includes "
+            "the human's time.",
+            width=24,
+        ),
+        Panel(
+            "Dead letters",
+            [Query(summed("aios_dead_letters_total", "service, error_kind"), "{{service}} {{error_kind}}")],
+            unit="reqps",
+            description="Records sent to aios.deadletter per second, by service and why.",
+        ),
+        Panel(
+            "HTTP requests by status",
+            [Query(summed("aios_http_requests_total", "service, code"), "{{service}} {{code}}")],
+            unit="reqps",
+        ),
+        Panel(
+            "HTTP 5xx share",
+            [
+                Query(
+                    share(rate("aios_http_requests_total", 'code=~"5.."'), rate("aios_http_requests_total"), "service"),
+                    "{{service}}",
+                )
+            ],
+            unit="percentunit",
+        ),
+        Panel(
+            "Share of records dead-lettered",
+            [Query(share(rate("aios_dead_letters_total"), rate("aios_records_in_total"), "service"), "{{service}}")],
+            unit="percentunit",
+        ),
+        Panel(
+            "Consumer lag (broker)",
+            [
+                Query(
+                    'sum by (group, topic) (aios_kafka_consumer_group_lag{group=~"$group"})',
+                    "{{group}} {{topic}}",
+                )
+            ],
+            description="Records not yet committed by each group: the broker's high watermark less the group's "
+            "committed offset (lag-exporter).",
+        ),
+        Panel(
+            "Consumer delay p99",
+            quantiles("aios_consume_delay_seconds", "service", qs=(0.99,)),
+            unit="s",
+            description="Time from a record's Kafka timestamp to its handler starting.",
+        ),
+        Panel(
+            "Handler time p99",
+            quantiles("aios_handler_seconds", "service", qs=(0.99,)),
+            unit="s",
+            description="Time a handler took for one batch.",
+        ),
+    ],
+)
+
+INFERENCE = Dashboard(
+    uid="aios-inference",
+    title="AIOS / Inference",
+    description="Batching, throughput and latency per model version, canary against production.",
+    variables=[Variable("model", "Model", "label_values(aios_classified_total, model)")],
+    panels=[
+        Panel(
+            "Consumer batch size",
+            [Query(f'sum by (le) (increase(aios_batch_size_bucket{{service="classify"}}[{RATE}]))', heatmap=True)],
+            kind="heatmap",
+            description="Records per batch the classify worker's loop handed to the model (distribution).",
+        ),
+        Panel(
+            "Model batch size per version",
+            quantiles("aios_inference_batch_size", "model, version", 'model=~"$model"', qs=(0.5, 0.95)),
+            description="Texts per backend call.",
+        ),
+        Panel(
+            "Batch wait",
+            quantiles("aios_batch_wait_seconds", "service", qs=(0.5, 0.95)),
+            unit="s",
+            description="Time the loop spent gathering a batch (bounded by AIOS_LOOP_MAX_WAIT_MS).",
+        ),
+        Panel(
+            "Classified per version",
+            [
+                Query(
+                    summed("aios_classified_total", "model, version, alias", 'model=~"$model"'),
+                    "{{model}}:{{version}} {{alias}}",
+                )
+            ],
+            unit="reqps",
+        ),
+        Panel(
+            "Inference latency per version",
+            quantiles("aios_inference_seconds", "model, version", 'model=~"$model"', qs=(0.5, 0.99)),
+            unit="s",
+            description="One batched backend call (tokenize, forward, decide).",
+        ),
+        Panel(
+            "Inference seconds per event",
+            [
+                Query(
+                    per(
+                        "aios_inference_tenant_seconds_total",
+                        "aios_inference_events_total",
+                        "model, version",
+                        'model=~"$model"',
+                    ),
+                    "{{model}}:{{version}}",
+                )
+            ],
+            unit="s",
+        ),
+        Panel(
+            "Mean confidence: canary vs production",
+            [
+                Query(
+                    per(
+                        "aios_prediction_confidence_sum",
+                        "aios_prediction_confidence_count",
+                        "model, version, alias",
+                        'model=~"$model"',
+                    ),
+                    "{{alias}} {{model}}:{{version}}",
+                )
+            ],
+            unit="percentunit",
+            description="Calibrated confidence of each alias's predictions (shadow included).",
+        ),
+        Panel(
+            "Median confidence: canary vs production",
+            quantiles("aios_prediction_confidence", "alias, model, version", 'model=~"$model"', qs=(0.5,)),
+            unit="percentunit",
+        ),
+        Panel(
+            "Out-of-scope share per version",
+            [
+                Query(
+                    share(
+                        rate("aios_classified_total", 'oos="true", model=~"$model"'),
+                        rate("aios_classified_total", 'model=~"$model"'),
+                        "model, version",
+                    ),
+                    "{{model}}:{{version}}",
+                )
+            ],
+            unit="percentunit",
+        ),
+        Panel(
+            "Retrieve-generate stage time p95",
+            quantiles("aios_retrieve_generate_seconds", "stage", qs=(0.95,)),
+            unit="s",
+        ),
+        Panel(
+            "Drafts by outcome",
+            [Query(summed("aios_drafts_total", "generator, outcome"), "{{generator}} {{outcome}}")],
+            unit="reqps",
+        ),
+        Panel(
+            "Served alias revision",
+            [Query("max by (service) (aios_model_alias_revision)", "{{service}}")],
+            kind="stat",
+            description="The registry alias revision the classify workers route with (all equal once promoted).",
+        ),
+    ],
+)
+
+REVIEW = Dashboard(
+    uid="aios-review",
+    title="AIOS / Human review",
+    description="The review queue: depth, age, SLA and outcomes.",
+    variables=[Variable("tenant", "Tenant", "label_values(aios_review_open_items, tenant)")],
+    panels=[
+        Panel(
+            "Queue depth",
+            [Query('sum by (tenant) (aios_review_open_items{tenant=~"$tenant"})', "{{tenant}}")],
+            description="Review items waiting for a verdict.",
+        ),
+        Panel(
+            "Past their SLA",
+            [Query('sum by (tenant) (aios_review_overdue_items{tenant=~"$tenant"})', "{{tenant}}")],
+            description="Items waiting beyond their SLA deadline (AiosReviewSlaBreached fires after 5 minutes).",
+        ),
+        Panel(
+            "Age at verdict",
+            quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95)),
+            unit="s",
+            description="Time from a review request to its verdict.",
+        ),
+        Panel(
+            "Requests and verdicts",
+            [
+                Query(summed("aios_review_requests_stored_total"), "requested"),
+                Query(summed("aios_review_completed_total"), "completed"),
+            ],
+            unit="reqps",
+        ),
+        Panel(
+            "Outcomes",
+            [Query(summed("aios_review_completed_total", "verdict"), "{{verdict}}")],
+            unit="reqps",
+            description="Reviewers' verdicts.",
+        ),
+        Panel(
+            "Decisions after review",
+            [
+                Query(
+                    summed("aios_decisions_total", "outcome", 'outcome=~"APPROVED|REJECTED"'),
+                    "{{outcome}}",
+                )
+            ],
+            unit="reqps",
+        ),
+        Panel(
+            "Verdicts not yet in Kafka",
+            [Query("sum (aios_review_outbox_pending)", "outbox")],
+            kind="stat",
+        ),
+    ],
+)
+
+GOVERNANCE = Dashboard(
+    uid="aios-governance",
+    title="AIOS / Governance",
+    description="How events are decided, model drift, dead letters, cost per tenant and the audit trail.",
+    variables=[Variable("tenant", "Tenant", "label_values(aios_inference_tenant_seconds_total, tenant)")],
+    panels=[
+        Panel(
+            "Decisions by policy: auto, review, reject",
+            [
+                Query(
+                    summed("aios_decisions_total", "outcome", 'outcome=~"AUTO|REVIEW|REJECT"'),
+                    "{{outcome}}",
+                )
+            ],
+            unit="reqps",
+        ),
+        Panel(
+            "Automation rate",
+            [
+                Query(
+                    share(
+                        rate("aios_decisions_total", 'outcome="AUTO"'),
+                        rate("aios_decisions_total", 'outcome=~"AUTO|REVIEW|REJECT"'),
+                        "service",
+                    ),
+                    "automated",
+                )
+            ],
+            unit="percentunit",
+            kind="stat",
+        ),
+        Panel(
+            "Prediction drift (PSI)",
+            [Query("max by (model, version, signal) (aios_model_drift_psi)", "{{model}}:{{version}} {{signal}}")],
+            description="Recent predictions against the version's training-time reference, noise-corrected. "
+            "0.1: look; 0.25: AiosPredictionDrift.",
+        ),
+        Panel(
+            "Drift window",
+            [Query("sum by (model, version) (aios_model_drift_window_events)", "{{model}}:{{version}}")],
+            description="Recent predictions the drift index is computed on.",
+        ),
+        Panel(
+            "Dead letters by reason",
+            [Query(summed("aios_dead_letters_total", "service, error_kind"), "{{service}} {{error_kind}}")],
+            unit="reqps",
+        ),
+        Panel(
+            "Model seconds per second, by tenant",
+            [
+                Query(
+                    summed("aios_inference_tenant_seconds_total", "tenant", 'tenant=~"$tenant"'),
+                    "{{tenant}}",
+                )
+            ],
+            unit="s",
+            description="Inference time spent on each tenant's events (cost signal).",
+        ),
+        Panel(
+            "Model seconds per event, by tenant",
+            [
+                Query(
+                    per(
+                        "aios_inference_tenant_seconds_total",
+                        "aios_inference_events_total",
+                        "tenant",
+                        'tenant=~"$tenant"',
+                    ),
+                    "{{tenant}}",
+                )
+            ],
+            unit="s",
+        ),
+        Panel(
+            "Actions by connector and status",
+            [Query(summed("aios_act_actions_total", "connector, status"), "{{connector}} {{status}}")],
+            unit="reqps",
+        ),
+        Panel(
+            "Audit rows appended",
+            [Query(summed("aios_audit_rows_total"), "rows")],
+            unit="reqps",
+        ),
+        Panel(
+            "Audit lag",
+            quantiles("aios_consume_delay_seconds", "service", 'service="audit"', qs=(0.99,)),
+            unit="s",
+            description="Time from a record reaching any aios topic to its audit row being written (p99).",
+        ),
+        Panel(
+            "Audit backlog (broker)",
+            [Query('sum by (group) (aios_kafka_consumer_group_lag{group=~"audit.*"})', "{{group}}")],
+            description="Records the audit group has not committed.",
+        ),
+        Panel(
+            "Personal data redacted",
+            [Query(summed("aios_pii_redacted_total", "service, kind"), "{{service}} {{kind}}")],
+            unit="reqps",
+        ),
+    ],
+)
+
+DASHBOARDS = (OVERVIEW, INFERENCE, REVIEW, GOVERNANCE)
+
+
+def dashboards_dir() -> Path:
+    return infra_dir() / "grafana" / "dashboards"
+
+
+def rendered() -> dict[str, str]:
+    """File name → JSON text of every dashboard."""
+    return {f"{d.uid.removeprefix('aios-')}.json": json.dumps(d.to_json(), indent=2) + "\n" for d in DASHBOARDS}
+
+
+def write(folder: Path | None = None) -> list[Path]:
+    folder = folder or dashboards_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in rendered().items():
+        (folder / name).write_text(text)
+        written.append(folder / name)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write(Path(sys.argv[1]) if len(sys.argv) > 1 else None):
+        print(path)

@@ -1,0 +1,64 @@
+"""The committed Grafana dashboards: generated, provisioned, a datasource variable and declared metrics everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+from prometheus_client import REGISTRY
+
+import aios.observability.metrics  # noqa: F401  (declares every metric in the default registry)
+from aios.observability.dashboards import DASHBOARDS, dashboards_dir, rendered
+from aios.paths import infra_dir, project_root
+
+
+def committed() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text()) for path in dashboards_dir().glob("*.json")}
+
+
+def test_the_committed_json_is_what_the_generator_writes() -> None:
+    """`python -m aios.observability.dashboards` regenerates them."""
+    assert {path.name: path.read_text() for path in dashboards_dir().glob("*.json")} == rendered()
+
+
+def test_the_four_dashboards_exist() -> None:
+    titles = {d["title"] for d in committed().values()}
+    assert titles == {"AIOS / Overview", "AIOS / Inference", "AIOS / Human review", "AIOS / Governance"}
+
+
+def test_every_panel_queries_prometheus_through_the_datasource_variable() -> None:
+    for dashboard in committed().values():
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+        for variable in variables.values():
+            if variable["type"] == "query":
+                assert variable["datasource"]["uid"] == "${datasource}"
+        for panel in dashboard["panels"]:
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+            assert panel["targets"], panel["title"]
+            for target in panel["targets"]:
+                assert target["datasource"]["uid"] == "${datasource}" and target["expr"].strip(), panel["title"]
+
+
+def test_every_metric_a_panel_reads_is_declared() -> None:
+    """A typo in a metric name fails here, before any Prometheus is asked."""
+    declared = set(REGISTRY._names_to_collectors)  # with the _total, _bucket, _sum and _count series names
+    for dashboard in DASHBOARDS:
+        for panel in dashboard.panels:
+            for query in panel.queries:
+                unknown = set(re.findall(r"\baios_[a-z0-9_]+", query.expr)) - declared
+                assert not unknown, f"{dashboard.title} / {panel.title}: {unknown} not declared"
+
+
+def test_grafana_provisions_the_datasource_and_the_dashboards() -> None:
+    provisioning = infra_dir() / "grafana" / "provisioning"
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert datasource["type"] == "prometheus" and datasource["uid"] == "prometheus"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "aios.yml").read_text())["providers"]
+    compose = yaml.safe_load((project_root() / "docker-compose.yml").read_text())["services"]
+    grafana = compose["grafana"]
+    assert not grafana["image"].endswith(":latest") and ":" in grafana["image"]
+    assert f"./infra/grafana/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
+    assert "./infra/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./infra/prometheus/rules:/etc/prometheus/rules:ro" in compose["prometheus"]["volumes"]
