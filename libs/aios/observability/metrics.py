@@ -11,6 +11,8 @@ from contextlib import suppress
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RECORDS_IN = Counter("aios_records_in_total", "Records consumed by a service.", ["service", "topic"])
 RECORDS_OUT = Counter(
@@ -98,10 +100,21 @@ def set_group_lag(lag: dict[tuple[str, str, int], int], read_seconds: float) -> 
     GROUP_LAG_UPDATED.set_to_current_time()
 
 
-def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
-    """Expose /metrics in a background thread (port 0 disables it, as in tests)."""
+class MetricsSettings(BaseSettings):
+    """Where the metrics endpoint of the Kafka workers binds, read from `AIOS_METRICS_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_METRICS_", extra="ignore", frozen=True)
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address /metrics binds; 0.0.0.0 in a container, so Prometheus in another one can scrape it.",
+    )
+
+
+def serve_metrics(port: int, host: str | None = None) -> None:
+    """Expose /metrics in a background thread (port 0 disables it, as in tests); `host` defaults to the setting."""
     if port:
-        start_http_server(port, addr=host)
+        start_http_server(port, addr=host or MetricsSettings().host)
 
 
 HTTP_REQUESTS = Counter(
