@@ -209,7 +209,9 @@ def evaluate(
 
 
 def _print_scores(results: dict[Mode, Scores]) -> None:
-    table = Table(title=f"{next(iter(results.values())).queries} queries")
+    settings = RetrievalSettings()
+    fusion = f"convex, lexical weight {settings.lexical_weight}" if settings.fusion == "convex" else "rrf"
+    table = Table(title=f"{next(iter(results.values())).queries} queries; hybrid fusion: {fusion}")
     table.add_column("retrieval")
     for k in CUTOFFS:
         table.add_column(f"Recall@{k}", justify="right")

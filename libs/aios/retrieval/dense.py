@@ -8,6 +8,7 @@ in PostgreSQL; it is not packaged for the Debian release this project runs on, s
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ class _Matrix:
     revision: int
     keys: list[ChunkKey]
     vectors: torch.Tensor
+    rows: dict[ChunkKey, int]
 
 
 class DenseIndex:
@@ -39,8 +41,10 @@ class DenseIndex:
         vectors = torch.from_numpy(embeddings.matrix).to(self.device)
         if self.device.type == "cuda":
             vectors = vectors.half()
+        rows = {key: row for row, key in enumerate(embeddings.keys)}
+        matrix = _Matrix(embeddings.revision, embeddings.keys, vectors, rows)
         with self._lock:
-            self._matrices = {**self._matrices, tenant_id: _Matrix(embeddings.revision, embeddings.keys, vectors)}
+            self._matrices = {**self._matrices, tenant_id: matrix}
 
     def drop(self, tenant_id: str) -> None:
         with self._lock:
@@ -59,3 +63,14 @@ class DenseIndex:
             [(held.keys[j], float(score)) for j, score in zip(row_indices, row_values, strict=True)]
             for row_indices, row_values in zip(indices, values, strict=True)
         ]
+
+    def similarity(self, tenant_id: str, query: np.ndarray, keys: Sequence[ChunkKey]) -> list[float]:
+        """Cosine of one query vector with each of these chunks of the tenant (0 for a chunk not held)."""
+        held = self._matrices.get(tenant_id)
+        rows = [held.rows.get(key) for key in keys] if held else [None] * len(keys)
+        present = [row for row in rows if row is not None]
+        if held is None or not present:
+            return [0.0] * len(keys)
+        vector = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32)).to(self.device, held.vectors.dtype)
+        scores = iter((held.vectors[present] @ vector).float().cpu().numpy().tolist())
+        return [next(scores) if row is not None else 0.0 for row in rows]

@@ -1,8 +1,9 @@
-"""Hybrid retrieval over a tenant's knowledge base: full-text rank and dense similarity, fused by RRF.
+"""Hybrid retrieval over a tenant's knowledge base: BM25 over PostgreSQL full text and dense similarity, fused.
 
 Queries arrive with their embeddings already computed, so a caller embeds a whole batch in one
-encoder call. Before searching, the dense matrices of the batch's tenants are reloaded where the
-KB revision moved (one query for all tenants); a query only ever sees its own tenant's chunks.
+encoder call. Before searching, the dense matrices and term statistics of the batch's tenants are
+reloaded where the KB revision moved (one query for all tenants); a query only ever sees its own
+tenant's chunks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from aios.retrieval.dense import DenseIndex
-from aios.retrieval.fusion import reciprocal_rank_fusion
+from aios.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
+from aios.retrieval.lexical import TermIndex, plan
 from aios.retrieval.settings import Mode, RetrievalSettings
 from aios.retrieval.store import KnowledgeBase, TenantKb
 from aios.retrieval.types import ChunkKey, Passage
@@ -31,13 +33,16 @@ class Retriever:
         self.store = store
         self.index = index
         self.settings = settings or RetrievalSettings()
+        self.terms = TermIndex()
 
     async def refresh(self, tenant_ids: Sequence[str]) -> dict[str, TenantKb]:
-        """KB rows of these tenants; dense matrices whose revision moved are reloaded first."""
+        """KB rows of these tenants; dense matrices and term statistics whose revision moved are reloaded first."""
         kbs = await self.store.tenants(tenant_ids)
         for tenant, kb in kbs.items():
             if self.index.revision(tenant) != kb.revision:
                 self.index.put(tenant, await self.store.embeddings(tenant))
+            if self.terms.revision(tenant) != kb.revision:
+                self.terms.put(tenant, await self.store.term_statistics(tenant))
         return kbs
 
     async def search(
@@ -51,9 +56,7 @@ class Retriever:
         lexical: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
         dense: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
         if mode != "dense" and searched:
-            found = await self.store.lexical(
-                [queries[i].tenant_id for i in searched], [queries[i].text for i in searched], limit
-            )
+            found = await self._lexical([queries[i] for i in searched], limit)
             for i, hits in zip(searched, found, strict=True):
                 lexical[i] = hits
         if mode != "lexical":
@@ -62,7 +65,7 @@ class Retriever:
                 vectors = np.stack([queries[i].vector for i in positions])
                 for i, hits in zip(positions, self.index.search(tenant, vectors, limit), strict=True):
                     dense[i] = hits
-        ranked = [self._rank(lexical[i], dense[i], k, mode) for i in range(len(queries))]
+        ranked = [self._rank(query, lexical[i], dense[i], k, mode) for i, query in enumerate(queries)]
         texts = await self.store.passages(
             [(query.tenant_id, key) for query, hits in zip(queries, ranked, strict=True) for key, _ in hits]
         )
@@ -71,8 +74,20 @@ class Retriever:
             for query, hits in zip(queries, ranked, strict=True)
         ]
 
+    async def _lexical(self, queries: Sequence[Query], limit: int) -> list[list[tuple[ChunkKey, float]]]:
+        """BM25 hits of each query: its lexemes (from PostgreSQL) weighed by its tenant's statistics; one search."""
+        terms = await self.store.query_terms([query.text for query in queries])
+        plans = [
+            plan(query.tenant_id, words, stats, self.settings.lexical_budget)
+            if (stats := self.terms.get(query.tenant_id))
+            else None
+            for query, words in zip(queries, terms, strict=True)
+        ]
+        return await self.store.lexical(plans, limit, self.settings.lexical_budget, self.settings.bm25())
+
     def _rank(
         self,
+        query: Query,
         lexical: list[tuple[ChunkKey, float]],
         dense: list[tuple[ChunkKey, float]],
         k: int,
@@ -82,6 +97,11 @@ class Retriever:
             return lexical[:k]
         if mode == "dense":
             return dense[:k]
-        return reciprocal_rank_fusion(
-            [[key for key, _ in lexical], [key for key, _ in dense]], k=self.settings.rrf_k, limit=k
-        )
+        if self.settings.fusion == "rrf":
+            return reciprocal_rank_fusion(
+                [[key for key, _ in lexical], [key for key, _ in dense]], k=self.settings.rrf_k, limit=k
+            )
+        cosines = dict(dense)
+        missing = [key for key, _ in lexical if key not in cosines]
+        cosines.update(zip(missing, self.index.similarity(query.tenant_id, query.vector, missing), strict=True))
+        return convex_fusion(lexical, cosines, self.settings.lexical_weight, limit=k)

@@ -17,6 +17,7 @@ import numpy as np
 
 from aios.retrieval.embedding import from_bytes, to_bytes
 from aios.retrieval.errors import RetrievalError
+from aios.retrieval.lexical import Bm25, LexicalPlan, TermStatistics, any_of
 from aios.retrieval.types import ChunkKey, Passage
 
 GENERATORS = ("extractive", "triton")
@@ -206,37 +207,80 @@ class KnowledgeBase:
         keys = [ChunkKey(row["document_id"], row["chunk_no"]) for row in rows]
         return Embeddings(revision or 0, keys, from_bytes([row["embedding"] for row in rows], self.dim))
 
-    async def lexical(
-        self, tenant_ids: Sequence[str], queries: Sequence[str], limit: int
-    ) -> list[list[tuple[ChunkKey, float]]]:
-        """The `limit` best chunks by full-text rank for each (tenant, query), in one round trip.
+    async def term_statistics(self, tenant_id: str) -> TermStatistics:
+        """Chunk count, mean chunk length and every lexeme's chunk frequency, in one snapshot with its revision."""
+        tenant = _uuid(tenant_id)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            revision = await conn.fetchval("SELECT revision FROM kb_tenants WHERE tenant_id = $1", tenant)
+            sizes = await conn.fetchrow(
+                "SELECT count(*) AS chunks, coalesce(avg(length(tsv)), 0) AS mean_length"
+                " FROM kb_chunks WHERE tenant_id = $1",
+                tenant,
+            )
+            rows = await conn.fetch(
+                "SELECT word, ndoc FROM ts_stat(format('SELECT tsv FROM kb_chunks WHERE tenant_id = %L', $1::text))",
+                str(tenant),
+            )
+        assert sizes is not None
+        return TermStatistics(
+            revision or 0, sizes["chunks"], float(sizes["mean_length"]), {row["word"]: row["ndoc"] for row in rows}
+        )
 
-        Any query word may match (the words are OR-ed, not AND-ed as `plainto_tsquery` does), and
-        `ts_rank` (title weighted above text, rank divided by 1 + log of the chunk's length) orders them.
+    async def query_terms(self, queries: Sequence[str]) -> list[list[str]]:
+        """The distinct lexemes of each query under the knowledge base's text search configuration."""
+        rows = await self.pool.fetch(
+            "SELECT tsvector_to_array(to_tsvector($1::regconfig, q)) AS terms"
+            " FROM unnest($2::text[]) WITH ORDINALITY AS u(q, i) ORDER BY i",
+            self.config,
+            list(queries),
+        )
+        return [list(row["terms"]) for row in rows]
+
+    async def lexical(
+        self, plans: Sequence[LexicalPlan | None], limit: int, budget: int, bm25: Bm25
+    ) -> list[list[tuple[ChunkKey, float]]]:
+        """The `limit` best chunks by BM25 for each planned query, in one round trip (None: no hits).
+
+        Candidates (chunks holding one of the plan's candidate terms, found through the GIN index,
+        at most `budget` of them) are scored with every query term: a term found f times in the
+        title and g times in the text counts tf = title_weight * f + g, and adds
+        idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean length)), length being the
+        chunk's number of distinct lexemes (`length(tsv)`).
         """
-        found: list[list[tuple[ChunkKey, float]]] = [[] for _ in queries]
-        asked = [
-            (i, parsed, query)
-            for i, (t, query) in enumerate(zip(tenant_ids, queries, strict=True))
-            if (parsed := tenant_uuid(t)) is not None and query.strip()
-        ]
+        found: list[list[tuple[ChunkKey, float]]] = [[] for _ in plans]
+        asked = [(i, p) for i, p in enumerate(plans) if p is not None and tenant_uuid(p.tenant_id) is not None]
         if not asked:
             return found
+        terms = [(i, term, weight) for i, p in asked for term, weight in p.weights.items()]
         rows = await self.pool.fetch(
-            "SELECT q.i, hit.document_id, hit.chunk_no, hit.score"
-            " FROM (SELECT i, tenant_id,"
-            "         replace(plainto_tsquery($4::regconfig, query)::text, ' & ', ' | ')::tsquery AS tq"
-            "       FROM unnest($1::int[], $2::uuid[], $3::text[]) AS u(i, tenant_id, query)) AS q"
-            " CROSS JOIN LATERAL ("
-            "   SELECT c.document_id, c.chunk_no, ts_rank(c.tsv, q.tq, 1) AS score"
-            "   FROM kb_chunks c WHERE c.tenant_id = q.tenant_id AND c.tsv @@ q.tq"
-            "   ORDER BY score DESC, c.document_id, c.chunk_no LIMIT $5"
+            "WITH q AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::float8[])"
+            "           AS q(i, tenant_id, tq, mean_length)),"
+            "     t AS (SELECT * FROM unnest($5::int[], $6::text[], $7::float8[]) AS t(i, lexeme, idf)),"
+            "     k AS (SELECT $10::float8 AS k1, $11::float8 AS b, $12::float8 AS title)"
+            " SELECT q.i, hit.document_id, hit.chunk_no, hit.score FROM q CROSS JOIN k CROSS JOIN LATERAL ("
+            "   SELECT c.document_id, c.chunk_no, ("
+            "     SELECT sum(m.idf * m.tf * (k.k1 + 1)"
+            "                / (m.tf + k.k1 * (1 - k.b + k.b * length(c.tsv) / q.mean_length)))"
+            "     FROM (SELECT t.idf, k.title * a.title + cardinality(u.weights) - a.title AS tf"
+            "           FROM unnest(c.tsv) AS u JOIN t ON t.i = q.i AND t.lexeme = u.lexeme"
+            "           CROSS JOIN LATERAL (SELECT cardinality(array_positions(u.weights, 'A')) AS title) AS a) AS m"
+            "   ) AS score"
+            "   FROM (SELECT document_id, chunk_no, tsv FROM kb_chunks"
+            "         WHERE tenant_id = q.tenant_id AND tsv @@ q.tq::tsquery LIMIT $8::int) AS c"
+            "   ORDER BY score DESC, c.document_id, c.chunk_no LIMIT $9::int"
             " ) AS hit ORDER BY q.i, hit.score DESC, hit.document_id, hit.chunk_no",
-            [i for i, _, _ in asked],
-            [tenant for _, tenant, _ in asked],
-            [query for _, _, query in asked],
-            self.config,
+            [i for i, _ in asked],
+            [_uuid(p.tenant_id) for _, p in asked],
+            [any_of(p.candidate_terms) for _, p in asked],
+            [max(p.mean_length, 1.0) for _, p in asked],
+            [i for i, _, _ in terms],
+            [term for _, term, _ in terms],
+            [weight for _, _, weight in terms],
+            budget,
             limit,
+            bm25.k1,
+            bm25.b,
+            bm25.title_weight,
         )
         for row in rows:
             found[row["i"]].append((ChunkKey(row["document_id"], row["chunk_no"]), float(row["score"])))

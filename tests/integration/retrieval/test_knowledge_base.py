@@ -1,14 +1,17 @@
-"""Knowledge bases in PostgreSQL: idempotent ingestion, tenant isolation, removal and revisions, hybrid search."""
+"""Knowledge bases in PostgreSQL: idempotent ingestion, tenant isolation, removal and revisions, BM25, hybrid search."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from aios.retrieval.dense import DenseIndex
+from aios.retrieval.documents import discover
+from aios.retrieval.ingestion import ingest_files
 from aios.retrieval.retriever import Query, Retriever
-from aios.retrieval.settings import MODES, Mode
+from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import KnowledgeBase
 from aios.retrieval.types import Passage
 from tests.support.knowledge_base import create_tenant, encoder, ingest, on_kb, write_articles
@@ -128,3 +131,62 @@ def test_per_tenant_draft_settings(migrated_database: str, generator: str) -> No
     assert (kept.generator, kept.no_draft_labels) == (generator, ())
     reset = on_kb(migrated_database, lambda kb: kb.configure(tenant, None, None))
     assert (reset.generator, reset.no_draft_labels) == (None, None)
+
+
+def lexical_ids(dsn: str, tenant_id: str, text: str, settings: RetrievalSettings | None = None) -> list[str]:
+    async def work(kb: KnowledgeBase) -> list[Passage]:
+        retriever = Retriever(kb, DenseIndex(), settings)
+        return (await retriever.search([Query(tenant_id, text, np.zeros(384, np.float32))], 10, "lexical"))[0]
+
+    return [p.key.chunk_id for p in on_kb(dsn, work)]
+
+
+def test_bm25_weighs_a_rare_word_above_a_repeated_common_one(migrated_database: str, tmp_path: Path) -> None:
+    tenant = create_tenant(migrated_database, "acme")
+    articles = {
+        "card-colours": "# Colours\n\nYour card, our card, every card and any card comes in blue. Card colours vary.",
+        "card-sizes": "# Sizes\n\nEvery card has the standard size of a bank card.",
+        "stolen": "# Theft\n\nIf it was stolen, call us at once and we block the card.",
+    }
+    ingest(migrated_database, tenant, write_articles(tmp_path / "kb", articles))
+    # "card" is in every chunk, so it weighs little; "stolen" in one, so it decides.
+    assert lexical_ids(migrated_database, tenant, "card card stolen")[0] == "stolen#0"
+    assert lexical_ids(migrated_database, tenant, "card")[0] == "card-colours#0"  # saturating, but more is still more
+    assert lexical_ids(migrated_database, tenant, "weather in paris") == []
+
+
+def test_the_lexical_budget_bounds_the_candidates_and_statistics_follow_the_revision(
+    migrated_database: str, tmp_path: Path
+) -> None:
+    tenant = create_tenant(migrated_database, "acme")
+    ingest(migrated_database, tenant, write_articles(tmp_path / "kb", {"lost-card": LOST, "fees": FEES, "pin": PIN}))
+    every = lexical_ids(migrated_database, tenant, "card")
+    assert len(every) == 3
+    assert len(lexical_ids(migrated_database, tenant, "card", RetrievalSettings(lexical_budget=1))) == 1
+    # Both words together match more chunks than the budget: the rarer word ("fee") brings the candidates.
+    assert lexical_ids(migrated_database, tenant, "card fee", RetrievalSettings(lexical_budget=1)) == ["fees#0"]
+    vector = np.zeros(384, np.float32)
+
+    async def scenario(kb: KnowledgeBase) -> None:
+        retriever = Retriever(kb, DenseIndex())
+        assert (await retriever.search([Query(tenant, "overdraft", vector)], 5, "lexical"))[0] == []
+        await ingest_files(
+            kb,
+            encoder(),
+            tenant,
+            list(
+                discover([write_articles(tmp_path / "more", {"overdraft": "# Overdrafts\n\nAn overdraft costs 5%."})])
+            ),
+            RetrievalSettings(),
+        )
+        found = (await retriever.search([Query(tenant, "overdraft", vector)], 5, "lexical"))[0]
+        assert [p.key.document_id for p in found] == ["overdraft"]
+
+    on_kb(migrated_database, scenario)
+
+
+def test_query_words_odd_for_tsquery_are_searched_as_literals(migrated_database: str, tmp_path: Path) -> None:
+    tenant = create_tenant(migrated_database, "acme")
+    ingest(migrated_database, tenant, write_articles(tmp_path / "kb", {"lost-card": LOST}))
+    for text in ("it's a card's PIN & | ! ( )", "back\\slash 'quoted' card", ":* <-> card"):
+        assert lexical_ids(migrated_database, tenant, text) == ["lost-card#0"], text

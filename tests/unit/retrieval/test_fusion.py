@@ -1,10 +1,10 @@
-"""Reciprocal rank fusion: agreement wins, ties are broken deterministically, limits apply."""
+"""Fusion: reciprocal rank fusion (agreement wins) and the convex combination of scores; deterministic ties, limits."""
 
 from __future__ import annotations
 
 import pytest
 
-from aios.retrieval.fusion import reciprocal_rank_fusion
+from aios.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 
 
 def test_an_item_both_retrievers_rank_well_beats_one_only_one_ranks_first() -> None:
@@ -37,3 +37,25 @@ def test_limit_and_empty_rankings() -> None:
         ("b", pytest.approx(1 / 62)),
     ]
     assert reciprocal_rank_fusion([[], []]) == []
+
+
+def test_convex_fusion_weighs_cosine_against_bm25_normalised_by_the_best() -> None:
+    lexical = [("a", 8.0), ("b", 4.0)]
+    dense = {"c": 0.70, "a": 0.60, "b": 0.65}
+    fused = convex_fusion(lexical, dense, lexical_weight=0.1)
+    assert fused == [
+        ("a", pytest.approx(0.9 * 0.60 + 0.1 * 1.0)),
+        ("b", pytest.approx(0.9 * 0.65 + 0.1 * 0.5)),
+        ("c", pytest.approx(0.9 * 0.70)),
+    ]
+    # Weight 0 is dense alone, weight 1 lexical alone (items it did not return score 0).
+    assert [item for item, _ in convex_fusion(lexical, dense, 0.0)] == ["c", "b", "a"]
+    assert [item for item, _ in convex_fusion(lexical, dense, 1.0)] == ["a", "b", "c"]
+
+
+def test_convex_fusion_ties_go_to_the_higher_cosine_then_the_dense_order_and_limits_apply() -> None:
+    # a: 0.5 * 0.2 + 0.5 * 1.0 = 0.6; b: 0.5 * 0.6 + 0.5 * 0.6 = 0.6 -> b has the higher cosine.
+    assert [item for item, _ in convex_fusion([("a", 5.0), ("b", 3.0)], {"a": 0.2, "b": 0.6}, 0.5)] == ["b", "a"]
+    assert [item for item, _ in convex_fusion([], {"x": 0.5, "y": 0.5}, 0.3)] == ["x", "y"]
+    assert convex_fusion([("a", 1.0)], {"a": 0.5, "b": 0.4}, 0.5, limit=1) == [("a", pytest.approx(0.75))]
+    assert convex_fusion([], {}, 0.1) == []
