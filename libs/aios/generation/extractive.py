@@ -4,9 +4,15 @@ Candidate sentences are those of the passages (split as chunks were cut), full s
 (ending in . ! or ?, at least four words: headings and fragments state nothing on their own). They
 are ranked by cosine similarity to the event text (the embedding retrieval made, when given);
 sentences not seen before are embedded in one encoder call per batch and kept, since a knowledge
-base changes rarely. The best few above a floor are written in document order (passage rank,
-then position), so the draft reads as the article does. Nothing is paraphrased: every sentence
-after the opening line is a verbatim KB sentence followed by its citation marker.
+base changes rarely.
+
+A draft quotes one article: the best-matching document, i.e. the first in retrieval order with a
+sentence above the similarity floor. Sentences of neighbouring articles can be as similar to the
+event text while saying something else ("Because the card was not lost or stolen…" from the
+damaged-card article, for a stolen card), and retrieval ranks the right article first far more
+often than sentence similarity picks it. Within that document, sentences well below its best one
+are dropped; the best few are written in the article's order. Nothing is paraphrased: every
+sentence after the opening line is a verbatim KB sentence followed by its citation marker.
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ class ExtractiveGenerator:
         *,
         max_sentences: int = 3,
         min_similarity: float = 0.2,
+        min_relative_similarity: float = 0.6,
         cache_size: int = 100_000,
     ) -> None:
         self.encoder = encoder
         self.max_sentences = max_sentences
         self.min_similarity = min_similarity
+        self.min_relative_similarity = min_relative_similarity
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -61,10 +69,20 @@ class ExtractiveGenerator:
         drafts: list[Draft | None] = []
         for i, request in enumerate(requests):
             mine = [j for j, c in enumerate(candidates) if c.request == i and similarity[j] >= self.min_similarity]
-            best = sorted(mine, key=lambda j: -similarity[j])[: self.max_sentences]
-            chosen = sorted((candidates[j] for j in best), key=lambda c: (c.passage, c.position))
+            chosen = self._choose(request, [(candidates[j], float(similarity[j])) for j in mine])
             drafts.append(self._draft(request, chosen) if chosen else None)
         return drafts
+
+    def _choose(self, request: DraftRequest, scored: Sequence[tuple[_Candidate, float]]) -> list[_Candidate]:
+        """The best sentences of the best-matching document that has any, in the article's order."""
+        if not scored:
+            return []
+        document = min(scored, key=lambda item: item[0].passage)[0].passage
+        best_document = request.passages[document].key.document_id
+        theirs = [(c, s) for c, s in scored if request.passages[c.passage].key.document_id == best_document]
+        floor = self.min_relative_similarity * max(s for _, s in theirs)
+        best = sorted((item for item in theirs if item[1] >= floor), key=lambda item: -item[1])[: self.max_sentences]
+        return sorted((c for c, _ in best), key=lambda c: (request.passages[c.passage].key.chunk_no, c.position))
 
     def _query_vectors(self, requests: Sequence[DraftRequest]) -> np.ndarray:
         """The event texts' embeddings: those retrieval computed already, the others in one encoder call."""

@@ -72,7 +72,10 @@ def make_generators(settings: RetrieveGenerateSettings, encoder: SentenceEncoder
     """Every generator a tenant may choose; the Triton one connects on first use."""
     return {
         "extractive": ExtractiveGenerator(
-            encoder, max_sentences=settings.max_sentences, min_similarity=settings.min_similarity
+            encoder,
+            max_sentences=settings.max_sentences,
+            min_similarity=settings.min_similarity,
+            min_relative_similarity=settings.min_relative_similarity,
         ),
         "triton": TritonGenerator(settings.triton_url, settings.triton_model),
     }

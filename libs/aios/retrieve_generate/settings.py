@@ -26,7 +26,9 @@ class RetrieveGenerateSettings(BaseSettings):
     input_topic: str = Field(default=CLASSIFIED_TOPIC, description="Topic of classified events.")
     output_topic: str = Field(default=ENRICHED_TOPIC, description="Topic enriched events are written to.")
     passages: int = Field(default=5, ge=1, le=50, description="Chunks retrieved and attached to each event.")
-    mode: Mode = Field(default="hybrid", description="Retrieval: hybrid (RRF of both), lexical or dense.")
+    mode: Mode = Field(
+        default="hybrid", description="Retrieval: hybrid (both, fused as AIOS_KB_FUSION says), lexical or dense."
+    )
     generator: Literal["extractive", "triton"] = Field(
         default="extractive", description="Generator of tenants that chose none (`aios kb configure --generator`)."
     )
@@ -39,6 +41,12 @@ class RetrieveGenerateSettings(BaseSettings):
     max_sentences: int = Field(default=3, ge=1, description="KB sentences in an extractive draft at most.")
     min_similarity: float = Field(
         default=0.2, ge=-1, le=1, description="Cosine similarity to the event text a sentence needs to be drafted."
+    )
+    min_relative_similarity: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Share of the best sentence's similarity that another sentence of the draft needs as well.",
     )
     snippet_chars: int = Field(default=240, ge=40, description="Length of a passage's snippet in the record.")
     metrics_port: int = Field(

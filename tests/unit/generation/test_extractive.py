@@ -27,6 +27,14 @@ REPLACE = Passage(
     "A new card with a new number is sent to you with free express delivery.",
     0.02,
 )
+DAMAGED = Passage(
+    ChunkKey("damaged-card", 0),
+    "Damaged cards",
+    "A card that is cracked, bent or snapped may stop working in card readers. "
+    "In the app, choose Replace card and select Damaged as the reason. Because the card was not lost or stolen, "
+    "your card number stays the same and the card keeps working until you activate the new one.",
+    0.015,
+)
 FEES = Passage(
     ChunkKey("international-fees", 0),
     "Foreign transaction fees",
@@ -65,6 +73,39 @@ def test_every_sentence_is_a_verbatim_sentence_of_the_chunk_it_cites(generator: 
     assert draft.text == rebuilt
     # The fee passage says nothing about a lost card.
     assert Citation("international-fees", "international-fees#0") not in draft.citations
+
+
+def test_a_draft_quotes_only_the_best_matching_document(generator: ExtractiveGenerator) -> None:
+    # The damaged-card sentence is the most similar of all to the message, and wrong for a stolen card.
+    text = "My card was stolen, what should I do?"
+    [draft] = generator.generate([DraftRequest(text, "report_lost_card", [LOST, REPLACE, DAMAGED])])
+    assert draft is not None
+    assert "not lost or stolen" not in draft.text
+    assert {c.document_id for c in draft.citations} == {"report-lost-card"}
+    assert len(marked_sentences(draft.text)) == 3
+    # In the article's order: chunk 0's sentence before chunk 1's, whatever their similarity.
+    assert draft.text.index("lock it in the app") < draft.text.index("report it lost in the app")
+    # Retrieval's ranking of documents decides which one is quoted.
+    [other] = generator.generate([DraftRequest(text, "report_lost_card", [DAMAGED, LOST, REPLACE])])
+    assert other is not None and {c.document_id for c in other.citations} == {"damaged-card"}
+
+
+def test_sentences_far_below_the_documents_best_are_dropped(generator: ExtractiveGenerator) -> None:
+    # "You can unlock it again if you find it." clears the absolute floor (0.2) but not 0.6 of the best sentence.
+    [draft] = generator.generate([DraftRequest("My card was stolen, what should I do?", "report_lost_card", [LOST])])
+    assert draft is not None
+    assert "unlock it again" not in draft.text
+    assert len(marked_sentences(draft.text)) == 2
+    loose = ExtractiveGenerator(generator.encoder, max_sentences=3, min_relative_similarity=0.0)
+    [kept] = loose.generate([DraftRequest("My card was stolen, what should I do?", "report_lost_card", [LOST])])
+    assert kept is not None and "unlock it again" in kept.text
+
+
+def test_a_best_ranked_document_with_nothing_relevant_gives_way_to_the_next(generator: ExtractiveGenerator) -> None:
+    strict = ExtractiveGenerator(generator.encoder, min_similarity=0.35)
+    [draft] = strict.generate([DraftRequest("My card was stolen, what should I do?", "report_lost_card", [FEES, LOST])])
+    assert draft is not None
+    assert draft.citations == (Citation("report-lost-card", "report-lost-card#0"),)
 
 
 def test_a_sentence_repeated_by_overlapping_chunks_appears_once(generator: ExtractiveGenerator) -> None:
