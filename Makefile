@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 AIOS := $(BIN)/aios
 PYTEST := $(BIN)/pytest
 SETUP_STAMP := $(VENV)/.setup-done
-DEBIAN_PACKAGES := redis-server prometheus
+DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver
 
 .PHONY: help setup demo test test-unit test-integration chaos bench lint format stack-up stack-down clean
 

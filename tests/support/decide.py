@@ -20,12 +20,13 @@ from confluent_kafka.admin import AdminClient
 
 from aios.bench.events import SAMPLE_TRACEPARENT
 from aios.db.pool import open_pool
+from aios.kafka.producer import ReliableProducer
 from aios.policy.loading import load_policy
 from aios.policy.store import PolicyStore
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
-from tests.support.kafka_io import produce_raw, read_topic
+from tests.support.kafka_io import read_topic
 
 TopicFactory = Callable[..., str]
 
@@ -201,11 +202,12 @@ class TopicIO:
         self.codecs = Codecs(connection.schema_registry_url, carries=topics.carries())
 
     def produce(self, topic: str, values: list[dict[str, Any]]) -> None:
-        produce_raw(
-            self.bootstrap,
-            topic,
-            [(f"{v['tenant_id']}:{v['event_id']}".encode(), self.codecs.encode(topic, v)) for v in values],
-        )
+        """With the producer every AIOS service uses (acks=all, idempotent, lz4-compressed batches)."""
+        producer = ReliableProducer(self.bootstrap, client_id="test-topic-io")
+        for value in values:
+            key = f"{value['tenant_id']}:{value['event_id']}"
+            producer.produce(topic, self.codecs.encode(topic, value), key=key)
+        producer.flush(60)
 
     def read(
         self, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout_s: float = 90

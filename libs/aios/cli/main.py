@@ -9,10 +9,12 @@ import typer
 from aios.cli import (
     audit,
     connectors,
+    feedback,
     ingest,
     kb,
     model,
     policy,
+    reviewers,
     schemas,
     services,
     stack,
@@ -36,6 +38,8 @@ app.add_typer(connectors.app, name="connectors")
 app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
+app.add_typer(reviewers.app, name="reviewers")
+app.add_typer(feedback.app, name="feedback")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("up")(services.up)

@@ -1,0 +1,1 @@
+"""Reviewers' corrections as training data: labelled examples exported for `aios model train`."""

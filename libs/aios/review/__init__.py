@@ -1,0 +1,1 @@
+"""The human-review service: review requests in PostgreSQL, web pages for reviewers, verdicts back to Kafka."""

@@ -1,0 +1,33 @@
+"""Review service settings, read from `AIOS_REVIEW_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.kafka.deadletter import DEADLETTER_TOPIC
+
+LOCAL_REVIEW_PORT = 28040
+REVIEW_REQUESTED_TOPIC = "aios.review.requested"
+REVIEW_COMPLETED_TOPIC = "aios.review.completed"
+
+
+class ReviewSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIOS_REVIEW_", extra="ignore", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=LOCAL_REVIEW_PORT, description="HTTP port: pages, /healthz, /readyz and /metrics.")
+    group_id: str = Field(default="review", description="Consumer group that stores review requests.")
+    requested_topic: str = Field(default=REVIEW_REQUESTED_TOPIC, description="Review requests from decide.")
+    completed_topic: str = Field(default=REVIEW_COMPLETED_TOPIC, description="Where verdicts are produced.")
+    deadletter_topic: str = Field(default=DEADLETTER_TOPIC, description="Requests that cannot be stored.")
+    claim_ttl_s: int = Field(default=600, ge=10, description="How long a claim locks an item for its reviewer.")
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="How long a sign-in lasts.")
+    cookie_secure: bool = Field(
+        default=False, description="Send cookies over HTTPS only; set true wherever the pages are served over TLS."
+    )
+    outbox_interval_s: float = Field(
+        default=1.0, gt=0, description="How often unpublished verdicts are retried (each verdict is sent at once too)."
+    )
+    outbox_ack_timeout_s: float = Field(default=10.0, gt=0, description="How long a publish waits for Kafka's acks.")
+    gauges_interval_s: float = Field(default=15.0, gt=0, description="How often open and overdue items are counted.")

@@ -1,0 +1,25 @@
+"""`python -m services.review`: serve the review pages with uvicorn (one process: it runs the intake and outbox too)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import uvicorn
+
+from aios.review.settings import ReviewSettings
+from aios.runtime.catalog import ServiceRuntime
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = ReviewSettings()
+    port = ServiceRuntime().port_or(settings.port)
+    os.environ["AIOS_REVIEW_PORT"] = str(port)
+    uvicorn.run(
+        "aios.review.app:create_app", factory=True, host=settings.host, port=port, access_log=False, log_level="info"
+    )
+
+
+if __name__ == "__main__":
+    main()

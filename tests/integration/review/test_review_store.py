@@ -1,0 +1,199 @@
+"""The review store and outbox on a private migrated database (and, for the outbox, the real broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from aios.db.pool import open_pool
+from aios.kafka.async_producer import AsyncProducer
+from aios.review.accounts import Reviewer, ReviewerAccounts
+from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
+from aios.review.outbox import OutboxPublisher
+from aios.review.store import ReviewStore, Verdict
+from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
+from aios.tenants.store import TenantStore
+from tests.support.decide import enriched_value
+from tests.support.kafka_io import read_topic
+
+TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": None}
+PASSWORD = "a long enough password"
+
+
+def request_for(tenant_id: str, minutes_left: float = 30, priority: int = 3) -> dict[str, Any]:
+    event = enriched_value(tenant_id, confidence=0.4)
+    return {
+        **{k: event[k] for k in ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes")},
+        "review_id": uuid.uuid4().hex,
+        "reason": "unsure",
+        "priority": priority,
+        "sla_deadline": datetime.now(UTC) + timedelta(minutes=minutes_left),
+        "classification": event["classification"],
+        "passages": event["passages"],
+        "draft": event["draft"],
+        "proposed_actions": [],
+        "policy": {"version": "v1", "rule": "unsure"},
+        "trace": TRACE,
+    }
+
+
+Scenario = Callable[[asyncpg.Pool, dict[str, Reviewer]], Awaitable[None]]
+
+
+def run(dsn: str, scenario: Scenario) -> None:
+    """Two tenants with reviewers (acme: alice, carol; globex: bob), then the scenario."""
+
+    async def main() -> None:
+        async with open_pool(dsn) as pool:
+            tenants, accounts = TenantStore(pool), ReviewerAccounts(pool)
+            acme, globex = await tenants.create_tenant("acme"), await tenants.create_tenant("globex")
+            reviewers = {}
+            for tenant, name in ((acme, "alice"), (acme, "carol"), (globex, "bob")):
+                found = await tenants.resolve(tenant.tenant_id)
+                reviewers[name] = await accounts.add(found, name, PASSWORD)
+            await scenario(pool, reviewers)
+
+    asyncio.run(main())
+
+
+def test_accounts_sessions_and_passwords(migrated_database: str) -> None:
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        accounts = ReviewerAccounts(pool)
+        alice = reviewers["alice"]
+        assert await accounts.authenticate("acme", "alice", PASSWORD) == alice
+        assert await accounts.authenticate("acme", "alice", "wrong password!") is None
+        assert await accounts.authenticate("globex", "alice", PASSWORD) is None  # accounts are per tenant
+        assert await accounts.authenticate("acme", "nobody", PASSWORD) is None
+        stored = await pool.fetchval("SELECT password_hash FROM reviewers WHERE username = 'alice'")
+        assert stored.startswith("$argon2id$") and PASSWORD not in stored
+        acme = await TenantStore(pool).resolve("acme")
+        with pytest.raises(ReviewerExists):
+            await accounts.add(acme, "alice", PASSWORD)
+        with pytest.raises(WeakPassword):
+            await accounts.add(acme, "dave", "short")
+
+        token, session = await accounts.open_session(alice, 60)
+        assert await accounts.session(token) == session and len(session.csrf_token) >= 32
+        assert await pool.fetchval("SELECT count(*) FROM review_sessions WHERE token_hash = $1", token) == 0
+        await accounts.set_password(acme, "alice", "another long password")
+        assert await accounts.session(token) is None  # a new password ends open sessions
+        token, _ = await accounts.open_session(alice, 60)
+        await pool.execute("UPDATE review_sessions SET expires_at = now() - interval '1 second'")
+        assert await accounts.session(token) is None
+
+    run(migrated_database, scenario)
+
+
+def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None:
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        store = ReviewStore(pool)
+        alice, carol, bob = reviewers["alice"], reviewers["carol"], reviewers["bob"]
+        later = request_for(alice.tenant_id, minutes_left=60, priority=1)
+        sooner = request_for(alice.tenant_id, minutes_left=10, priority=4)
+        late = request_for(alice.tenant_id, minutes_left=-5, priority=2)
+        assert await store.store_requests([later, sooner, late]) == 3
+        assert await store.store_requests([later]) == 0  # a redelivered request changes nothing
+        queue = await store.queue(alice.tenant_id)
+        assert [item.review_id for item in queue] == [late["review_id"], sooner["review_id"], later["review_id"]]
+        assert [item.overdue(datetime.now(UTC)) for item in queue] == [True, False, False]
+        assert await store.counts() == {alice.tenant_id: (3, 1)}
+        assert await store.queue(bob.tenant_id) == []
+        with pytest.raises(ItemNotFound):
+            await store.item(bob.tenant_id, later["review_id"])
+
+        review_id = later["review_id"]
+        with pytest.raises(ReviewConflict, match="claim the item first"):
+            await store.complete(alice, review_id, Verdict("APPROVE"), TRACE)
+        await store.claim(alice, review_id, 600)
+        assert (await store.item(alice.tenant_id, review_id)).claimed_by == "alice"
+        with pytest.raises(ReviewConflict, match="alice is reviewing"):
+            await store.claim(carol, review_id, 600)
+        with pytest.raises(ReviewConflict, match="alice is reviewing"):
+            await store.complete(carol, review_id, Verdict("APPROVE"), TRACE)
+        with pytest.raises(ItemNotFound):
+            await store.claim(bob, review_id, 600)
+        with pytest.raises(InvalidVerdict, match="why"):
+            await store.complete(alice, review_id, Verdict("REJECT", reason=" "), TRACE)
+        with pytest.raises(InvalidVerdict, match="intent"):
+            await store.complete(alice, review_id, Verdict("RELABEL"), TRACE)
+
+        # A stale claim expires: the colleague may take the item over.
+        await pool.execute("UPDATE review_items SET claim_expires_at = now() - interval '1 second'")
+        assert (await store.item(alice.tenant_id, review_id)).claimed_by is None
+        await store.claim(carol, review_id, 600)
+        with pytest.raises(ReviewConflict):
+            await store.complete(alice, review_id, Verdict("APPROVE"), TRACE)
+
+        # Two submissions at once: exactly one completes.
+        results = await asyncio.gather(
+            store.complete(carol, review_id, Verdict("RELABEL", corrected_label="transfer"), TRACE),
+            store.complete(carol, review_id, Verdict("APPROVE"), TRACE),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(r, ReviewConflict) for r in results) == 1
+        done = await store.item(alice.tenant_id, review_id)
+        assert (done.status, done.completed_by) == ("completed", "carol")
+        with pytest.raises(ReviewConflict, match="already completed"):
+            await store.claim(alice, review_id, 600)
+        [outbox] = await pool.fetch("SELECT record FROM review_outbox WHERE review_id = $1", review_id)
+        record = json.loads(outbox["record"])
+        assert (record["verdict"], record["reviewer"], record["event_id"]) == (done.verdict, "carol", later["event_id"])
+        examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
+        assert [(r["label"], r["source"]) for r in examples] == [
+            ("transfer", "RELABEL") if done.verdict == "RELABEL" else ("balance", "APPROVE")
+        ]
+
+        # A rejection is a verdict but no labelled example.
+        await store.claim(alice, sooner["review_id"], 600)
+        await store.complete(alice, sooner["review_id"], Verdict("REJECT", reason="spam"), TRACE)
+        assert await pool.fetchval("SELECT count(*) FROM labelled_examples") == 1
+        assert await store.counts() == {alice.tenant_id: (1, 1)}
+
+    run(migrated_database, scenario)
+
+
+def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
+    migrated_database: str, connection: ConnectionSettings, topics: Callable[..., str]
+) -> None:
+    topic = topics("aios.review.completed", partitions=1)
+    codecs = Codecs(connection.schema_registry_url, carries={topic: "aios.review.completed"})
+
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        store, alice = ReviewStore(pool), reviewers["alice"]
+        request = request_for(alice.tenant_id)
+        await store.store_requests([request])
+        await store.claim(alice, request["review_id"], 600)
+        await store.complete(alice, request["review_id"], Verdict("EDIT_APPROVE", edited_draft="Better."), TRACE)
+
+        down = AsyncProducer("127.0.0.1:1", client_id="test-outbox-down")
+        try:
+            unreachable = OutboxPublisher(pool, down, codecs, topic, ack_timeout_s=2)
+            with pytest.raises(TimeoutError):
+                await unreachable.publish_once()
+            assert await unreachable.pending() == 1  # still there, to be sent later
+        finally:
+            await asyncio.to_thread(down.close, 0.1)
+
+        up = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-up")
+        try:
+            publisher = OutboxPublisher(pool, up, codecs, topic)
+            assert await publisher.publish_once() == 1
+            assert await publisher.pending() == 0
+            assert await publisher.publish_once() == 0
+        finally:
+            await asyncio.to_thread(up.close)
+
+    run(migrated_database, scenario)
+    [message] = read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 1)
+    value = codecs.decode(topic, message.value() or b"")
+    assert (value["verdict"], value["edited_draft"], value["reviewer"]) == ("EDIT_APPROVE", "Better.", "alice")
+    assert message.key() == f"{value['tenant_id']}:{value['event_id']}".encode()
+    assert dict(message.headers() or [])["traceparent"] == TRACE["traceparent"].encode()

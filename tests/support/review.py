@@ -1,0 +1,97 @@
+"""The review service as a real process on private topics and database, and reviewer accounts for it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from aios.db.pool import open_pool
+from aios.review.accounts import ReviewerAccounts
+from aios.settings import ConnectionSettings
+from aios.tenants.store import TenantStore
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ReviewProcess:
+    """`python -m services.review`; its log goes to a file for failures."""
+
+    def __init__(
+        self,
+        connection: ConnectionSettings,
+        dsn: str,
+        requested_topic: str,
+        completed_topic: str,
+        deadletter_topic: str,
+        log_dir: Path,
+        **settings: str,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
+            "AIOS_SCHEMA_REGISTRY_URL": connection.schema_registry_url,
+            "AIOS_POSTGRES_DSN": dsn,
+            "AIOS_REVIEW_PORT": str(self.port),
+            "AIOS_REVIEW_GROUP_ID": f"test-review-{uuid.uuid4().hex[:8]}",
+            "AIOS_REVIEW_REQUESTED_TOPIC": requested_topic,
+            "AIOS_REVIEW_COMPLETED_TOPIC": completed_topic,
+            "AIOS_REVIEW_DEADLETTER_TOPIC": deadletter_topic,
+            **{f"AIOS_REVIEW_{key.upper()}": value for key, value in settings.items()},
+        }
+        self.log = log_dir / f"review-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.review"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.tail()
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(self.tail())
+
+    def stop(self) -> int:
+        """SIGTERM: uvicorn drains, the lifespan stops the intake (commit) and flushes the producer."""
+        assert self.process is not None
+        self.process.terminate()
+        code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def add_reviewer(dsn: str, tenant: str, username: str, password: str) -> None:
+    async def work() -> None:
+        async with open_pool(dsn) as pool:
+            await ReviewerAccounts(pool).add(await TenantStore(pool).resolve(tenant), username, password)
+
+    asyncio.run(work())
+
+
+def stopped_cleanly(code: int) -> bool:
+    """uvicorn re-raises SIGTERM after a graceful shutdown, so -SIGTERM is a clean exit too."""
+    return code in (0, -signal.SIGTERM)
