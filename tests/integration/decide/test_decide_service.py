@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from aios.db.scratch import scratch_database
 from aios.decide.decisions import review_id_for, stage_id
 from aios.kafka.scratch import ScratchTopics
 from aios.policy.actions import action_id
 from aios.policy.loading import policy_version
 from aios.settings import ConnectionSettings
-from tests.support.databases import scratch_database
 from tests.support.decide import (
     DecideProcess,
     DecideTopics,

@@ -24,13 +24,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from aios.db.scratch import scratch_database
 from aios.inference.training import load_examples
 from aios.kafka.scratch import ScratchTopics
 from aios.paths import project_root
 from aios.policy.loading import policy_version
 from aios.settings import ConnectionSettings
 from tests.support.cli import aios
-from tests.support.databases import scratch_database
 from tests.support.decide import DecideProcess, DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
 from tests.support.review import ReviewProcess, add_reviewer, stopped_cleanly
 
