@@ -112,14 +112,19 @@ def operating_point(
     return accuracy, recall
 
 
-def choose_threshold(score: np.ndarray, accepted: np.ndarray, review_budget: float) -> float:
-    """The score below which a share `review_budget` of the `accepted` validation rows falls.
+def choose_threshold(score: np.ndarray, correct: np.ndarray, forced: np.ndarray, review_budget: float) -> float:
+    """The threshold at which a share `review_budget` of the `correct` validation rows is rejected.
 
-    `accepted` marks the in-scope rows the classifier gets right: rejecting one of them sends a
-    good answer to review for nothing. The budget caps that loss; how many out-of-scope inputs the
-    threshold then catches follows from how well the score separates them. Unlike maximising
-    accuracy over the few out-of-scope validation rows, the quantile of thousands of in-scope rows
-    moves little between validation and live traffic, and needs no out-of-scope rows at all.
+    `correct` marks the in-scope rows the classifier gets right: rejecting one of them sends a good
+    answer to review for nothing. Rows the `oos` class already takes (`forced`) spend the budget
+    first; the threshold spends the rest on the lowest scores. How many out-of-scope inputs it
+    then catches follows from how well the score separates them. Unlike maximising accuracy over
+    the few out-of-scope validation rows, a quantile of thousands of in-scope rows moves little
+    between validation and live traffic, and needs no out-of-scope rows at all.
     """
-    kept = np.asarray(score, dtype=np.float64)[np.asarray(accepted, dtype=bool)]
-    return float(np.quantile(kept, review_budget)) if len(kept) else -np.inf
+    correct, forced = np.asarray(correct, dtype=bool), np.asarray(forced, dtype=bool)
+    left = review_budget * correct.sum() - (correct & forced).sum()
+    kept = np.asarray(score, dtype=np.float64)[correct & ~forced]
+    if left <= 0 or not len(kept):
+        return -np.inf
+    return float(np.quantile(kept, min(1.0, left / len(kept))))

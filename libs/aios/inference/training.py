@@ -62,8 +62,9 @@ class RecipeSettings(BaseSettings):
         default=0.0075,
         ge=0,
         lt=1,
-        description="Share of the correctly classified in-scope validation rows the out-of-scope threshold may "
-        "reject: how much good traffic may go to review needlessly, traded for catching out-of-scope inputs.",
+        description="Share of the correctly classified in-scope validation rows the out-of-scope decision may "
+        "reject (by the `oos` class or the threshold): how much good traffic may go to review needlessly, traded "
+        "for catching out-of-scope inputs.",
     )
     val_fraction: float = Field(default=0.15, gt=0, lt=1, description="Stratified validation share when none is given.")
     oos_label: str = Field(default="oos", description="Label that marks out-of-scope training/validation examples.")
@@ -239,6 +240,9 @@ def train(
         train_examples = [examples[i] for i in train_pos]
     else:
         train_examples = examples
+    # The operating point is chosen on in-scope rows alone, so out-of-scope rows teach the `oos` class instead.
+    train_examples = train_examples + [e for e in val_examples if e.label == recipe.oos_label]
+    val_examples = [e for e in val_examples if e.label != recipe.oos_label]
     labels = sorted({e.label for e in train_examples})
     if len([label for label in labels if label != recipe.oos_label]) < 2:
         raise TrainingDataError("need at least two in-scope labels to train a classifier")
@@ -324,8 +328,8 @@ def calibrate(model: TextClassifier, val_examples: Sequence[Example], review_bud
     in_scope = ~is_oos
     model.calibration.stats = decision.fit_score_stats(parts["raw"][in_scope] if in_scope.any() else parts["raw"])
     score = decision.in_scope_score(parts["raw"], model.calibration.stats)
-    accepted = (parts["best_in_scope"] == targets) & ~parts["predicted_oos"]
-    model.calibration.threshold = decision.choose_threshold(score, accepted, review_budget)
+    correct = parts["best_in_scope"] == targets
+    model.calibration.threshold = decision.choose_threshold(score, correct, parts["predicted_oos"], review_budget)
 
 
 def prediction_reference(model: TextClassifier, examples: Sequence[Example]) -> dict[str, Any]:

@@ -67,17 +67,27 @@ def test_nearest_similarity_is_the_best_cosine_in_the_bank() -> None:
     assert decision.nearest_similarity(queries, bank) == pytest.approx([0.8, 0.0])
 
 
-def test_choose_threshold_rejects_the_review_budget_of_accepted_rows_only() -> None:
+def test_choose_threshold_rejects_the_review_budget_of_correct_rows_only() -> None:
     score = np.concatenate([np.linspace(1, 2, 1000), [-5.0, -4.0]])
-    accepted = np.concatenate([np.ones(1000, bool), [False, False]])
-    threshold = decision.choose_threshold(score, accepted, review_budget=0.02)
+    correct = np.concatenate([np.ones(1000, bool), [False, False]])
+    threshold = decision.choose_threshold(score, correct, np.zeros(1002, bool), review_budget=0.02)
     rejected = decision.decide_oos(score, threshold)
-    assert np.mean(rejected[accepted]) == pytest.approx(0.02, abs=0.002)
-    assert rejected[~accepted].all()  # rows it got wrong (or oos rows) cost nothing and are below it anyway
+    assert np.mean(rejected[correct]) == pytest.approx(0.02, abs=0.002)
+    assert rejected[~correct].all()  # rows it got wrong (or oos rows) cost nothing and are below it anyway
 
 
-def test_choose_threshold_with_nothing_accepted_rejects_nothing() -> None:
-    assert decision.choose_threshold(np.array([0.1, 0.2]), np.zeros(2, bool), 0.01) == -np.inf
+def test_rows_the_oos_class_takes_spend_the_budget_first() -> None:
+    score = np.linspace(1, 2, 1000)
+    correct = np.ones(1000, bool)
+    forced = np.zeros(1000, bool)
+    forced[-10:] = True  # 1 % already rejected by the oos class, whatever their score
+    threshold = decision.choose_threshold(score, correct, forced, review_budget=0.03)
+    assert np.mean(decision.decide_oos(score, threshold, forced)) == pytest.approx(0.03, abs=0.002)
+    assert decision.choose_threshold(score, correct, forced, review_budget=0.005) == -np.inf
+
+
+def test_choose_threshold_with_nothing_correct_rejects_nothing() -> None:
+    assert decision.choose_threshold(np.array([0.1, 0.2]), np.zeros(2, bool), np.zeros(2, bool), 0.01) == -np.inf
 
 
 def test_operating_point_counts_rejected_in_scope_as_wrong() -> None:
