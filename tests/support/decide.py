@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Message
-from confluent_kafka.admin import AdminClient
 
 from aios.bench.events import SAMPLE_TRACEPARENT
 from aios.db.pool import open_pool
+from aios.decide.app import delete_internal_topics
 from aios.kafka.producer import ReliableProducer
 from aios.policy.loading import load_policy
 from aios.policy.store import PolicyStore
@@ -164,11 +164,7 @@ class DecideProcess:
 
     def delete_internal_topics(self) -> None:
         """The by-tenant topic and the tables' changelogs Faust created for this app id."""
-        admin = AdminClient({"bootstrap.servers": self.connection.kafka_bootstrap})
-        mine = [name for name in admin.list_topics(timeout=30).topics if name.startswith(self.app_id)]
-        if mine:
-            for future in admin.delete_topics(mine, operation_timeout=30).values():
-                future.result(timeout=30)
+        delete_internal_topics(self.connection.kafka_bootstrap, self.app_id)
 
 
 def create_tenant_with_policy(dsn: str, name: str, policy_text: str | None) -> str:

@@ -17,6 +17,7 @@ from rich.console import Console
 from aios.bench import classify as classify_bench
 from aios.bench import ingest as ingest_bench
 from aios.bench.audit import act_section, audit_section
+from aios.bench.decide import decide_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
@@ -149,7 +150,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 
 def main(
-    only: str = typer.Option("ingest,classify,retrieval,audit,act", help="Sections to run, comma separated."),
+    only: str = typer.Option("ingest,classify,retrieval,decide,audit,act", help="Sections to run, comma separated."),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
@@ -172,6 +173,8 @@ def main(
         retrieval_section(console, connection, queries=100, events=900, batch=64)
     if "audit" in sections:
         audit_section(console, connection, events=5000)
+    if "decide" in sections:
+        decide_section(console, connection, events=5000)
     if "act" in sections:
         act_section(console, connection, decisions=6000)
 

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import faust
 from confluent_kafka import Message
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.error import SerializationError
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from faust.types import EventT
@@ -233,6 +234,15 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
             await attempt(event, origin, handle)
 
     return app
+
+
+def delete_internal_topics(bootstrap: str, app_id: str) -> None:
+    """Remove the topics Faust created for `app_id` (by-tenant, changelogs, leader): for runs on scratch topics."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    mine = [name for name in admin.list_topics(timeout=30).topics if name.startswith(f"{app_id}-")]
+    if mine:
+        for future in admin.delete_topics(mine, operation_timeout=30).values():
+            future.result(timeout=30)
 
 
 def _header_list(headers: Any) -> list[tuple[str, Any]]:
