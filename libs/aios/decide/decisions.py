@@ -135,6 +135,8 @@ def reviewed_decision(
         templates = [ActionSpec.model_validate(action) for action in pending["actions"]]
         actions = render_actions(templates, facts, Verdict("review", rule, reason))
     elif verdict == "RELABEL":
+        if not completion.get("corrected_label"):
+            raise ValueError("a RELABEL verdict without corrected_label")
         facts = facts.relabelled(str(completion["corrected_label"]))
         if policy is None:  # the tenant had no policy: the label is corrected, nothing is automated
             return _reviewed(pending, facts, "APPROVED", reason, [], rule, reviewer, now, trace)

@@ -160,6 +160,13 @@ def test_each_review_completes_once() -> None:
     assert complete(d, request, "APPROVE") is None
 
 
+def test_relabel_without_a_label_is_refused() -> None:
+    d = decider()
+    request = decide(d, enriched_value("t", confidence=0.3)).value
+    with pytest.raises(ValueError, match="without corrected_label"):
+        complete(d, request, "RELABEL")
+
+
 def test_unknown_or_foreign_review() -> None:
     d = decider()
     request = decide(d, enriched_value("t", confidence=0.3)).value
