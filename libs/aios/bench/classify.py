@@ -9,8 +9,6 @@ group join is not inference) to the last commit.
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +16,11 @@ from pathlib import Path
 from aios.bench.events import received_value
 from aios.bench.model_speed import Throughput, raw_model
 from aios.bench.report import save_figure
+from aios.bench.worker import run_worker
 from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
 from aios.classify.routes import ModelRef, Route, RoutingTable
 from aios.inference.classifier import TextClassifier
-from aios.kafka.deadletter import DEADLETTER_TOPIC
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.kafka.producer import ReliableProducer
-from aios.kafka.records import InputRecord, OutputRecord
-from aios.kafka.scratch import ScratchTopics
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 RECEIVED, CLASSIFIED = "aios.events.received", "aios.events.classified"
@@ -35,20 +28,6 @@ RECEIVED, CLASSIFIED = "aios.events.received", "aios.events.classified"
 
 def bench_events(texts: Sequence[str], tenant_id: str) -> list[dict[str, object]]:
     return [received_value(text, tenant_id, "bench.query") for text in texts]
-
-
-class _TimedHandler:
-    """The classify handler, with the wall time of each batch kept for percentiles."""
-
-    def __init__(self, handler: ClassifyHandler) -> None:
-        self.handler = handler
-        self.batch_ms: list[float] = []
-
-    def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
-        started = time.perf_counter()
-        outputs = self.handler(records)
-        self.batch_ms.append((time.perf_counter() - started) * 1000)
-        return outputs
 
 
 def worker(
@@ -60,42 +39,16 @@ def worker(
     label: str,
 ) -> Throughput:
     """The real consumer loop with the classify handler over `texts`, produced to a private topic first."""
-    with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch:
-        source, sink, dead = scratch.make(RECEIVED, 6), scratch.make(CLASSIFIED, 6), scratch.make(DEADLETTER_TOPIC, 1)
-        codecs = Codecs(
-            connection.schema_registry_url, carries={source: RECEIVED, sink: CLASSIFIED, dead: DEADLETTER_TOPIC}
-        )
-        producer = ReliableProducer(connection.kafka_bootstrap, client_id="bench")
-        for value in bench_events(texts, "bench"):
-            producer.produce(source, codecs.encode(source, value), key=str(value["event_id"]))
-        producer.flush()
-        table = RoutingTable(default=Route(model))
-        handler = _TimedHandler(ClassifyHandler(backend, lambda: table, output_topic=sink, service="classify-bench"))
-        loop = ConsumerLoop(
-            "classify-bench",
-            f"bench-{uuid.uuid4().hex[:8]}",
-            [source],
-            handler,
-            connection,
-            LoopSettings(max_batch=batch_size, max_wait_ms=100, deadletter_topic=dead),
-            codecs,
-        )
-        loop.subscribe()
-        try:
-            return _drain(loop, len(texts), handler, label)
-        finally:
-            loop.close()
-
-
-def _drain(loop: ConsumerLoop, total: int, handler: _TimedHandler, label: str) -> Throughput:
-    first = 0
-    while first == 0:
-        first = loop.run_once().consumed
-    handler.batch_ms.clear()
-    started, done = time.perf_counter(), first
-    while done < total:
-        done += loop.run_once().consumed
-    return Throughput(label, total - first, time.perf_counter() - started, handler.batch_ms)
+    table = RoutingTable(default=Route(model))
+    return run_worker(
+        connection,
+        (RECEIVED, CLASSIFIED),
+        bench_events(texts, "bench"),
+        lambda sink: ClassifyHandler(backend, lambda: table, output_topic=sink, service="classify-bench"),
+        "classify-bench",
+        batch_size,
+        label,
+    )
 
 
 @dataclass

@@ -18,29 +18,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import numpy as np
 from rich.console import Console
 
 from aios.bench.events import received_value
 from aios.bench.load import percentile
+from aios.bench.model_speed import Throughput
 from aios.bench.report import save_figure, stamp, write_section
-from aios.db.migrations import migrate
+from aios.bench.worker import run_worker
 from aios.db.pool import open_pool
+from aios.db.scratch import scratch_database
 from aios.inference.encoder import SentenceEncoder
-from aios.kafka.deadletter import DEADLETTER_TOPIC
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.kafka.producer import ReliableProducer
-from aios.kafka.records import InputRecord, OutputRecord
-from aios.kafka.scratch import ScratchTopics
 from aios.observability import metrics
 from aios.paths import project_root
 from aios.retrieval.dense import DenseIndex
@@ -53,7 +47,6 @@ from aios.retrieval.store import KnowledgeBase, NewDocument
 from aios.retrieve_generate.handler import RetrieveGenerateHandler
 from aios.retrieve_generate.service import Database, make_generators
 from aios.retrieve_generate.settings import CLASSIFIED_TOPIC, ENRICHED_TOPIC, RetrieveGenerateSettings
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 
@@ -107,14 +100,8 @@ class RetrievalBenchResult:
     sizes: tuple[int, ...] = SIZES
     latencies: list[Latency] = field(default_factory=list)
     reload_s: dict[int, float] = field(default_factory=dict)
-    events: int = 0
-    seconds: float = 0.0
-    batch_ms: list[float] = field(default_factory=list)
+    service: Throughput = field(default_factory=lambda: Throughput("retrieve-generate", 0, 0.0))
     outcomes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
 
 
 def labelled_queries(limit: int) -> list[tuple[str, str]]:
@@ -181,20 +168,6 @@ async def latency_sweep(
                 result.latencies.append(Latency(size, mode, samples))
 
 
-class _Timed:
-    """The handler, with each batch's wall time kept for percentiles."""
-
-    def __init__(self, handler: RetrieveGenerateHandler) -> None:
-        self.handler = handler
-        self.batch_ms: list[float] = []
-
-    def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
-        started = time.perf_counter()
-        outputs = self.handler(records)
-        self.batch_ms.append((time.perf_counter() - started) * 1000)
-        return outputs
-
-
 def service_throughput(
     connection: ConnectionSettings,
     dsn: str,
@@ -205,50 +178,21 @@ def service_throughput(
     batch: int,
 ) -> None:
     service = "retrieve-generate-bench"
-    with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch:
-        source, sink = scratch.make(CLASSIFIED_TOPIC, 6), scratch.make(ENRICHED_TOPIC, 6)
-        dead = scratch.make(DEADLETTER_TOPIC, 1)
-        codecs = Codecs(
-            connection.schema_registry_url,
-            carries={source: CLASSIFIED_TOPIC, sink: ENRICHED_TOPIC, dead: DEADLETTER_TOPIC},
-        )
-        producer = ReliableProducer(connection.kafka_bootstrap, client_id="bench")
-        for text, label in events:
-            value = classified_value(text, tenant, label)
-            producer.produce(source, codecs.encode(source, value), key=f"{tenant}:{value['event_id']}")
-        producer.flush()
+    database = Database(dsn)
+    retriever = Retriever(KnowledgeBase(database.pool), DenseIndex(encoder.device), RetrievalSettings())
+
+    def handler(sink: str) -> RetrieveGenerateHandler:
         settings = RetrieveGenerateSettings(output_topic=sink)
-        database = Database(dsn)
-        retriever = Retriever(KnowledgeBase(database.pool), DenseIndex(encoder.device), RetrievalSettings())
-        handler = _Timed(
-            RetrieveGenerateHandler(
-                retriever, encoder, make_generators(settings, encoder), database.run, settings, service
-            )
+        generators = make_generators(settings, encoder)
+        return RetrieveGenerateHandler(retriever, encoder, generators, database.run, settings, service)
+
+    values = [classified_value(text, tenant, label) for text, label in events]
+    try:
+        result.service = run_worker(
+            connection, (CLASSIFIED_TOPIC, ENRICHED_TOPIC), values, handler, service, batch, "retrieve-generate"
         )
-        loop = ConsumerLoop(
-            service,
-            f"bench-{uuid.uuid4().hex[:8]}",
-            [source],
-            handler,
-            connection,
-            LoopSettings(max_batch=batch, max_wait_ms=100, deadletter_topic=dead),
-            codecs,
-        )
-        loop.subscribe()
-        try:
-            first = 0
-            while first == 0:
-                first = loop.run_once().consumed
-            handler.batch_ms.clear()
-            started, done = time.perf_counter(), first
-            while done < len(events):
-                done += loop.run_once().consumed
-            result.seconds = time.perf_counter() - started
-            result.events = len(events) - first
-            result.batch_ms = handler.batch_ms
-        finally:
-            loop.close()
-            database.close()
+    finally:
+        database.close()
     result.outcomes = {
         sample.labels["outcome"]: int(sample.value)
         for metric in metrics.DRAFTS.collect()
@@ -257,27 +201,9 @@ def service_throughput(
     }
 
 
-async def _bench_database(shared_dsn: str) -> tuple[str, str]:
-    """A new database (its DSN) with the migrations applied and one tenant (its id)."""
-    name = f"aios_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(shared_dsn)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    dsn = urlsplit(shared_dsn)._replace(path=f"/{name}").geturl()
+async def _create_tenant(dsn: str) -> str:
     async with open_pool(dsn, max_size=1) as pool:
-        await migrate(pool)
-        tenant = await TenantStore(pool).create_tenant("bench")
-    return dsn, tenant.tenant_id
-
-
-async def _drop_database(shared_dsn: str, dsn: str) -> None:
-    conn = await asyncpg.connect(shared_dsn)
-    try:
-        await conn.execute(f"DROP DATABASE {urlsplit(dsn).path.lstrip('/')} WITH (FORCE)")
-    finally:
-        await conn.close()
+        return (await TenantStore(pool).create_tenant("bench")).tenant_id
 
 
 def run_retrieval_bench(
@@ -292,11 +218,14 @@ def run_retrieval_bench(
     encoder = load_encoder()
     result = RetrievalBenchResult(str(encoder.device), queries, sizes)
     sample = labelled_queries(max(queries, events))
-    latency_dsn, latency_tenant = asyncio.run(_bench_database(shared))
-    service_dsn, service_tenant = asyncio.run(_bench_database(shared))
-    try:
+    with (
+        scratch_database(shared, "aios_bench") as latency_dsn,
+        scratch_database(shared, "aios_bench") as service_dsn,
+    ):
+        latency_tenant = asyncio.run(_create_tenant(latency_dsn))
         with console.status(f"retrieval latency at {', '.join(f'{s:,}' for s in sizes)} chunks"):
             asyncio.run(latency_sweep(latency_dsn, latency_tenant, encoder, [q for q, _ in sample[:queries]], result))
+        service_tenant = asyncio.run(_create_tenant(service_dsn))
         files = list(discover([ARTICLES]))
 
         async def load_demo() -> None:
@@ -306,9 +235,6 @@ def run_retrieval_bench(
         asyncio.run(load_demo())
         with console.status(f"retrieve-generate through Kafka: {events} events"):
             service_throughput(connection, service_dsn, service_tenant, encoder, sample[:events], result, batch)
-    finally:
-        for dsn in (latency_dsn, service_dsn):
-            asyncio.run(_drop_database(shared, dsn))
     return result
 
 
@@ -355,6 +281,7 @@ def markdown(result: RetrievalBenchResult, stamp_line: str, image: str) -> str:
         cells = " | ".join(f"{by_mode[m].p50:.1f} | {by_mode[m].p99:.1f}" for m in MODES)
         lines.append(f"| {size:,} | {cells} | {result.reload_s[size]:.2f} |")
     outcomes = ", ".join(f"{name} {count}" for name, count in sorted(result.outcomes.items()))
+    service = result.service
     lines += [
         "",
         "Matrix reload: reading the tenant's embeddings from PostgreSQL into the dense index after a KB change.",
@@ -363,8 +290,8 @@ def markdown(result: RetrievalBenchResult, stamp_line: str, image: str) -> str:
         "synthetic chunks share the demo's vocabulary, so nearly every chunk matches, a worst case.",
         "",
         f"**Service throughput**: the consumer loop with the retrieve-generate handler (extractive generator, demo "
-        f"knowledge base of 30 articles) on private topics: **{result.rate:,.0f} events/s** over {result.events} "
-        f"events (batch p50 {percentile(result.batch_ms, 50):.0f} ms, p99 {percentile(result.batch_ms, 99):.0f} ms; "
+        f"knowledge base of 30 articles) on private topics: **{service.rate:,.0f} events/s** over "
+        f"{service.records} events (batch p50 {service.p50_ms:.0f} ms, p99 {service.p99_ms:.0f} ms; "
         f"outcomes: {outcomes}). Each batch embeds its queries in one encoder call; draft sentences are embedded "
         "once and cached, so after the first batches a draft costs dot products only.",
         "",
