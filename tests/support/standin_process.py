@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from aios.inference.triton_process import TritonProcess, free_ports
-from aios.paths import project_root
-from aios.runtime.probes import wait_until_ok
+from aios.inference.triton_process import TritonProcess, free_ports, launch
 
 MODEL = "drafter-standin"
 
@@ -26,17 +22,4 @@ def start_standin(log_dir: Path, max_batch_size: int = 64) -> TritonProcess:
         "AIOS_STANDIN_MODEL": MODEL,
     }
     log = log_dir / f"standin-{http_port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aios.generation.standin"],
-            cwd=project_root(),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    service = TritonProcess(process, f"http://127.0.0.1:{http_port}", log)
-    if not wait_until_ok(f"{service.url}/v2/models/{MODEL}/ready", timeout_s=120):
-        service.stop()
-        raise AssertionError(f"stand-in not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
-    return service
+    return launch("aios.generation.standin", env, log, http_port, f"/v2/models/{MODEL}/ready")

@@ -2,65 +2,39 @@
 
 The server serves every aliased version as `triton_model_name(name, version)` and does the dynamic
 batching across workers; this client sends a worker's whole batch as one HTTP request (split only
-where it exceeds the model's `max_batch_size`). Anything that says "the server is not there right
-now" (refused connection, 5xx from a proxy, a model still reloading after a server restart) is a
-`TransientError`, so the consumer loop retries the batch instead of dead-lettering good events.
+where it exceeds the model's `max_batch_size`). A server that is not there right now is a
+`TransientError` (`aios.inference.triton_client.request_failure`), so the consumer loop retries the
+batch instead of dead-lettering good events.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
-import threading
 import time
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
 
 import numpy as np
 import tritonclient.http as triton_http
-from tritonclient.utils import InferenceServerException
 
 from aios.classify.routes import ModelRef
 from aios.inference.classifier import Prediction
-from aios.inference.errors import InferenceError
 from aios.inference.registry import ModelVersion
+from aios.inference.triton_client import REQUEST_ERRORS, TritonClients, request_failure
 from aios.inference.triton_contract import OUTPUT_NAMES, TEXT, decode_predictions, triton_model_name
-from aios.kafka.errors import TransientError
 
 log = logging.getLogger(__name__)
 
-# Statuses of a server that is down, overloaded or behind a proxy that lost it; anything else is the request's fault.
-_TRANSIENT_STATUSES = frozenset({"429", "502", "503", "504"})
-_UNREACHABLE: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)
-
-
-def request_failure(exc: Exception, url: str, model: str) -> Exception:
-    """The AIOS error for a failed request: transient when retrying the same batch later can succeed."""
-    if isinstance(exc, _UNREACHABLE):
-        return TransientError(f"Triton at {url} is unreachable: {exc!r}")
-    if isinstance(exc, InferenceServerException):
-        # A server restarting under supervisor answers "unknown model" until it has reloaded its models.
-        if exc.status() in _TRANSIENT_STATUSES or "unknown model" in (exc.message() or ""):
-            return TransientError(f"Triton at {url} cannot run {model} now: {exc}")
-        return InferenceError(f"Triton at {url} failed on {model}: {exc}")
-    return exc
-
 
 class TritonBackend:
-    """`InferenceBackend` over Triton's HTTP API; one client per thread, as geventhttpclient is not thread-safe."""
+    """`InferenceBackend` over Triton's HTTP API."""
 
     name = "triton"
 
     def __init__(self, url: str, *, timeout_s: float = 60.0, ready_timeout_s: float = 30.0) -> None:
-        parsed = urlsplit(url if "://" in url else f"http://{url}")
         self.url = url
         self.timeout_s = timeout_s
         self.ready_timeout_s = ready_timeout_s
-        self._address = parsed.netloc
-        self._ssl = parsed.scheme == "https"
-        self._local = threading.local()
-        self._clients: list[triton_http.InferenceServerClient] = []
-        self._lock = threading.Lock()
+        self._clients = TritonClients(url, timeout_s)
         self._max_batch: dict[str, int] = {}
 
     def prepare(self, versions: Iterable[ModelVersion], timeout_s: float | None = None) -> set[ModelRef]:
@@ -77,10 +51,10 @@ class TritonBackend:
         while pending:
             for model in sorted(pending):
                 try:
-                    if self._client().is_model_ready(model):
+                    if self._clients.get().is_model_ready(model):
                         self._max_batch[model] = self._fetch_max_batch(model)
                         ready.add(pending.pop(model))
-                except (*_UNREACHABLE, InferenceServerException) as exc:
+                except REQUEST_ERRORS as exc:
                     last_error = f" (last error: {exc!r})"
             if pending and time.monotonic() >= deadline:
                 log.error("Triton at %s has no ready %s after %gs%s", self.url, ", ".join(pending), timeout, last_error)
@@ -102,38 +76,23 @@ class TritonBackend:
             predictions: list[Prediction] = []
             for start in range(0, len(texts), size):
                 predictions += self._infer(name, texts[start : start + size], k)
-        except (*_UNREACHABLE, InferenceServerException) as exc:
+        except REQUEST_ERRORS as exc:
             raise request_failure(exc, self.url, name) from exc
         return predictions
 
     def close(self) -> None:
-        with self._lock:
-            for client in self._clients:
-                client.close()
-            self._clients.clear()
-        self._local = threading.local()
+        self._clients.close()
 
     def _infer(self, name: str, texts: Sequence[str], k: int) -> list[Prediction]:
         batch = triton_http.InferInput(TEXT, [len(texts), 1], "BYTES")
         batch.set_data_from_numpy(
             np.array([text.encode("utf-8", "replace") for text in texts], dtype=object).reshape(-1, 1)
         )
-        result = self._client().infer(
+        result = self._clients.get().infer(
             name, [batch], outputs=[triton_http.InferRequestedOutput(output) for output in OUTPUT_NAMES]
         )
         return decode_predictions({output: result.as_numpy(output) for output in OUTPUT_NAMES}, k)
 
     def _fetch_max_batch(self, name: str) -> int:
-        self._max_batch[name] = max(1, int(self._client().get_model_config(name)["max_batch_size"]))
+        self._max_batch[name] = max(1, int(self._clients.get().get_model_config(name)["max_batch_size"]))
         return self._max_batch[name]
-
-    def _client(self) -> triton_http.InferenceServerClient:
-        client: triton_http.InferenceServerClient | None = getattr(self._local, "client", None)
-        if client is None:
-            client = triton_http.InferenceServerClient(
-                self._address, ssl=self._ssl, connection_timeout=self.timeout_s, network_timeout=self.timeout_s
-            )
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client

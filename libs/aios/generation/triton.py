@@ -7,20 +7,16 @@ consumer loop retries the batch rather than dead-lettering good events.
 
 from __future__ import annotations
 
-import http.client
-import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import numpy as np
 import tritonclient.http as triton_http
-from tritonclient.utils import InferenceServerException
 
-from aios.classify.triton_backend import request_failure
 from aios.generation.base import Draft, DraftRequest
 from aios.generation.errors import GenerationError
 from aios.generation.prompt import PROMPT, REPLY, build_prompt, parse_reply
+from aios.inference.triton_client import REQUEST_ERRORS, TritonClients, request_failure
 from aios.inference.triton_contract import text_of
 
 T = TypeVar("T")
@@ -30,13 +26,10 @@ class TritonGenerator:
     name = "triton"
 
     def __init__(self, url: str, model: str, *, timeout_s: float = 60.0) -> None:
-        parsed = urlsplit(url if "://" in url else f"http://{url}")
         self.url = url
         self.model = model
         self.timeout_s = timeout_s
-        self._address = parsed.netloc
-        self._ssl = parsed.scheme == "https"
-        self._local = threading.local()
+        self._clients = TritonClients(url, timeout_s)
         self._max_batch: int | None = None
         self._version: str | None = None
 
@@ -61,7 +54,7 @@ class TritonGenerator:
     def _call(self, work: Callable[[], T]) -> T:
         try:
             return work()
-        except (OSError, http.client.HTTPException, InferenceServerException) as exc:
+        except REQUEST_ERRORS as exc:
             raise request_failure(exc, self.url, self.model) from exc
 
     def _infer(self, prompts: list[str]) -> list[str]:
@@ -73,7 +66,7 @@ class TritonGenerator:
             part = prompts[start : start + size]
             tensor = triton_http.InferInput(PROMPT, [len(part), 1], "BYTES")
             tensor.set_data_from_numpy(np.array([p.encode("utf-8") for p in part], dtype=object).reshape(-1, 1))
-            result = self._client().infer(self.model, [tensor], outputs=[triton_http.InferRequestedOutput(REPLY)])
+            result = self._clients.get().infer(self.model, [tensor], outputs=[triton_http.InferRequestedOutput(REPLY)])
             out = result.as_numpy(REPLY)
             if out is None or len(out) != len(part):
                 raise GenerationError(f"{self.model} on {self.url} answered {0 if out is None else len(out)} replies")
@@ -81,16 +74,7 @@ class TritonGenerator:
         return replies
 
     def _read_config(self) -> None:
-        client = self._client()
+        client = self._clients.get()
         self._max_batch = max(1, int(client.get_model_config(self.model)["max_batch_size"]))
         versions = client.get_model_metadata(self.model).get("versions") or ["1"]
         self._version = f"{self.model}:{versions[-1]}"
-
-    def _client(self) -> triton_http.InferenceServerClient:
-        client: triton_http.InferenceServerClient | None = getattr(self._local, "client", None)
-        if client is None:
-            client = triton_http.InferenceServerClient(
-                self._address, ssl=self._ssl, connection_timeout=self.timeout_s, network_timeout=self.timeout_s
-            )
-            self._local.client = client
-        return client

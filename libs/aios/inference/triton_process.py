@@ -1,6 +1,7 @@
 """`python -m services.triton` as a process of its own, on free ports, against a given database.
 
-For tests and benchmarks that need a private Triton server next to (not instead of) the one `aios up` runs.
+For tests and benchmarks that need a private Triton server next to (not instead of) the one `aios up` runs;
+`launch` starts any such Triton-serving module (the stand-in generative model too).
 """
 
 from __future__ import annotations
@@ -64,10 +65,14 @@ def start_triton(dsn: str, artifact_dir: Path, log_dir: Path, max_batch_size: in
         AIOS_TRITON_POLL_INTERVAL_S="0.5",
         AIOS_TRITON_MAX_BATCH_SIZE=str(max_batch_size),
     )
-    log = log_dir / f"triton-{http_port}.log"
+    return launch("services.triton", env, log_dir / f"triton-{http_port}.log", http_port, "/v2/health/ready")
+
+
+def launch(module: str, env: dict[str, str], log: Path, http_port: int, ready_path: str) -> TritonProcess:
+    """`python -m module` in a process group of its own, output to `log`; waits until `ready_path` answers OK."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.triton"],
+            [sys.executable, "-m", module],
             cwd=project_root(),
             env=env,
             stdout=out,
@@ -75,7 +80,7 @@ def start_triton(dsn: str, artifact_dir: Path, log_dir: Path, max_batch_size: in
             start_new_session=True,
         )
     service = TritonProcess(process, f"http://127.0.0.1:{http_port}", log)
-    if not wait_until_ok(f"{service.url}/v2/health/ready", timeout_s=120):
+    if not wait_until_ok(f"{service.url}{ready_path}", timeout_s=120):
         service.stop()
-        raise InferenceError(f"triton not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
+        raise InferenceError(f"{module} not ready (exit {process.returncode}):\n{service.log_text()[-4000:]}")
     return service

@@ -11,10 +11,11 @@ import pytest
 from tritonclient.utils import InferenceServerException
 
 from aios.classify.routes import ModelRef
-from aios.classify.triton_backend import TritonBackend, request_failure
+from aios.classify.triton_backend import TritonBackend
 from aios.inference.classifier import Prediction
 from aios.inference.errors import InferenceError
 from aios.inference.registry import ModelVersion
+from aios.inference.triton_client import request_failure
 from aios.inference.triton_contract import (
     CONFIDENCE,
     LABEL,
