@@ -8,7 +8,8 @@ are UUIDs (`tenants.tenant_id`); any other string names no knowledge base.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -194,24 +195,28 @@ class KnowledgeBase:
         by_uuid = {row["tenant_id"]: _tenant_kb(row) for row in rows}
         return {tenant: by_uuid[parsed] for tenant, parsed in ids.items() if parsed in by_uuid}
 
+    @asynccontextmanager
+    async def _snapshot(self, tenant: uuid.UUID) -> AsyncIterator[tuple[asyncpg.Connection, int]]:
+        """A read-only repeatable-read transaction and the tenant's revision: what it reads belongs to that revision."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            yield conn, await conn.fetchval("SELECT revision FROM kb_tenants WHERE tenant_id = $1", tenant) or 0
+
     async def embeddings(self, tenant_id: str) -> Embeddings:
         """Every chunk embedding of the tenant, read in one snapshot with the revision it belongs to."""
         tenant = _uuid(tenant_id)
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            revision = await conn.fetchval("SELECT revision FROM kb_tenants WHERE tenant_id = $1", tenant)
+        async with self._snapshot(tenant) as (conn, revision):
             rows = await conn.fetch(
                 "SELECT document_id, chunk_no, embedding FROM kb_chunks WHERE tenant_id = $1"
                 " ORDER BY document_id, chunk_no",
                 tenant,
             )
         keys = [ChunkKey(row["document_id"], row["chunk_no"]) for row in rows]
-        return Embeddings(revision or 0, keys, from_bytes([row["embedding"] for row in rows], self.dim))
+        return Embeddings(revision, keys, from_bytes([row["embedding"] for row in rows], self.dim))
 
     async def term_statistics(self, tenant_id: str) -> TermStatistics:
         """Chunk count, mean chunk length and every lexeme's chunk frequency, in one snapshot with its revision."""
         tenant = _uuid(tenant_id)
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            revision = await conn.fetchval("SELECT revision FROM kb_tenants WHERE tenant_id = $1", tenant)
+        async with self._snapshot(tenant) as (conn, revision):
             sizes = await conn.fetchrow(
                 "SELECT count(*) AS chunks, coalesce(avg(length(tsv)), 0) AS mean_length"
                 " FROM kb_chunks WHERE tenant_id = $1",
@@ -223,7 +228,7 @@ class KnowledgeBase:
             )
         assert sizes is not None
         return TermStatistics(
-            revision or 0, sizes["chunks"], float(sizes["mean_length"]), {row["word"]: row["ndoc"] for row in rows}
+            revision, sizes["chunks"], float(sizes["mean_length"]), {row["word"]: row["ndoc"] for row in rows}
         )
 
     async def query_terms(self, queries: Sequence[str]) -> list[list[str]]:
