@@ -516,6 +516,8 @@ def check_health_and_restarts(d: Deployment) -> list[str]:
         spec = catalogue.get(module)
         ports = service_ports(d, name)
         port = spec.port if spec else ports.get("port")
+        if port is None:
+            continue  # no settings class to say where it listens: check_ports reports that
         path = spec.health_path if spec else DEFAULT_HEALTH_PATH
         url = healthcheck_url(svc)
         wanted = f"http://127.0.0.1:{port}{path}"
@@ -792,7 +794,7 @@ def _packages(d: Deployment) -> list[Path]:
 
 def _package_roots(d: Deployment) -> set[str]:
     """The checkout's top-level folders holding those packages: what the build must copy."""
-    return {package.resolve().relative_to(d.root.resolve()).parts[0] for package in _packages(d)}
+    return {package.relative_to(d.root).parts[0] for package in _packages(d)}
 
 
 @cache
