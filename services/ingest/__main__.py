@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 
 import uvicorn
 
@@ -18,17 +19,20 @@ def main() -> None:
     port = ServiceRuntime().port_or(settings.port)
     # Workers re-import the app factory, which reads the same environment; the port must agree.
     os.environ["AIOS_INGEST_PORT"] = str(port)
-    if settings.workers > 1:
-        share_metrics_across_workers(f"ingest-{port}")
-    uvicorn.run(
-        "aios.ingest.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=port,
-        workers=settings.workers,
-        access_log=False,
-        log_level="info",
-    )
+    shared = share_metrics_across_workers(f"ingest-{port}") if settings.workers > 1 else None
+    try:
+        uvicorn.run(
+            "aios.ingest.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=port,
+            workers=settings.workers,
+            access_log=False,
+            log_level="info",
+        )
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 if __name__ == "__main__":

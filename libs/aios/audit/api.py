@@ -17,7 +17,7 @@ from aios.audit.lineage import lineage
 from aios.audit.store import AuditStore
 from aios.ingest.auth import Authenticator
 from aios.ingest.errors import IngestRefused
-from aios.observability.http import RequestMetrics, metrics_app
+from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.tenants.store import AUDITOR, TenantStore
 
 
@@ -25,7 +25,7 @@ def create_audit_app(pool: asyncpg.Pool, auth_cache_s: float = 30.0) -> FastAPI:
     store = AuditStore(pool)
     auth = Authenticator(TenantStore(pool), auth_cache_s, role=AUDITOR)
     app = FastAPI(title="AIOS audit", version="1.0.0", summary="Lineage of events for a tenant's auditors.")
-    app.mount("/metrics", metrics_app())
+    add_metrics_route(app)
     app.add_middleware(RequestMetrics, service="audit")
 
     @app.exception_handler(IngestRefused)

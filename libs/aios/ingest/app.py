@@ -30,7 +30,7 @@ from aios.ingest.settings import IngestSettings
 from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
-from aios.observability.http import RequestMetrics, metrics_app
+from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.observability.tracing import configure_tracing
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
@@ -114,7 +114,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
         summary="Events from RPA bots, webhooks and systems into AIOS.",
         lifespan=lifespan,
     )
-    app.mount("/metrics", metrics_app())
+    add_metrics_route(app)
 
     def parts(request: Request) -> IngestParts:
         return request.app.state.parts  # type: ignore[no-any-return]

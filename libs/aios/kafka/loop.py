@@ -205,6 +205,8 @@ class ConsumerLoop:
             span.end()
             return self._dead_value(message, ErrorKind.UNDECODABLE, reason, 1, trace)
         span, trace = self._record_span(message, headers_to_carrier(message.headers()) or _value_carrier(value))
+        if value.get("event_id"):
+            span.set_attribute("aios.event_id", str(value["event_id"]))
         timestamp_ms = _timestamp_ms(message)
         metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time())
         record = InputRecord(

@@ -13,8 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aios.observability import metrics
@@ -51,13 +54,18 @@ class RequestMetrics:
             metrics.HTTP_SECONDS.labels(self.service, route).observe(time.perf_counter() - started)
 
 
-def metrics_app() -> ASGIApp:
-    """The `/metrics` endpoint: this process's registry, or every worker's when they share a folder."""
+def add_metrics_route(app: Starlette) -> None:
+    """`GET /metrics` (exactly: no redirect to /metrics/): this process's registry, or every worker's
+    when they share a folder."""
+    registry = REGISTRY
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
-        return make_asgi_app(registry)
-    return make_asgi_app(REGISTRY)
+
+    async def scrape(_request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
 
 
 def share_metrics_across_workers(instance: str) -> Path:

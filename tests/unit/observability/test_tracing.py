@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -22,6 +19,7 @@ from aios.observability.tracing import (
     resumed_span,
     span_from,
 )
+from tests.support.otlp import OtlpCollector
 
 
 @pytest.fixture
@@ -80,42 +78,15 @@ def test_without_an_endpoint_nothing_is_exported() -> None:
     assert processors == ()
 
 
-class Collector(BaseHTTPRequestHandler):
-    received: list[ExportTraceServiceRequest] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
-        Collector.received.append(request)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.end_headers()
-        self.wfile.write(b"")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_spans_reach_an_otlp_collector_when_an_endpoint_is_set() -> None:
-    server = HTTPServer(("127.0.0.1", 0), Collector)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    collector = OtlpCollector()
     try:
-        provider = configure_tracing("unit", TracingSettings(otlp_endpoint=f"http://127.0.0.1:{server.server_port}"))
+        provider = configure_tracing("unit", TracingSettings(otlp_endpoint=collector.url))
         assert any(isinstance(p, BatchSpanProcessor) for p in provider._active_span_processor._span_processors)
         with span_from("classify", "classify process", {}):
             pass
         flush_tracing()
     finally:
-        server.shutdown()
+        collector.close()
         configure_tracing("unit", TracingSettings())
-    spans = [
-        (resource.resource, span)
-        for request in Collector.received
-        for resource in request.resource_spans
-        for scope in resource.scope_spans
-        for span in scope.spans
-    ]
-    assert [span.name for _, span in spans] == ["classify process"]
-    attributes = {a.key: a.value.string_value for a in spans[0][0].attributes}
-    assert attributes["service.name"] == "aios-unit"
+    assert [(s.service, s.name) for s in collector.spans] == [("aios-unit", "classify process")]
