@@ -21,6 +21,7 @@ from aios.cli import (
     submit,
     tail,
     tenants,
+    top,
     topics,
 )
 from aios.errors import AiosError
@@ -45,6 +46,8 @@ app.command("tail")(tail.tail)
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)
+app.command("top")(top.top)
+app.command("status")(top.status)
 
 
 @app.command()
