@@ -21,10 +21,11 @@ class ScratchTopics:
         self.prefix = prefix
         self.made: list[str] = []
 
-    def make(self, carries: str, partitions: int = 3) -> str:
+    def make(self, carries: str, partitions: int = 3, replication: int = 1) -> str:
         """A new topic named `<prefix>.<carries without aios.>.<random>` with `carries`' schema."""
         name = f"{self.prefix}.{carries.removeprefix('aios.')}.{uuid.uuid4().hex[:10]}"
-        for future in self.admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=30).values():
+        new = NewTopic(name, partitions, replication)
+        for future in self.admin.create_topics([new], operation_timeout=30).values():
             future.result(timeout=30)
         self.registry.register_schema(subject_for(name), Schema(schema_for(carries).text, "AVRO"))
         self.made.append(name)

@@ -1,0 +1,166 @@
+"""What became of the events a suite sent, counted from the topics and the receivers' own records.
+
+"Lost": an event ingest accepted (202) that reached no final state: a decision (for AUTO and
+APPROVED, with every action's result SUCCEEDED and every webhook action received) or a review
+request. "Duplicate side effect": a receiver performing one action more than once, i.e. more
+effects than distinct action ids (the test receiver performs one effect per Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.support.database import call_database
+from tests.support.pipeline import Pipeline
+from tests.support.traffic import Reviewer
+
+VERDICT_OUTCOMES = {"APPROVED", "REJECTED"}
+ACTING_OUTCOMES = {"AUTO", "APPROVED"}
+
+
+@dataclass
+class Outcome:
+    accepted: int
+    lost: list[str]
+    outcomes: Counter[str]
+    """Final decisions by outcome, plus REVIEW for events whose review is not completed."""
+    webhook_actions: int
+    """Distinct webhook actions decided (AUTO and APPROVED decisions)."""
+    succeeded: int
+    """Distinct actions with a SUCCEEDED result on the executed topic."""
+    receiver_requests: int
+    receiver_actions: int
+    """Distinct action ids the receivers saw."""
+    receiver_effects: int
+    duplicate_effects: int
+    reviews_completed: int
+    verdicts_undecided: list[str] = field(default_factory=list)
+    """Reviews the reviewer completed whose verdict never became a decision."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "lost": len(self.lost),
+            "outcomes": dict(self.outcomes),
+            "webhook_actions": self.webhook_actions,
+            "succeeded": self.succeeded,
+            "receiver_requests": self.receiver_requests,
+            "receiver_actions": self.receiver_actions,
+            "receiver_effects": self.receiver_effects,
+            "duplicate_effects": self.duplicate_effects,
+            "reviews_completed": self.reviews_completed,
+            "verdicts_undecided": len(self.verdicts_undecided),
+        }
+
+
+def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -> Outcome:
+    decisions: dict[str, list[dict[str, Any]]] = {}
+    for decision in pipeline.tail.values("decisions"):
+        decisions.setdefault(decision["event_id"], []).append(decision)
+    reviewed = {r["event_id"] for r in pipeline.tail.values("review_requested")}
+    succeeded = {r["action_id"] for r in pipeline.tail.values("executed") if r["status"] == "SUCCEEDED"}
+    requests = [r for tenant in pipeline.tenants.values() for r in tenant.target.received()]
+    received = {r.body["action_id"] for r in requests if isinstance(r.body, dict)}
+    effects = sum(len(tenant.target.effects) for tenant in pipeline.tenants.values())
+
+    lost, webhook_actions, counts = [], 0, Counter[str]()
+    for event_id in accepted:
+        # A verdict's decision supersedes nothing but comes later: prefer it when there is one.
+        final = sorted(decisions.get(event_id, []), key=lambda d: d["outcome"] not in VERDICT_OUTCOMES)
+        if not final:
+            if event_id in reviewed:
+                counts["REVIEW"] += 1
+            else:
+                lost.append(event_id)
+            continue
+        decision = final[0]
+        actions = decision["actions"] if decision["outcome"] in ACTING_OUTCOMES else []
+        webhooks = {a["action_id"] for a in actions if a["type"].startswith("webhook.")}
+        webhook_actions += len(webhooks)
+        if {a["action_id"] for a in actions} <= succeeded and webhooks <= received:
+            counts[decision["outcome"]] += 1
+        else:
+            lost.append(event_id)
+    completed = {event_id for reviewer in reviewers for event_id, _ in reviewer.completed.values()}
+    undecided = sorted(e for e in completed if not any(d["outcome"] in VERDICT_OUTCOMES for d in decisions.get(e, [])))
+    return Outcome(
+        accepted=len(accepted),
+        lost=sorted(lost),
+        outcomes=counts,
+        webhook_actions=webhook_actions,
+        succeeded=len(succeeded),
+        receiver_requests=len(requests),
+        receiver_actions=len(received),
+        receiver_effects=effects,
+        duplicate_effects=effects - len(received),
+        reviews_completed=len(completed),
+        verdicts_undecided=undecided,
+    )
+
+
+def settle(
+    pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer], timeout_s: float = 600, quiet_s: float = 120
+) -> Outcome:
+    """The outcome once every event is final and every completed review decided, or nothing moved for `quiet_s`."""
+    deadline = time.monotonic() + timeout_s
+    last, moved = None, time.monotonic()
+    while True:
+        current = outcome(pipeline, accepted, reviewers)
+        pending_reviews = current.outcomes["REVIEW"]
+        if not current.lost and not current.verdicts_undecided and not pending_reviews:
+            return current
+        progress = (len(current.lost), len(current.verdicts_undecided), pending_reviews)
+        if progress != last:
+            last, moved = progress, time.monotonic()
+        if time.monotonic() > deadline or time.monotonic() - moved > quiet_s:
+            return current
+        time.sleep(2)
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    recorded: int
+    """Records of the pipeline's topics the trail holds."""
+    missing: int
+    """Records on the topics the trail does not hold."""
+    verified: bool
+    """`aios audit verify` exited 0."""
+    report: dict[str, Any]
+
+
+def check_audit(pipeline: Pipeline, timeout_s: float = 180) -> AuditCheck:
+    """Wait until the trail holds every record the topics hold, then run `aios audit verify` on it."""
+    topics = list(pipeline.topics.values())
+
+    async def rows(pool: Any) -> set[tuple[str, int, int]]:
+        found = await pool.fetch(
+            "SELECT topic, kafka_partition, kafka_offset FROM audit_log WHERE topic = ANY($1::text[])", topics
+        )
+        return {(r["topic"], r["kafka_partition"], r["kafka_offset"]) for r in found}
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        on_topics = pipeline.tail.coordinates()
+        recorded = call_database(pipeline.dsn, rows)
+        missing = on_topics - recorded
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    verify = subprocess.run(
+        [str(Path(sys.executable).parent / "aios"), "audit", "verify", "--json"],
+        env={**os.environ, "AIOS_POSTGRES_DSN": pipeline.dsn},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = json.loads(verify.stdout) if verify.stdout.strip().startswith("{") else {"stderr": verify.stderr[-2000:]}
+    return AuditCheck(len(recorded & on_topics), len(missing), verify.returncode == 0, report)
