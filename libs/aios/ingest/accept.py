@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aios.ingest.errors import BrokerUnavailable, IdempotencyConflict, IngestRefused, QuotaExceeded
-from aios.ingest.idempotency import ClaimState, IdempotencyKeys, request_fingerprint
+from aios.ingest.idempotency import Claim, ClaimState, IdempotencyKeys, request_fingerprint
 from aios.ingest.models import EventIn
 from aios.ingest.quotas import TenantQuotas
 from aios.ingest.status import EventStatusStore
@@ -28,6 +30,9 @@ from aios.schemas.serde import Codecs
 log = logging.getLogger(__name__)
 
 RECEIVED_TOPIC = "aios.events.received"
+
+REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+"""Redis cannot be reached right now."""
 
 
 class InvalidEvent(IngestRefused):
@@ -80,6 +85,7 @@ class EventAcceptor:
         event_id = str(uuid.uuid4())
         key = submission.idempotency_key
         fingerprint = request_fingerprint(submission.route, submission.body)
+        claim: Claim | None = None
         if key is not None:
             claim = await self.idempotency.claim(submission.tenant_id, key, fingerprint, event_id)
             if claim.state is ClaimState.DONE:
@@ -88,6 +94,7 @@ class EventAcceptor:
                 raise IdempotencyConflict("this Idempotency-Key was already used for a different request")
             if claim.state is ClaimState.PENDING:
                 raise BrokerUnavailable("a request with this Idempotency-Key is in progress", {"Retry-After": "1"})
+            event_id = claim.event_id  # a stale claim taken over keeps its event id
 
         received_at = datetime.now(UTC)
         carrier = new_trace_carrier("ingest", "ingest accept")
@@ -113,25 +120,32 @@ class EventAcceptor:
         try:
             await asyncio.wait_for(asyncio.shield(ack), self.ack_timeout_s)
         except (TimeoutError, DeliveryError) as exc:
-            if key is not None:
-                self._settle_late(ack, submission, key, fingerprint, event_id)
+            if key is not None and claim is not None:
+                self._settle_late(ack, submission, key, fingerprint, claim)
             log.warning("event %s not acknowledged: %s", event_id, exc or "timeout")
             raise BrokerUnavailable("Kafka did not acknowledge the event in time; retry", {"Retry-After": "1"}) from exc
-        if key is not None:
-            await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
-        await self.status.record_received(event_id, submission.tenant_id, event.type, received_at)
+        try:
+            if key is not None:
+                await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
+            await self.status.record_received(event_id, submission.tenant_id, event.type, received_at)
+        except REDIS_UNAVAILABLE as exc:
+            # The event is in Kafka, so it is accepted; a retry of its key takes the stale claim over.
+            log.warning("event %s accepted, but Redis could not record it: %s", event_id, exc)
         return event_id
 
     def _settle_late(
-        self, ack: asyncio.Future[Any], submission: Submission, key: str, fingerprint: str, event_id: str
+        self, ack: asyncio.Future[Any], submission: Submission, key: str, fingerprint: str, claim: Claim
     ) -> None:
         """After a 503, the record may still be acked: then a retry must get this event, not a copy."""
 
         async def settle(done: asyncio.Future[Any]) -> None:
-            if done.exception() is None:
-                await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
-            else:
-                await self.idempotency.release(submission.tenant_id, key)
+            try:
+                if done.exception() is None:
+                    await self.idempotency.complete(submission.tenant_id, key, fingerprint, claim.event_id)
+                else:
+                    await self.idempotency.release(submission.tenant_id, key, claim)
+            except REDIS_UNAVAILABLE as exc:
+                log.warning("idempotency key of event %s not settled: %s", claim.event_id, exc)
 
         if ack.done():
             asyncio.get_running_loop().create_task(settle(ack))

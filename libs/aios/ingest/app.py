@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,8 @@ from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from aios.audit.store import AuditStore
-from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor, InvalidEvent, Submission
+from aios.db.pool import UNAVAILABLE_ERRORS
+from aios.ingest.accept import RECEIVED_TOPIC, REDIS_UNAVAILABLE, EventAcceptor, InvalidEvent, Submission
 from aios.ingest.auth import Authenticator
 from aios.ingest.errors import IngestRefused, PayloadTooLarge, SignatureInvalid, UnsupportedMediaType
 from aios.ingest.idempotency import IdempotencyKeys
@@ -36,6 +38,8 @@ from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 
+log = logging.getLogger(__name__)
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description}
     for status, description in {
@@ -45,7 +49,8 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         415: "Content-Type is not application/json.",
         422: "The Idempotency-Key was used for a different request.",
         429: "The tenant's quota is spent; see Retry-After.",
-        503: "Kafka did not acknowledge in time; nothing was accepted. See Retry-After.",
+        503: "Kafka did not acknowledge in time, or Redis or PostgreSQL is unreachable; nothing was accepted. "
+        "See Retry-After.",
     }.items()
 }
 EVENT_BODY = {
@@ -90,7 +95,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
                 producer,
                 codecs,
                 TenantQuotas(redis, settings.quota_rate_per_s, settings.quota_burst),
-                IdempotencyKeys(redis, settings.idempotency_ttl_s),
+                IdempotencyKeys(redis, settings.idempotency_ttl_s, stale_after_s=settings.ack_timeout_s),
                 status,
                 settings.ack_timeout_s,
                 settings.topic,
@@ -123,6 +128,15 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
     async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
         detail: Any = exc.problems if isinstance(exc, InvalidEvent) else exc.reason
         return JSONResponse({"detail": detail}, status_code=exc.status, headers=exc.headers)
+
+    async def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """Redis (quotas, idempotency keys) or PostgreSQL (API keys) is down: refuse before accepting anything."""
+        log.warning("%s %s refused: a dependency is unavailable: %r", request.method, request.url.path, exc)
+        detail = "a dependency of the edge (Redis or PostgreSQL) is unavailable; nothing was accepted, retry"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "1"})
+
+    for unavailable in {*REDIS_UNAVAILABLE, *UNAVAILABLE_ERRORS}:
+        app.add_exception_handler(unavailable, dependency_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
