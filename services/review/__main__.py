@@ -7,12 +7,15 @@ import os
 
 import uvicorn
 
+from aios.observability.tracing import configure_tracing
+from aios.review.app import SERVICE
 from aios.review.settings import ReviewSettings
 from aios.runtime.catalog import ServiceRuntime
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_tracing(SERVICE)
     settings = ReviewSettings()
     port = ServiceRuntime().port_or(settings.port)
     os.environ["AIOS_REVIEW_PORT"] = str(port)

@@ -25,14 +25,14 @@ import asyncpg
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from prometheus_client import make_asgi_app
 
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.observability import metrics
-from aios.observability.tracing import span_from
+from aios.observability.http import RequestMetrics, add_metrics_route
+from aios.observability.tracing import resumed_span
 from aios.review.accounts import ReviewerAccounts, Session
 from aios.review.errors import ReviewError
 from aios.review.intake import ReviewIntake
@@ -108,7 +108,8 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         await pool.close()
 
     app = FastAPI(title="AIOS review", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.mount("/metrics", make_asgi_app())
+    add_metrics_route(app)
+    app.add_middleware(RequestMetrics, service=SERVICE)
     TEMPLATES.env.filters.update(when=_when, ago=_ago, ahead=_ahead)
 
     def parts(request: Request) -> ReviewParts:
@@ -255,7 +256,9 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         store = parts(request).store
         item = await store.item(session.reviewer.tenant_id, review_id)
         parent = {k: str(v) for k, v in item.request["trace"].items() if v}
-        with span_from(SERVICE, f"{SERVICE} verdict", parent) as carrier:
+        # Hours may have passed since the request: the verdict is a span of the event's trace linked to
+        # the one that asked for review, never one span covering the wait.
+        with resumed_span(SERVICE, f"{SERVICE} verdict", parent, "review") as carrier:
             trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
         done = await store.complete(
             session.reviewer, review_id, Verdict(verdict, corrected_label, edited_draft, reason.strip()), trace

@@ -383,7 +383,7 @@ def _metric(url: str, name: str, tenant: str, timeout_s: float = 20) -> float | 
     deadline = time.monotonic() + timeout_s
     value = None
     while time.monotonic() < deadline:
-        for line in httpx.get(url + "/metrics/").text.splitlines():
+        for line in httpx.get(url + "/metrics").text.splitlines():
             if line.startswith(name + "{") and f'tenant="{tenant}"' in line:
                 value = float(line.rsplit(" ", 1)[1])
         if value:
