@@ -18,11 +18,6 @@ class PanelQuery:
     panel: str
     expr: str
 
-    @property
-    def needs_review_service(self) -> bool:
-        """Metrics only the human-review service emits (its queue, or decisions after a verdict)."""
-        return "aios_review_" in self.expr or "APPROVED|REJECTED" in self.expr
-
     def resolved(self) -> str:
         """The expression with every template variable at All."""
         expr = self.expr.replace("$__rate_interval", RANGE)

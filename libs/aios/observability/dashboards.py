@@ -509,9 +509,9 @@ GOVERNANCE = Dashboard(
             description="Time from a record reaching any aios topic to its audit row being written (p99).",
         ),
         Panel(
-            "Audit backlog (broker)",
-            [Query('sum by (group) (aios_kafka_consumer_group_lag{group=~"audit.*"})', "{{group}}")],
-            description="Records the audit group has not committed.",
+            "Audit backlog",
+            [Query('sum by (topic) (aios_consumer_lag{service="audit"})', "{{topic}}")],
+            description="Records of each topic the audit service has yet to record, as its consumer reports them.",
         ),
         Panel(
             "Personal data redacted",
