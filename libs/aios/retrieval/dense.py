@@ -64,13 +64,19 @@ class DenseIndex:
             for row_indices, row_values in zip(indices, values, strict=True)
         ]
 
-    def similarity(self, tenant_id: str, query: np.ndarray, keys: Sequence[ChunkKey]) -> list[float]:
-        """Cosine of one query vector with each of these chunks of the tenant (0 for a chunk not held)."""
+    def similarity(self, tenant_id: str, queries: np.ndarray, keys: Sequence[Sequence[ChunkKey]]) -> list[list[float]]:
+        """Cosine of each query vector with each of its own chunks of the tenant (0 for a chunk not held).
+
+        One matrix product for the batch, over the union of the chunks asked for.
+        """
         held = self._matrices.get(tenant_id)
-        rows = [held.rows.get(key) for key in keys] if held else [None] * len(keys)
-        present = [row for row in rows if row is not None]
-        if held is None or not present:
-            return [0.0] * len(keys)
-        vector = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32)).to(self.device, held.vectors.dtype)
-        scores = iter((held.vectors[present] @ vector).float().cpu().numpy().tolist())
-        return [next(scores) if row is not None else 0.0 for row in rows]
+        wanted = sorted({row for asked in keys for key in asked if held and (row := held.rows.get(key)) is not None})
+        if held is None or not wanted:
+            return [[0.0] * len(asked) for asked in keys]
+        column = {row: j for j, row in enumerate(wanted)}
+        query = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32)).to(self.device, held.vectors.dtype)
+        scores = (query @ held.vectors[wanted].T).float().cpu().numpy()
+        return [
+            [float(scores[i, column[row]]) if (row := held.rows.get(key)) is not None else 0.0 for key in asked]
+            for i, asked in enumerate(keys)
+        ]

@@ -33,13 +33,12 @@ def convex_fusion(
     """
     best = max((score for _, score in lexical), default=0.0)
     normalised = {item: score / best for item, score in lexical} if best > 0 else {}
-    order = {item: position for position, item in enumerate(dense)}
-    scores = {
-        item: (1 - lexical_weight) * cosine + lexical_weight * normalised.get(item, 0.0)
-        for item, cosine in dense.items()
-    }
-    ranked = sorted(scores, key=lambda item: (-scores[item], -dense[item], order[item]))
-    return [(item, scores[item]) for item in ranked[:limit]]
+    rows = [
+        ((1 - lexical_weight) * cosine + lexical_weight * normalised.get(item, 0.0), cosine, -position, item)
+        for position, (item, cosine) in enumerate(dense.items())
+    ]
+    rows.sort(key=lambda row: row[:3], reverse=True)
+    return [(item, score) for score, _, _, item in rows[:limit]]
 
 
 def reciprocal_rank_fusion(

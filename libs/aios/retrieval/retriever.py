@@ -65,7 +65,13 @@ class Retriever:
                 vectors = np.stack([queries[i].vector for i in positions])
                 for i, hits in zip(positions, self.index.search(tenant, vectors, limit), strict=True):
                     dense[i] = hits
-        ranked = [self._rank(query, lexical[i], dense[i], k, mode) for i, query in enumerate(queries)]
+                if mode == "hybrid" and self.settings.fusion == "convex":
+                    # The weighted sum needs the cosine of every lexical hit, those below the dense top list too.
+                    missing = [_absent(lexical[i], dense[i]) for i in positions]
+                    cosines = self.index.similarity(tenant, vectors, missing)
+                    for i, keys, values in zip(positions, missing, cosines, strict=True):
+                        dense[i] = dense[i] + list(zip(keys, values, strict=True))
+        ranked = [self._rank(lexical[i], dense[i], k, mode) for i in range(len(queries))]
         texts = await self.store.passages(
             [(query.tenant_id, key) for query, hits in zip(queries, ranked, strict=True) for key, _ in hits]
         )
@@ -87,7 +93,6 @@ class Retriever:
 
     def _rank(
         self,
-        query: Query,
         lexical: list[tuple[ChunkKey, float]],
         dense: list[tuple[ChunkKey, float]],
         k: int,
@@ -101,7 +106,10 @@ class Retriever:
             return reciprocal_rank_fusion(
                 [[key for key, _ in lexical], [key for key, _ in dense]], k=self.settings.rrf_k, limit=k
             )
-        cosines = dict(dense)
-        missing = [key for key, _ in lexical if key not in cosines]
-        cosines.update(zip(missing, self.index.similarity(query.tenant_id, query.vector, missing), strict=True))
-        return convex_fusion(lexical, cosines, self.settings.lexical_weight, limit=k)
+        return convex_fusion(lexical, dict(dense), self.settings.lexical_weight, limit=k)
+
+
+def _absent(lexical: list[tuple[ChunkKey, float]], dense: list[tuple[ChunkKey, float]]) -> list[ChunkKey]:
+    """Lexical hits the dense list does not hold."""
+    held = {key for key, _ in dense}
+    return [key for key, _ in lexical if key not in held]
