@@ -27,7 +27,9 @@ def _number(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
     if unit == "s":
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+        if value < 1:
+            return f"{value * 1000:.0f} ms"
+        return f"{value:.1f} s" if value < 120 else f"{value / 60:.0f} min" if value < 7200 else f"{value / 3600:.1f} h"
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
@@ -51,10 +53,15 @@ def render(snapshot: Snapshot, url: str) -> Group:
     groups = Table("consumer group", "lag (broker)", title="Consumer lag", title_justify="left")
     for group, lag in sorted(snapshot.group_lag.items()):
         groups.add_row(group, _number(lag))
-    review = Table("tenant", "open", "past SLA", title="Review queue", title_justify="left")
+    review = Table("tenant", "open", "past SLA", "oldest", title="Review queue", title_justify="left")
     for tenant in sorted(set(snapshot.review_open) | set(snapshot.review_overdue)):
         overdue = snapshot.review_overdue.get(tenant, 0)
-        review.add_row(tenant, _number(snapshot.review_open.get(tenant)), f"[red]{overdue:.0f}[/]" if overdue else "0")
+        review.add_row(
+            tenant,
+            _number(snapshot.review_open.get(tenant)),
+            f"[red]{overdue:.0f}[/]" if overdue else "0",
+            _number(snapshot.review_oldest_s.get(tenant), "s"),
+        )
     alerts = Text("no alerts firing", style="green")
     if snapshot.alerts:
         alerts = Text("firing: " + ", ".join(sorted({a["alertname"] for a in snapshot.alerts})), style="bold red")

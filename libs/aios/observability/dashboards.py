@@ -382,6 +382,12 @@ REVIEW = Dashboard(
             description="Items waiting beyond their SLA deadline (AiosReviewSlaBreached fires after 5 minutes).",
         ),
         Panel(
+            "Oldest waiting item",
+            [Query('max by (tenant) (aios_review_oldest_wait_seconds{tenant=~"$tenant"})', "{{tenant}}")],
+            unit="s",
+            description="How long each tenant's oldest open item has waited: the age of the queue.",
+        ),
+        Panel(
             "Age at verdict",
             quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95)),
             unit="s",

@@ -284,6 +284,9 @@ REVIEW_OPEN_ITEMS = Gauge("aios_review_open_items", "Review items waiting for a 
 REVIEW_OVERDUE_ITEMS = Gauge(
     "aios_review_overdue_items", "Review items waiting past their SLA deadline.", ["service", "tenant"]
 )
+REVIEW_OLDEST_WAIT_SECONDS = Gauge(
+    "aios_review_oldest_wait_seconds", "How long a tenant's oldest open review item has waited.", ["service", "tenant"]
+)
 REVIEW_COMPLETED = Counter("aios_review_completed_total", "Reviews completed, by verdict.", ["service", "verdict"])
 REVIEW_TIME_TO_COMPLETE_SECONDS = Histogram(
     "aios_review_time_to_complete_seconds",

@@ -35,6 +35,7 @@ QUERIES = {
     "group_lag": "sum by (group) (aios_kafka_consumer_group_lag)",
     "review_open": "sum by (tenant) (aios_review_open_items)",
     "review_overdue": "sum by (tenant) (aios_review_overdue_items)",
+    "review_oldest": "max by (tenant) (aios_review_oldest_wait_seconds)",
     "alerts": 'ALERTS{alertstate="firing"}',
 }
 
@@ -59,13 +60,14 @@ class Snapshot:
     group_lag: dict[str, float]
     review_open: dict[str, float]
     review_overdue: dict[str, float]
+    review_oldest_s: dict[str, float] = field(default_factory=dict)
     alerts: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stages": [stage.__dict__ for stage in self.stages],
             "consumer_group_lag": self.group_lag,
-            "review": {"open": self.review_open, "overdue": self.review_overdue},
+            "review": {"open": self.review_open, "overdue": self.review_overdue, "oldest_s": self.review_oldest_s},
             "alerts": self.alerts,
         }
 
@@ -121,5 +123,6 @@ def build_snapshot(results: Mapping[str, list[dict[str, Any]]]) -> Snapshot:
         group_lag=_by(results["group_lag"], "group"),
         review_open=_by(results["review_open"], "tenant"),
         review_overdue=_by(results["review_overdue"], "tenant"),
+        review_oldest_s=_by(results["review_oldest"], "tenant"),
         alerts=alerts,
     )

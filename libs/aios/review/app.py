@@ -302,15 +302,16 @@ async def _labels(store: ReviewStore, item: Item) -> list[str]:
 
 
 async def _count_items(store: ReviewStore, interval_s: float) -> None:
-    """Open and overdue items per tenant, for the gauges (an overdue item is also flagged on the pages)."""
+    """Open and overdue items and the oldest wait per tenant, for the gauges (overdue items show on the pages)."""
     seen: set[str] = set()
     while True:
         try:
-            counts = await store.counts()
+            counts, waited = await store.counts(), await store.oldest_waiting()
             for tenant in seen | set(counts):
                 open_items, overdue = counts.get(tenant, (0, 0))
                 metrics.REVIEW_OPEN_ITEMS.labels(SERVICE, tenant).set(open_items)
                 metrics.REVIEW_OVERDUE_ITEMS.labels(SERVICE, tenant).set(overdue)
+                metrics.REVIEW_OLDEST_WAIT_SECONDS.labels(SERVICE, tenant).set(waited.get(tenant, 0.0))
             seen |= set(counts)
         except Exception:
             log.warning("%s: cannot count review items", SERVICE, exc_info=True)

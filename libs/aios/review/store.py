@@ -249,6 +249,15 @@ class ReviewStore:
         )
         return {row["tenant_id"]: (row["open"], row["overdue"]) for row in rows}
 
+    async def oldest_waiting(self, now: datetime | None = None) -> dict[str, float]:
+        """Seconds the oldest open item of each tenant has waited (the queue's age)."""
+        rows = await self._pool.fetch(
+            "SELECT tenant_id, extract(epoch FROM $1::timestamptz - min(requested_at))::float8 AS waited"
+            " FROM review_items WHERE status = 'pending' GROUP BY tenant_id",
+            now or datetime.now(UTC),
+        )
+        return {row["tenant_id"]: max(0.0, row["waited"]) for row in rows}
+
     async def labels(self, model_name: str, version: int) -> list[str]:
         """The labels of the model version that classified an item, for relabelling."""
         labels = await self._pool.fetchval(

@@ -211,6 +211,7 @@ def test_aios_status_shows_each_stage_from_prometheus(watched: Watched) -> None:
     assert stages["classify"]["dead_letters_5m"] > 0  # the poison records
     assert report["consumer_group_lag"][f"pipeline-{watched.run}-classify"] == 0
     assert report["review"]["overdue"][watched.backlog.tenant_id] > 0
+    assert report["review"]["oldest_s"][watched.backlog.tenant_id] > 2  # past its 2 s SLA
 
     shown = aios("status", "--prometheus", watched.prometheus_url, timeout_s=60)
     assert shown.returncode == 0, shown.stderr

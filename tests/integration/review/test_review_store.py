@@ -105,6 +105,8 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
         assert [item.review_id for item in queue] == [late["review_id"], sooner["review_id"], later["review_id"]]
         assert [item.overdue(datetime.now(UTC)) for item in queue] == [True, False, False]
         assert await store.counts() == {alice.tenant_id: (3, 1)}
+        waited = await store.oldest_waiting(datetime.now(UTC) + timedelta(seconds=90))
+        assert set(waited) == {alice.tenant_id} and 90 <= waited[alice.tenant_id] < 150
         assert await store.queue(bob.tenant_id) == []
         with pytest.raises(ItemNotFound):
             await store.item(bob.tenant_id, later["review_id"])

@@ -51,13 +51,14 @@ def test_the_view_shows_rates_latency_dead_letters_lag_and_the_review_queue() ->
             dead_letters=[series("3", service="classify")],
             group_lag=[series("42", group="classify")],
             review_open=[series("4", tenant="acme")],
+            review_oldest=[series("5400", tenant="acme")],
             alerts=[series("1", alertname="AiosConsumerLagGrowing")],
         )
     )
     console = Console(record=True, width=160)
     console.print(render(snapshot, "http://prometheus:9090"))
     text = console.export_text()
-    for expected in ("classify", "1,234", "2.5 s", "18 ms", "42", "acme", "firing: AiosConsumerLagGrowing"):
+    for expected in ("classify", "1,234", "2.5 s", "18 ms", "42", "acme", "90 min", "firing: AiosConsumerLagGrowing"):
         assert expected in text, text
 
 
