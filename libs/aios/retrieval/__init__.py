@@ -1,1 +1,1 @@
-"""Tenant knowledge bases: documents cut into chunks, found by full-text rank and dense similarity, fused by RRF."""
+"""Tenant knowledge bases: documents cut into chunks, found by BM25 over full text and dense similarity, fused."""
