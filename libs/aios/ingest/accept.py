@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from aios.ingest.quotas import TenantQuotas
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
+from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, new_trace_carrier
 from aios.schemas.serde import Codecs
 
@@ -124,6 +126,7 @@ class EventAcceptor:
                 self._settle_late(ack, submission, key, fingerprint, claim)
             log.warning("event %s not acknowledged: %s", event_id, exc or "timeout")
             raise BrokerUnavailable("Kafka did not acknowledge the event in time; retry", {"Retry-After": "1"}) from exc
+        metrics.observe_record_times("ingest", self.topic, value["occurred_at"], None, time.time())
         try:
             if key is not None:
                 await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)

@@ -194,6 +194,7 @@ def test_each_stage_times_each_event_from_occurrence(watched: Watched) -> None:
     sent = len(watched.sent)
     answer = watched.query("sum by (service) (aios_end_to_end_seconds_count)")
     counts = {s["metric"]["service"]: float(s["value"][1]) for s in answer["data"]["result"]}
+    assert counts["ingest"] == sent  # accepted, counted across both workers
     assert counts["classify"] == sent  # the poison records never decoded: no time to measure
     assert counts["retrieve-generate"] == sent
     assert counts["decide"] >= sent
