@@ -35,7 +35,7 @@ class Outcome:
     webhook_actions: int
     """Distinct webhook actions decided (AUTO and APPROVED decisions)."""
     succeeded: int
-    """Distinct actions with a SUCCEEDED result on the executed topic."""
+    """Distinct actions of these events with a SUCCEEDED result on the executed topic."""
     receiver_requests: int
     receiver_actions: int
     """Distinct action ids the receivers saw."""
@@ -71,9 +71,9 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
     received = {r.body["action_id"] for r in requests if isinstance(r.body, dict)}
     effects = sum(len(tenant.target.effects) for tenant in pipeline.tenants.values())
 
-    lost, webhook_actions, counts = [], 0, Counter[str]()
+    lost, webhook_actions, done, counts = [], 0, 0, Counter[str]()
     for event_id in accepted:
-        # A verdict's decision supersedes nothing but comes later: prefer it when there is one.
+        # After a review, the verdict's decision (APPROVED or REJECTED) is the final one.
         final = sorted(decisions.get(event_id, []), key=lambda d: d["outcome"] not in VERDICT_OUTCOMES)
         if not final:
             if event_id in reviewed:
@@ -85,6 +85,7 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
         actions = decision["actions"] if decision["outcome"] in ACTING_OUTCOMES else []
         webhooks = {a["action_id"] for a in actions if a["type"].startswith("webhook.")}
         webhook_actions += len(webhooks)
+        done += len({a["action_id"] for a in actions} & succeeded)
         if {a["action_id"] for a in actions} <= succeeded and webhooks <= received:
             counts[decision["outcome"]] += 1
         else:
@@ -96,7 +97,7 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
         lost=sorted(lost),
         outcomes=counts,
         webhook_actions=webhook_actions,
-        succeeded=len(succeeded),
+        succeeded=done,
         receiver_requests=len(requests),
         receiver_actions=len(received),
         receiver_effects=effects,
@@ -130,14 +131,14 @@ class AuditCheck:
     recorded: int
     """Records of the pipeline's topics the trail holds."""
     missing: int
-    """Records on the topics the trail does not hold."""
+    """Records on the topics the trail neither holds nor dead-lettered (as unreadable)."""
     verified: bool
     """`aios audit verify` exited 0."""
     report: dict[str, Any]
 
 
 def check_audit(pipeline: Pipeline, timeout_s: float = 180) -> AuditCheck:
-    """Wait until the trail holds every record the topics hold, then run `aios audit verify` on it."""
+    """Wait until the trail holds every readable record the topics hold, then run `aios audit verify` on it."""
     topics = list(pipeline.topics.values())
 
     async def rows(pool: Any) -> set[tuple[str, int, int]]:
@@ -149,8 +150,13 @@ def check_audit(pipeline: Pipeline, timeout_s: float = 180) -> AuditCheck:
     deadline = time.monotonic() + timeout_s
     while True:
         on_topics = pipeline.tail.coordinates()
+        refused = {
+            (d["original_topic"], d["original_partition"], d["original_offset"])
+            for d in pipeline.tail.values("deadletter")
+            if d["service"] == "audit"
+        }
         recorded = call_database(pipeline.dsn, rows)
-        missing = on_topics - recorded
+        missing = on_topics - recorded - refused
         if not missing or time.monotonic() > deadline:
             break
         time.sleep(2)

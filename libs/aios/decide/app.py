@@ -41,7 +41,7 @@ from aios.decide.settings import (
     DecideSettings,
 )
 from aios.decide.state import FaustStreamStats
-from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value
+from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value, record_bytes
 from aios.kafka.errors import TransientError
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
@@ -133,14 +133,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     async def dead_letter(
         event: EventT, kind: ErrorKind, reason: str, decoded: dict[str, Any] | None, origin: dict[str, Any]
     ) -> None:
-        message = Message(
-            topic=origin["topic"],
-            partition=origin["partition"],
-            offset=origin["offset"],
-            key=event.message.key,
-            value=event.message.value,
-            headers=_header_list(event.message.headers),
-        )
+        message = _as_message(event, origin)
         carrier = headers_to_carrier(_header_list(event.message.headers))
         trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
         value = dead_letter_value(
@@ -178,6 +171,11 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
 
     async def route(event: EventT, origin: dict[str, Any], _context: dict[str, Any]) -> None:
         """Forward a decodable input record to its tenant's partition of the by-tenant topic."""
+        size, limit = record_bytes(_as_message(event, origin)), settings.max_record_bytes
+        if size > limit:
+            reason = f"too large: {size} bytes, above the limit of {limit} (AIOS_DECIDE_MAX_RECORD_BYTES)"
+            await dead_letter(event, ErrorKind.TOO_LARGE, reason, None, origin)
+            return
         try:
             value = codecs.decode(origin["topic"], event.message.value or b"")
         except SerializationError as exc:
@@ -243,6 +241,18 @@ def delete_internal_topics(bootstrap: str, app_id: str) -> None:
     if mine:
         for future in admin.delete_topics(mine, operation_timeout=30).values():
             future.result(timeout=30)
+
+
+def _as_message(event: EventT, origin: dict[str, Any]) -> Message:
+    """The record as confluent-kafka's Message, where it was first read (by-tenant records say so in a header)."""
+    return Message(
+        topic=origin["topic"],
+        partition=origin["partition"],
+        offset=origin["offset"],
+        key=event.message.key,
+        value=event.message.value,
+        headers=_header_list(event.message.headers),
+    )
 
 
 def _header_list(headers: Any) -> list[tuple[str, Any]]:

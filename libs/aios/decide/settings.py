@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.kafka.deadletter import DEADLETTER_TOPIC
+from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES
 from aios.paths import project_root
 
 LOCAL_DECIDE_PORT = 28030
@@ -41,6 +41,11 @@ class DecideSettings(BaseSettings):
         default=60.0, gt=0, description="Step of the 5-minute hopping window of low-confidence shares (divides 300)."
     )
     handler_retries: int = Field(default=3, ge=0, description="Retries of a failing record before it is dead-lettered.")
+    max_record_bytes: int = Field(
+        default=MAX_RECORD_BYTES,
+        ge=1024,
+        description="Larger input records (key, value, headers) are dead-lettered unread, kept only as a hash.",
+    )
     no_policy_sla_s: int = Field(
         default=24 * 3600, ge=60, description="SLA of the review an event gets when its tenant has no policy."
     )

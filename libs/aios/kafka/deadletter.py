@@ -11,6 +11,14 @@ from confluent_kafka import Message
 
 DEADLETTER_TOPIC = "aios.deadletter"
 
+MAX_RECORD_BYTES = 512 * 1024
+"""Largest record (key, value and headers) a consumer handles: twice what one ingest request may carry.
+
+Anything larger cannot have come from the pipeline; its outputs, or a dead letter holding a copy,
+could pass Kafka's message limit (1 MB by default), and a record that cannot be passed on would
+stop its consumer for good. Dead letters keep the original bytes only up to this size.
+"""
+
 
 class ErrorKind(StrEnum):
     UNDECODABLE = "undecodable"
@@ -19,6 +27,19 @@ class ErrorKind(StrEnum):
     """The handler raised on the record alone after its retries."""
     OUTPUT_INVALID = "output-invalid"
     """The handler's output for the record did not fit the output topic's schema."""
+    TOO_LARGE = "too-large"
+    """Larger than the consumer's record limit (`MAX_RECORD_BYTES` by default)."""
+
+
+def record_bytes(message: Message) -> int:
+    """Size of a record as the limit counts it: key, value and headers."""
+    headers = sum(len(key) + len(value or b"") for key, value in _headers(message))
+    return len(message.key() or b"") + len(message.value() or b"") + headers
+
+
+def _headers(message: Message) -> list[tuple[str, Any]]:
+    headers = message.headers() or []
+    return list(headers.items() if isinstance(headers, dict) else headers)
 
 
 def dead_letter_value(
@@ -30,10 +51,19 @@ def dead_letter_value(
     attempts: int,
     trace: dict[str, str | None],
     decoded: dict[str, Any] | None = None,
+    keep_bytes: int = MAX_RECORD_BYTES,
 ) -> dict[str, Any]:
-    """The `aios.DeadLetter` value for a record; ids come from the record when it could be read."""
+    """The `aios.DeadLetter` value for a record; ids come from the record when it could be read.
+
+    The original key, value and headers are kept for a replay unless together they exceed
+    `keep_bytes`: then the reason gives the value's size and SHA-256 instead.
+    """
     original = message.value()
     event_id = (decoded or {}).get("event_id") or _fingerprint(original)
+    kept = record_bytes(message) <= keep_bytes
+    if not kept:
+        size = len(original or b"")
+        reason = f"{reason[:3800]} [original record not kept: value of {size} bytes, {_fingerprint(original)}]"
     return {
         "event_id": str(event_id),
         "tenant_id": str((decoded or {}).get("tenant_id") or "unknown"),
@@ -44,9 +74,9 @@ def dead_letter_value(
         "original_topic": message.topic() or "",
         "original_partition": message.partition() or 0,
         "original_offset": message.offset() or 0,
-        "original_key": message.key(),
-        "original_value": original,
-        "original_headers": {key: value or b"" for key, value in message.headers() or []},
+        "original_key": message.key() if kept else None,
+        "original_value": original if kept else None,
+        "original_headers": {key: value or b"" for key, value in _headers(message)} if kept else {},
         "attempts": attempts,
         "trace": trace,
     }

@@ -21,7 +21,7 @@ from opentelemetry.trace import Span
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value
+from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES, ErrorKind, dead_letter_value, record_bytes
 from aios.kafka.errors import TransientError
 from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
 from aios.kafka.producer import ReliableProducer
@@ -58,6 +58,11 @@ class LoopSettings(BaseSettings):
     max_poll_interval_ms: int = Field(default=300_000, description="Longest time between polls.")
     statistics_interval_ms: int = Field(default=5_000, description="How often consumer lag is measured.")
     deadletter_topic: str = Field(default=DEADLETTER_TOPIC)
+    max_record_bytes: int = Field(
+        default=MAX_RECORD_BYTES,
+        ge=1024,
+        description="Larger records (key, value, headers) are dead-lettered unread, kept only as a hash.",
+    )
 
 
 @dataclass
@@ -194,16 +199,16 @@ class ConsumerLoop:
         """A pending record, or the dead-letter value saying why it cannot be read."""
         data = message.value()
         topic = message.topic() or ""
+        size, limit = record_bytes(message), self.settings.max_record_bytes
+        if size > limit:
+            reason = f"too large: {size} bytes, above the limit of {limit} (AIOS_LOOP_MAX_RECORD_BYTES)"
+            return self._refuse(message, ErrorKind.TOO_LARGE, reason)
         try:
             if not data:
                 raise SerializationError("empty value (tombstone or null)")
             value = self.codecs.decode(topic, data)
         except (SerializationError, ValueError, TypeError, EOFError, KeyError) as exc:
-            reason = f"undecodable: {exc}"
-            span, trace = self._record_span(message, headers_to_carrier(message.headers()))
-            fail_span(span, reason)
-            span.end()
-            return self._dead_value(message, ErrorKind.UNDECODABLE, reason, 1, trace)
+            return self._refuse(message, ErrorKind.UNDECODABLE, f"undecodable: {exc}")
         span, trace = self._record_span(message, headers_to_carrier(message.headers()) or _value_carrier(value))
         if value.get("event_id"):
             span.set_attribute("aios.event_id", str(value["event_id"]))
@@ -221,6 +226,13 @@ class ConsumerLoop:
             timestamp_ms=timestamp_ms,
         )
         return _Pending(message, record, span)
+
+    def _refuse(self, message: Message, kind: ErrorKind, reason: str) -> tuple[Message, dict[str, object]]:
+        """The dead letter of a record that is not read, under a span of its own that says why."""
+        span, trace = self._record_span(message, headers_to_carrier(message.headers()))
+        fail_span(span, reason)
+        span.end()
+        return self._dead_value(message, kind, reason, 1, trace)
 
     def _record_span(self, message: Message, carrier: dict[str, str]) -> tuple[Span, dict[str, str]]:
         """This service's span for a record, under the record's trace (or a new trace), and its context.

@@ -19,6 +19,7 @@ from confluent_kafka.error import SerializationError
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro.read import SchemaResolutionError
 
 from aios.schemas.catalog import schema_for
 from aios.schemas.errors import RecordEncodingError
@@ -68,9 +69,17 @@ class TopicCodec:
         """
         if len(data) < 5 or data[0] != MAGIC_BYTE:
             raise SerializationError(f"not in the Confluent wire format (magic byte, schema id): {data[:5]!r}")
-        writer = self._writer(int.from_bytes(data[1:5], "big"))
+        schema_id = int.from_bytes(data[1:5], "big")
+        writer = self._writer(schema_id)
         try:
             value = schemaless_reader(io.BytesIO(data[5:]), writer, self._reader)
+        except SchemaResolutionError as exc:
+            # fastavro's message holds both schemas in full: name them instead.
+            written, wanted = _name(writer), _name(self._reader)
+            raise SerializationError(
+                f"not a {self.topic} record: written as {written} (schema id {schema_id}), which does not resolve "
+                f"to {wanted}"
+            ) from exc
         except Exception as exc:
             # fastavro raises many types (schema mismatch, truncated or garbled bodies) for bad bytes.
             raise SerializationError(f"not a {self.topic} record: {type(exc).__name__}: {exc}") from exc
@@ -92,6 +101,10 @@ class TopicCodec:
             except Exception as exc:
                 raise SerializationError(f"schema id {schema_id} is not an Avro schema: {exc}") from exc
         return writer
+
+
+def _name(schema: Any) -> str:
+    return str(schema.get("name", schema.get("type"))) if isinstance(schema, dict) else str(schema)
 
 
 class Codecs:
