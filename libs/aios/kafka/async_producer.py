@@ -1,13 +1,16 @@
 """A producer for asyncio servers: `send` returns a future the broker's acknowledgement resolves.
 
 librdkafka delivers reports on whichever thread polls; one background thread polls and hands
-each report to the event loop, so request handlers simply `await` the ack.
+the reports to the event loop, so request handlers simply `await` the ack. The reports one poll
+serves are handed over together: one wake-up of the loop per poll, not one per record, which is
+what keeps a busy server's loop from spending its time on cross-thread wake-ups.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import defaultdict
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -15,27 +18,44 @@ from confluent_kafka import KafkaError, Message, Producer
 from aios.kafka.errors import DeliveryError
 from aios.kafka.producer import reliable_producer_config
 
+_Report = tuple["asyncio.Future[Message]", KafkaError | None, Message]
+"""A delivery report: the future waiting for it, the error (None when acknowledged), the message."""
+
 
 class AsyncProducer:
     def __init__(self, bootstrap: str, client_id: str, extra: dict[str, Any] | None = None) -> None:
         self._producer = Producer({**reliable_producer_config(bootstrap, client_id), **(extra or {})})
         self._closing = threading.Event()
+        self._reports: list[_Report] = []
+        """Delivery reports served by the current poll; only the thread that polls touches it."""
         self._poller = threading.Thread(target=self._poll, name=f"{client_id}-acks", daemon=True)
         self._poller.start()
 
     def _poll(self) -> None:
         while not self._closing.is_set():
             self._producer.poll(0.05)
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Settle the served reports' futures on their loops, one call per loop."""
+        if not self._reports:
+            return
+        reports, self._reports = self._reports, []
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Report]] = defaultdict(list)
+        for report in reports:
+            by_loop[report[0].get_loop()].append(report)
+        for loop, batch in by_loop.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle_all, batch)
 
     def send(
         self, topic: str, value: bytes, key: bytes | str | None = None, headers: list[tuple[str, bytes]] | None = None
     ) -> asyncio.Future[Message]:
         """Queue a record; the future resolves with the acked message or fails with DeliveryError."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Message] = loop.create_future()
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
 
         def on_delivery(error: KafkaError | None, message: Message) -> None:
-            loop.call_soon_threadsafe(_settle, future, error, message)
+            self._reports.append((future, error, message))
 
         try:
             self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
@@ -55,13 +75,16 @@ class AsyncProducer:
         """Flush what is queued; returns how many records were still unacknowledged."""
         self._closing.set()
         self._poller.join()
-        return self._producer.flush(timeout_s)
+        unacknowledged = self._producer.flush(timeout_s)
+        self._hand_over()
+        return unacknowledged
 
 
-def _settle(future: asyncio.Future[Message], error: KafkaError | None, message: Message) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(DeliveryError(f"{message.topic()}: {error.str()}"))
-    else:
-        future.set_result(message)
+def _settle_all(reports: list[_Report]) -> None:
+    for future, error, message in reports:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(DeliveryError(f"{message.topic()}: {error.str()}"))
+        else:
+            future.set_result(message)
