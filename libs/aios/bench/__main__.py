@@ -10,7 +10,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import asyncpg
 import typer
 from rich.console import Console
 
@@ -25,7 +24,6 @@ from aios.bench.retrieval import retrieval_section
 from aios.classify.routes import ModelRef
 from aios.classify.torch_backend import TorchBackend
 from aios.classify.triton_backend import TritonBackend
-from aios.db.migrations import migrate
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.inference.classifier import TextClassifier
@@ -33,6 +31,7 @@ from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVers
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, load_clinc150, train
 from aios.inference.triton_process import start_triton
+from aios.kafka.scratch import ScratchTopics
 from aios.paths import project_root
 from aios.runtime.probes import wait_until_ok
 from aios.settings import ConnectionSettings
@@ -42,22 +41,20 @@ from aios.tenants.store import IssuedKey, TenantStore
 BENCH_INGEST_PORT = 28900
 
 
-async def new_tenant(connection: ConnectionSettings) -> IssuedKey:
-    pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=2)
-    try:
-        await migrate(pool)
+async def new_tenant(dsn: str) -> IssuedKey:
+    async with open_pool(dsn, max_size=1) as pool:
         return await TenantStore(pool).create_tenant(f"bench-{uuid.uuid4().hex[:6]}")
-    finally:
-        await pool.close()
 
 
-def start_ingest(connection: ConnectionSettings) -> subprocess.Popen[bytes]:
+def start_ingest(connection: ConnectionSettings, dsn: str, topic: str) -> subprocess.Popen[bytes]:
     """A dedicated ingest process with quotas out of the way: the benchmark measures the edge."""
     env = {
         **os.environ,
         "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
         "AIOS_SCHEMA_REGISTRY_URL": connection.schema_registry_url,
+        "AIOS_POSTGRES_DSN": dsn,
         "AIOS_INGEST_PORT": str(BENCH_INGEST_PORT),
+        "AIOS_INGEST_TOPIC": topic,
         "AIOS_INGEST_QUOTA_RATE_PER_S": "1000000",
         "AIOS_INGEST_QUOTA_BURST": "1000000",
     }
@@ -70,23 +67,31 @@ def start_ingest(connection: ConnectionSettings) -> subprocess.Popen[bytes]:
 
 
 def ingest_section(console: Console, connection: ConnectionSettings, duration_s: float, levels: str) -> None:
-    tenant = asyncio.run(new_tenant(connection))
-    ingest = start_ingest(connection)
-    try:
-        with console.status("ingest edge vs raw producer"):
-            result = asyncio.run(
-                run_ingest_bench(
-                    f"http://127.0.0.1:{BENCH_INGEST_PORT}",
-                    tenant.api_key,
-                    tenant.tenant_id,
-                    connection,
-                    tuple(int(level) for level in levels.split(",")),
-                    duration_s,
+    """The edge and the raw producer write to a private topic, tenants live in a private database:
+    nothing the benchmark sends reaches the pipeline `aios up` runs."""
+    with (
+        scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn,
+        ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch,
+    ):
+        topic = scratch.make(ingest_bench.TOPIC, 6)
+        tenant = asyncio.run(new_tenant(dsn))
+        ingest = start_ingest(connection, dsn, topic)
+        try:
+            with console.status("ingest edge vs raw producer"):
+                result = asyncio.run(
+                    run_ingest_bench(
+                        f"http://127.0.0.1:{BENCH_INGEST_PORT}",
+                        tenant.api_key,
+                        tenant.tenant_id,
+                        connection,
+                        topic,
+                        tuple(int(level) for level in levels.split(",")),
+                        duration_s,
+                    )
                 )
-            )
-    finally:
-        ingest.terminate()
-        ingest.wait(timeout=30)
+        finally:
+            ingest.terminate()
+            ingest.wait(timeout=30)
     image = project_root() / "docs" / "bench" / "ingest.png"
     ingest_bench.plot(result, image)
     report = write_section("ingest", ingest_bench.markdown(result, stamp("make bench"), "bench/ingest.png"))

@@ -54,17 +54,19 @@ async def run_ingest_bench(
     api_key: str,
     tenant_id: str,
     connection: ConnectionSettings,
+    topic: str,
     levels: tuple[int, ...],
     duration_s: float,
 ) -> IngestBenchResult:
-    codecs = Codecs(connection.schema_registry_url)
+    """`topic` carries `aios.events.received`'s schema; the edge writes to it too (AIOS_INGEST_TOPIC)."""
+    codecs = Codecs(connection.schema_registry_url, carries={topic: TOPIC})
     producer = AsyncProducer(connection.kafka_bootstrap, client_id="bench-raw")
     request = EdgeRequest(f"{ingest_url}/v1/events", api_key, json.dumps(BODY))
 
     async def raw_call() -> bool:
         value = raw_value(tenant_id)
         try:
-            await producer.send(TOPIC, codecs.encode(TOPIC, value), key=f"{tenant_id}:{value['event_id']}")
+            await producer.send(topic, codecs.encode(topic, value), key=f"{tenant_id}:{value['event_id']}")
         except DeliveryError:
             return False
         return True

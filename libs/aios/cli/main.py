@@ -51,11 +51,17 @@ app.command("status")(top.status)
 
 
 @app.command()
-def demo() -> None:
-    """Start the stack and show records travelling through AIOS."""
-    from aios.demo import run_demo
+def demo(
+    events: int = typer.Option(1000, "--events", min=1, help="Support tickets to send through the pipeline."),
+    stop: bool = typer.Option(False, "--stop", help="Stop the demo's receiver, the services and the stack instead."),
+) -> None:
+    """Run the whole pipeline on the local stack with CLINC150 support tickets, and summarise what happened."""
+    from aios.demo import run_demo, stop_demo
 
-    run_demo()
+    if stop:
+        stop_demo()
+    else:
+        run_demo(events)
 
 
 @app.callback()

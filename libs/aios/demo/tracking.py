@@ -1,0 +1,113 @@
+"""Following the demo's events through every topic until each reaches a final state.
+
+Read from the topics themselves (a consumer placed at each partition's end before the first
+event is sent), never from service logs. Final means: automated and every action executed (or
+failed for good), rejected, waiting for a person in the review queue, or dead-lettered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, TopicPartition
+
+from aios.schemas.serde import Codecs
+
+STAGES = {
+    "aios.events.received": "received",
+    "aios.events.classified": "classified",
+    "aios.events.enriched": "enriched",
+    "aios.decisions": "decided",
+    "aios.review.requested": "review requested",
+    "aios.actions.executed": "action executed",
+    "aios.deadletter": "dead-lettered",
+}
+AUTOMATED = ("AUTO", "APPROVED")
+ACTION_DONE = ("SUCCEEDED", "FAILED", "COMPENSATED", "SKIPPED_DUPLICATE")
+
+
+@dataclass
+class EventTrack:
+    """What the topics have shown of one event so far."""
+
+    stages: set[str] = field(default_factory=set)
+    outcome: str | None = None
+    """AUTO, REJECT (decisions), REVIEW (review requested) or DEAD (dead letter)."""
+    actions: set[str] = field(default_factory=set)
+    executed: dict[str, str] = field(default_factory=dict)
+    """Action id → status, from aios.actions.executed."""
+    final_ms: int | None = None
+
+    @property
+    def final(self) -> bool:
+        if self.outcome is None:
+            return False
+        if self.outcome in AUTOMATED:
+            return self.actions <= self.executed.keys()
+        return True
+
+
+class PipelineWatch:
+    """A consumer on every AIOS topic from its current end; `poll` folds what arrived into tracks."""
+
+    def __init__(self, bootstrap: str, codecs: Codecs) -> None:
+        self.codecs = codecs
+        self.tracks: dict[str, EventTrack] = {}
+        self.others: Counter[str] = Counter()
+        """Records of events the demo did not send (other tenants, earlier runs), by topic."""
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"aios-demo-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+            }
+        )
+        ends = []
+        for topic in STAGES:
+            for partition in self._consumer.list_topics(topic, timeout=10).topics[topic].partitions:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                ends.append(TopicPartition(topic, partition, high))
+        self._consumer.assign(ends)
+
+    def track(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self.tracks.setdefault(event_id, EventTrack())
+
+    def poll(self, timeout_s: float = 0.5) -> None:
+        for message in self._consumer.consume(1000, timeout_s):
+            if message.error() is None:
+                self._fold(message)
+
+    def _fold(self, message: Message) -> None:
+        topic = message.topic() or ""
+        value = self.codecs.decode(topic, message.value() or b"")
+        track = self.tracks.get(str(value["event_id"]))
+        if track is None:
+            self.others[topic] += 1
+            return
+        was_final = track.final
+        track.stages.add(STAGES[topic])
+        if topic == "aios.decisions":
+            track.outcome = str(value["outcome"])
+            track.actions |= (
+                {action["action_id"] for action in value["actions"]} if track.outcome in AUTOMATED else set()
+            )
+        elif topic == "aios.review.requested" and track.outcome is None:
+            track.outcome = "REVIEW"
+        elif topic == "aios.actions.executed" and value["status"] in ACTION_DONE:
+            track.executed[str(value["action_id"])] = str(value["status"])
+        elif topic == "aios.deadletter":
+            track.outcome = "DEAD"
+        if track.final and not was_final:
+            kind, timestamp = message.timestamp()
+            track.final_ms = timestamp if kind != TIMESTAMP_NOT_AVAILABLE else None
+
+    @property
+    def finished(self) -> int:
+        return sum(1 for track in self.tracks.values() if track.final)
+
+    def close(self) -> None:
+        self._consumer.close()
