@@ -40,6 +40,7 @@ from aios.decide.settings import (
     REVIEW_REQUESTED_TOPIC,
     DecideSettings,
 )
+from aios.decide.stalls import StallWatch
 from aios.decide.state import FaustStreamStats
 from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value, record_bytes
 from aios.kafka.errors import TransientError
@@ -215,6 +216,21 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     @app.task
     async def follow_policies() -> None:
         await policies.follow()
+
+    watch = StallWatch(settings.stall_after_s)
+    watched = {settings.enriched_topic, settings.completed_topic, by_tenant.get_topic_name()}
+
+    @app.timer(settings.stall_check_s)
+    async def resume_stalled_partitions() -> None:
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in watched:
+                continue
+            if watch.stalled(tp, await consumer.position(tp), consumer.highwater(tp), time.monotonic()):
+                log.warning("decide: %s[%d] stopped being fetched with records waiting; resuming it", *tp)
+                metrics.DECIDE_PARTITION_STALLS.labels(SERVICE, tp.topic).inc()
+                consumer.on_buffer_drop(tp)
+                consumer.resume_partitions([tp])
 
     @app.agent(inputs)
     async def intake(stream: faust.StreamT) -> None:

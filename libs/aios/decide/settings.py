@@ -40,6 +40,12 @@ class DecideSettings(BaseSettings):
     share_window_step_s: float = Field(
         default=60.0, gt=0, description="Step of the 5-minute hopping window of low-confidence shares (divides 300)."
     )
+    stall_check_s: float = Field(default=10.0, gt=0, description="How often input partitions are checked for stalls.")
+    stall_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A partition whose fetch position stood still this long with records waiting is resumed.",
+    )
     handler_retries: int = Field(default=3, ge=0, description="Retries of a failing record before it is dead-lettered.")
     max_record_bytes: int = Field(
         default=MAX_RECORD_BYTES,

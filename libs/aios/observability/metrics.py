@@ -264,6 +264,11 @@ DECIDE_VERDICTS_IGNORED = Counter(
     "Review verdicts decide did not act on (a second, different verdict for a completed review).",
     ["service"],
 )
+DECIDE_PARTITION_STALLS = Counter(
+    "aios_decide_partition_stalls_total",
+    "Input partitions Faust stopped fetching with records waiting, resumed by decide's stall watch.",
+    ["service", "topic"],
+)
 DECIDE_EVENTS_PER_MINUTE = Gauge(
     "aios_decide_events_per_minute",
     "A tenant's events in the current minute (decide's windowed table).",

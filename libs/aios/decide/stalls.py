@@ -1,0 +1,36 @@
+"""Noticing an input partition the Faust consumer stopped fetching while records wait on it.
+
+faust-streaming takes a partition out of its fetch set when a stream's buffer is under pressure
+and puts it back when the pressure drops; under bursts that hand-back can be missed, and the
+partition then sits still, its records unread, until the worker restarts (seen here after a
+burst of 1,500 events; faust-streaming issues #88, #166, #175 describe the same). The watch
+compares each partition's fetch position with its high watermark: a position that has not moved
+for `stall_after_s` while records are waiting is handed back to the fetcher. Handing back a
+partition that was only slow is harmless: under pressure Faust takes it out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StallWatch:
+    stall_after_s: float
+    _still: dict[Hashable, tuple[int, float]] = field(default_factory=dict)
+    """Partition → (position, since when it has not moved)."""
+
+    def stalled(self, tp: Hashable, position: int | None, highwater: int | None, now: float) -> bool:
+        """True when `tp` has records past `position` and `position` has not moved for `stall_after_s`."""
+        if position is None or highwater is None or position >= highwater:
+            self._still.pop(tp, None)
+            return False
+        seen, since = self._still.get(tp, (position, now))
+        if seen != position:
+            seen, since = position, now
+        if now - since >= self.stall_after_s:
+            self._still[tp] = (position, now)  # give the hand-back time to work before the next one
+            return True
+        self._still[tp] = (seen, since)
+        return False
