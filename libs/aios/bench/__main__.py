@@ -15,6 +15,7 @@ from rich.console import Console
 
 from aios.bench import classify as classify_bench
 from aios.bench import ingest as ingest_bench
+from aios.bench import pipeline as pipeline_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
 from aios.bench.ingest import run_ingest_bench
@@ -26,6 +27,7 @@ from aios.classify.torch_backend import TorchBackend
 from aios.classify.triton_backend import TritonBackend
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
+from aios.demo.setup import start_pipeline
 from aios.inference.classifier import TextClassifier
 from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
@@ -155,11 +157,15 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 
 def main(
-    only: str = typer.Option("ingest,classify,retrieval,decide,audit,act", help="Sections to run, comma separated."),
+    only: str = typer.Option(
+        "ingest,classify,retrieval,decide,audit,act,pipeline", help="Sections to run, comma separated."
+    ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
     batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
+    burst: int = typer.Option(1500, help="Events of the pipeline benchmark's burst (its sustained rate)."),
+    level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -182,6 +188,17 @@ def main(
         decide_section(console, connection, events=5000)
     if "act" in sections:
         act_section(console, connection, decisions=6000)
+    if "pipeline" in sections:
+        pipeline_section(console, burst, level_s)
+
+
+def pipeline_section(console: Console, burst: int, level_s: float) -> None:
+    """Last: it starts every service (`aios up`) and leaves them running, as `make demo` does."""
+    result = pipeline_bench.run_pipeline_bench(console, start_pipeline(console), burst, level_s)
+    image = project_root() / "docs" / "bench" / "pipeline.png"
+    pipeline_bench.plot(result, image)
+    report = write_section("pipeline", pipeline_bench.markdown(result, stamp("make bench"), "bench/pipeline.png"))
+    console.print(f"wrote {report} and {image}")
 
 
 if __name__ == "__main__":
