@@ -7,16 +7,11 @@ groups (`topics` fixture), so tests neither see nor disturb each other or the de
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
-from aios.db.migrations import migrate
-from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.inference.training import TrainResult
 from aios.kafka.scratch import ScratchTopics
@@ -75,23 +70,15 @@ def topics(kafka_bootstrap: str, schema_registry_url: str) -> Iterator[TopicFact
 @pytest.fixture
 def empty_database(connection: ConnectionSettings) -> Iterator[str]:
     """DSN of a new, empty database, dropped after the test: nothing another test left behind is in it."""
-    shared = connection.postgres_dsn.get_secret_value()
-    name = f"aios_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_execute(shared, f"CREATE DATABASE {name}"))
-    yield urlsplit(shared)._replace(path=f"/{name}").geturl()
-    asyncio.run(_execute(shared, f"DROP DATABASE {name} WITH (FORCE)"))
+    with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test", migrated=False) as dsn:
+        yield dsn
 
 
 @pytest.fixture
-def migrated_database(empty_database: str) -> str:
-    """`empty_database` with every migration applied."""
-
-    async def prepare() -> None:
-        async with open_pool(empty_database, max_size=1) as pool:
-            await migrate(pool)
-
-    asyncio.run(prepare())
-    return empty_database
+def migrated_database(connection: ConnectionSettings) -> Iterator[str]:
+    """A new database with every migration applied, dropped after the test."""
+    with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +86,6 @@ def module_database(connection: ConnectionSettings) -> Iterator[str]:
     """A migrated database shared by one test module (for services started once per module)."""
     with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
         yield dsn
-
-
-async def _execute(dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,16 +10,24 @@ encoder plus the out-of-scope decision (which runs on the CPU), at batch 1, 64 a
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import torch
 import typer
 from rich.console import Console
 
-from aios.bench.model_speed import Throughput, clinc_texts, few_per_label, raw_model
+from aios.bench.model_speed import (
+    Batch,
+    Throughput,
+    clinc_texts,
+    few_per_label,
+    padded_batches,
+    plot_rates,
+    raw_model,
+    timed,
+)
 from aios.bench.report import save_figure, stamp, write_section
-from aios.inference.encoder import SentenceEncoder, length_sorted_batches, resolve_device
+from aios.inference.encoder import SentenceEncoder, resolve_device
 from aios.inference.training import RecipeSettings, load_clinc150, train
 from aios.paths import project_root
 
@@ -27,22 +35,15 @@ from aios.paths import project_root
 PUBLISHED_V100 = 14_200
 
 
-@torch.inference_mode()
 def encoder_only(encoder: SentenceEncoder, texts: list[str], batch_size: int) -> Throughput:
     """The forward pass alone on padded tensors, synchronised per batch so the times are the GPU's."""
-    batches = [
-        encoder.pad(encoder.tokenize([texts[i] for i in positions]))
-        for positions in length_sorted_batches([len(text) for text in texts], batch_size)
-    ]
-    timings = []
-    started = time.perf_counter()
-    for input_ids, mask in batches:
-        batch_started = time.perf_counter()
-        encoder(input_ids, mask)
+
+    def step(batch: Batch) -> None:
+        encoder(*batch)
         if encoder.device.type == "cuda":
             torch.cuda.synchronize()
-        timings.append((time.perf_counter() - batch_started) * 1000)
-    return Throughput(f"encoder, batch {batch_size}", len(texts), time.perf_counter() - started, timings)
+
+    return timed(f"encoder, batch {batch_size}", len(texts), padded_batches(encoder, texts, batch_size), step)
 
 
 def main(
@@ -113,18 +114,8 @@ def main(
 
 
 def _plot(rows: list[Throughput], gpu: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.barh([row.label for row in rows], [row.rate for row in rows], color="#55a868")
+    fig, ax = plot_rates(rows, f"classify on {gpu}, fp16", color="#55a868", log_scale=True)
     ax.axvline(PUBLISHED_V100, color="#c44e52", linestyle="--", label="published V100 figure")
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("sentences per second (log scale)")
-    ax.set_title(f"classify on {gpu}, fp16")
     ax.legend(loc="lower right")
     save_figure(fig, path, dpi=120)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aios.bench.events import received_value
-from aios.bench.model_speed import Throughput, raw_model
+from aios.bench.model_speed import Throughput, plot_rates, raw_model
 from aios.bench.report import save_figure
 from aios.bench.worker import run_worker
 from aios.classify.backend import InferenceBackend
@@ -89,17 +89,7 @@ def run_classify_bench(
 
 
 def plot(result: ClassifyBenchResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    labels = [row.label for row in result.rows]
-    ax.barh(labels, [row.rate for row in result.rows], color="#4c72b0")
-    ax.invert_yaxis()
-    ax.set_xlabel("sentences per second")
-    ax.set_title(f"classify on {result.device}")
+    fig, _ = plot_rates(result.rows, f"classify on {result.device}", color="#4c72b0")
     save_figure(fig, path, dpi=120)
 
 

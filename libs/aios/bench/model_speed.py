@@ -8,16 +8,17 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from aios.bench.load import percentile
 from aios.inference.classifier import TextClassifier
-from aios.inference.encoder import length_sorted_batches
+from aios.inference.encoder import SentenceEncoder, length_sorted_batches
 from aios.inference.training import Example
 
 
@@ -41,21 +42,55 @@ class Throughput:
         return percentile(self.batch_ms, 99)
 
 
-@torch.inference_mode()
-def raw_model(model: TextClassifier, texts: Sequence[str], batch_size: int) -> Throughput:
-    """Forward pass and decision only, on tensors tokenized and padded before the clock starts."""
-    encoder = model.encoder
-    batches = [
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def padded_batches(encoder: SentenceEncoder, texts: Sequence[str], batch_size: int) -> list[Batch]:
+    """Token ids and masks of length-sorted batches, made before any clock starts."""
+    return [
         encoder.pad(encoder.tokenize([texts[i] for i in positions]))
         for positions in length_sorted_batches([len(text) for text in texts], batch_size)
     ]
+
+
+@torch.inference_mode()
+def timed(label: str, records: int, batches: Sequence[Batch], step: Callable[[Batch], object]) -> Throughput:
+    """`step` over every batch, each timed; the rate counts `records` over the whole run."""
     timings = []
     started = time.perf_counter()
-    for input_ids, mask in batches:
+    for batch in batches:
         batch_started = time.perf_counter()
-        model.decide(encoder(input_ids, mask).float().cpu().numpy())
+        step(batch)
         timings.append((time.perf_counter() - batch_started) * 1000)
-    return Throughput(f"raw model, batch {batch_size}", len(texts), time.perf_counter() - started, timings)
+    return Throughput(label, records, time.perf_counter() - started, timings)
+
+
+def raw_model(model: TextClassifier, texts: Sequence[str], batch_size: int) -> Throughput:
+    """Forward pass and decision only, on tensors tokenized and padded before the clock starts."""
+    encoder = model.encoder
+    return timed(
+        f"raw model, batch {batch_size}",
+        len(texts),
+        padded_batches(encoder, texts, batch_size),
+        lambda batch: model.decide(encoder(*batch).float().cpu().numpy()),
+    )
+
+
+def plot_rates(rows: Sequence[Throughput], title: str, *, color: str, log_scale: bool = False) -> tuple[Any, Any]:
+    """A bar per run, sentences per second; the figure and its axes, for additions and `save_figure`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.barh([row.label for row in rows], [row.rate for row in rows], color=color)
+    ax.invert_yaxis()
+    if log_scale:
+        ax.set_xscale("log")
+    ax.set_xlabel("sentences per second" + (" (log scale)" if log_scale else ""))
+    ax.set_title(title)
+    return fig, ax
 
 
 def clinc_texts(path: Path, limit: int) -> list[str]:

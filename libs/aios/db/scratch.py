@@ -15,13 +15,17 @@ from aios.db.pool import open_pool
 
 
 @contextmanager
-def scratch_database(shared_dsn: str, prefix: str = "aios_scratch") -> Iterator[str]:
-    """DSN of a new database on `shared_dsn`'s server with every migration applied; dropped on exit."""
+def scratch_database(shared_dsn: str, prefix: str = "aios_scratch", *, migrated: bool = True) -> Iterator[str]:
+    """DSN of a new database on `shared_dsn`'s server (with every migration applied unless not `migrated`).
+
+    Dropped on exit, connections and all.
+    """
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_execute(shared_dsn, f"CREATE DATABASE {name}"))
     dsn = urlsplit(shared_dsn)._replace(path=f"/{name}").geturl()
     try:
-        asyncio.run(_migrate(dsn))
+        if migrated:
+            asyncio.run(_migrate(dsn))
         yield dsn
     finally:
         asyncio.run(_execute(shared_dsn, f"DROP DATABASE {name} WITH (FORCE)"))
