@@ -114,7 +114,7 @@ def train_default(
     promote: bool = typer.Option(True, "--promote/--no-promote", help="Point `production` at the new version."),
     as_json: bool = _JSON,
 ) -> None:
-    """The default `intents` model: CLINC150 train+oos_train, calibrated on val+oos_val, scored on test+oos_test."""
+    """The default `intents` model: CLINC150 train+oos_train+oos_val, calibrated on val, scored on test+oos_test."""
     started = time.monotonic()
     splits = load_clinc150(data or project_root() / "data" / "clinc150" / "data_full.json")
     result = train(splits.train, splits.val, RecipeSettings(), show_progress=not as_json)
