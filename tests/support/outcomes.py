@@ -18,9 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aios.bench.report import machine
+from aios.paths import project_root
 from tests.support.database import call_database
 from tests.support.pipeline import Pipeline
 from tests.support.traffic import Reviewer
+
+RESULTS = project_root() / ".aios" / "resilience"
+"""Where the full suites leave their figures (`docs/chaos.md` is written from them)."""
 
 VERDICT_OUTCOMES = {"APPROVED", "REJECTED"}
 ACTING_OUTCOMES = {"AUTO", "APPROVED"}
@@ -67,9 +72,15 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
         decisions.setdefault(decision["event_id"], []).append(decision)
     reviewed = {r["event_id"] for r in pipeline.tail.values("review_requested")}
     succeeded = {r["action_id"] for r in pipeline.tail.values("executed") if r["status"] == "SUCCEEDED"}
-    requests = [r for tenant in pipeline.tenants.values() for r in tenant.target.received()]
-    received = {r.body["action_id"] for r in requests if isinstance(r.body, dict)}
-    effects = sum(len(tenant.target.effects) for tenant in pipeline.tenants.values())
+    requests = [
+        r
+        for tenant in pipeline.tenants.values()
+        for r in tenant.target.received()
+        if isinstance(r.body, dict) and r.body.get("event_id") in accepted
+    ]
+    received = {r.body["action_id"] for r in requests}
+    # The receiver performs one effect per Idempotency-Key (a request without one is an effect of its own).
+    effects = len({r.key or f"no-key-{n}" for n, r in enumerate(requests)})
 
     lost, webhook_actions, done, counts = [], 0, 0, Counter[str]()
     for event_id in accepted:
@@ -90,7 +101,8 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
             counts[decision["outcome"]] += 1
         else:
             lost.append(event_id)
-    completed = {event_id for reviewer in reviewers for event_id, _ in reviewer.completed.values()}
+    # A copy first: the reviewers' threads add to their dicts meanwhile.
+    completed = {event_id for reviewer in reviewers for event_id, _ in dict(reviewer.completed).values()}
     undecided = sorted(e for e in completed if not any(d["outcome"] in VERDICT_OUTCOMES for d in decisions.get(e, [])))
     return Outcome(
         accepted=len(accepted),
@@ -105,6 +117,41 @@ def outcome(pipeline: Pipeline, accepted: set[str], reviewers: list[Reviewer]) -
         reviews_completed=len(completed),
         verdicts_undecided=undecided,
     )
+
+
+def explain(pipeline: Pipeline, event_ids: list[str], reviewers: list[Reviewer]) -> list[dict[str, Any]]:
+    """Where each event's trail stops, from every topic and the reviewers' answers: for failure messages."""
+
+    def about(name: str, event_id: str, *fields: str) -> list[dict[str, Any]]:
+        return [{f: v.get(f) for f in fields} for v in pipeline.tail.values(name) if v.get("event_id") == event_id]
+
+    def when(name: str, event_id: str) -> list[str]:
+        """Kafka timestamps (UTC) of the event's records on a topic."""
+        seen = [s for s in pipeline.tail.seen(name) if s.value is not None and s.value.get("event_id") == event_id]
+        return [time.strftime("%H:%M:%S", time.gmtime(s.timestamp_ms / 1000)) + f"@{s.partition}" for s in seen]
+
+    names = {topic: name for name, topic in pipeline.topics.items()}
+
+    async def trail(pool: Any, event_id: str) -> dict[str, int]:
+        rows = await pool.fetch("SELECT topic, count(*) FROM audit_log WHERE event_id = $1 GROUP BY topic", event_id)
+        return {names.get(r["topic"], r["topic"]): r["count"] for r in rows}
+
+    found = []
+    for event_id in event_ids[:10]:
+        reviews = about("review_requested", event_id, "review_id", "reason")
+        found.append(
+            {
+                "event_id": event_id,
+                "stages": {name: when(name, event_id) for name in pipeline.topics},
+                "audit_trail": call_database(pipeline.dsn, lambda pool, e=event_id: trail(pool, e)),
+                "review_requested": reviews,
+                "review_completed": about("review_completed", event_id, "review_id", "verdict", "completed_at"),
+                "decisions": about("decisions", event_id, "outcome", "decided_at"),
+                "reviewer": [r.answers.get(str(v["review_id"])) for r in reviewers for v in reviews],
+                "dead_letters": about("deadletter", event_id, "service", "error_kind", "reason"),
+            }
+        )
+    return found
 
 
 def settle(
@@ -170,3 +217,12 @@ def check_audit(pipeline: Pipeline, timeout_s: float = 180) -> AuditCheck:
     )
     report = json.loads(verify.stdout) if verify.stdout.strip().startswith("{") else {"stderr": verify.stderr[-2000:]}
     return AuditCheck(len(recorded & on_topics), len(missing), verify.returncode == 0, report)
+
+
+def record_results(name: str, figures: dict[str, Any]) -> None:
+    """Keep a full suite's figures, with the machine and the date, as `.aios/resilience/<name>.json`."""
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    stamped = {"test": name, "machine": machine(), "date": date, **figures}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(stamped, indent=2))
+    print(json.dumps(stamped))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from confluent_kafka.error import SerializationError
 
 from aios.connectors.config import ConnectorConfigs
@@ -78,6 +78,7 @@ class Seen:
     value: dict[str, Any] | None
     """The decoded record; None when its bytes do not decode."""
     size: int
+    timestamp_ms: int
 
 
 class TopicTail:
@@ -123,6 +124,7 @@ class TopicTail:
                 "bootstrap.servers": self.bootstrap,
                 "group.id": f"tail-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",  # never skip records, whatever a broker failover says
                 "fetch.message.max.bytes": 4 * 1024 * 1024,
             }
         )
@@ -138,17 +140,19 @@ class TopicTail:
             while not self._stop.is_set():
                 for m in consumer.consume(500, 0.2):
                     if m.error() is None:
-                        self._add(m.topic() or "", m.partition() or 0, m.offset() or 0, m.value())
+                        self._add(m)
         finally:
             consumer.close()
 
-    def _add(self, topic: str, partition: int, offset: int, data: bytes | None) -> None:
+    def _add(self, message: Message) -> None:
+        topic, data = message.topic() or "", message.value() or b""
         try:
-            value = self.codecs.decode(topic, data or b"")
+            value = self.codecs.decode(topic, data)
         except SerializationError:
             value = None
+        seen = Seen(message.partition() or 0, message.offset() or 0, value, len(data), message.timestamp()[1])
         with self._lock:
-            self._seen[self.names[topic]].append(Seen(partition, offset, value, len(data or b"")))
+            self._seen[self.names[topic]].append(seen)
 
 
 @dataclass(frozen=True)

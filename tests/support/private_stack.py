@@ -22,13 +22,15 @@ from pydantic import SecretStr
 
 from aios.inference.triton_process import free_ports
 from aios.settings import ConnectionSettings
+from aios.stack.errors import ComponentFailedError
 from aios.stack.kafka import KafkaCluster, KafkaNode
 from aios.stack.postgres import PostgresServer
 from aios.stack.redis import RedisServer
 from aios.stack.settings import StackSettings
 
-KAFKA_PORT = 39692
-"""Brokers on 39692, 39792 and 39892 (controllers one above): apart from the other private clusters."""
+KAFKA_PORT = 31092
+"""Brokers on 31092, 31192 and 31292 (controllers one above): below the ephemeral port range, so no
+client socket of another test can hold one, and apart from the stack's and other tests' clusters."""
 
 
 @dataclass
@@ -105,8 +107,8 @@ def private_stack(shared: ConnectionSettings, brokers: int = 3) -> Iterator[Priv
     try:
         for component in (kafka, postgres, redis):
             if component is not None:
-                component.start()
-                started.append(component)
+                started.append(component)  # a cluster that half started is stopped too
+                _start(component, kafka)
         connection = shared.model_copy(
             update={
                 "kafka_bootstrap": kafka.bootstrap if kafka else shared.kafka_bootstrap,
@@ -119,3 +121,14 @@ def private_stack(shared: ConnectionSettings, brokers: int = 3) -> Iterator[Priv
         for component in reversed(started):
             component.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(component: KafkaCluster | PostgresServer | RedisServer, kafka: KafkaCluster | None) -> None:
+    """Start one component; a cluster that fails says what each of its brokers logged last."""
+    try:
+        component.start()
+    except ComponentFailedError as exc:
+        if component is not kafka or kafka is None:
+            raise
+        logs = "\n".join(f"--- kafka-{n.node_id}\n{kafka.process(n).log_tail(15)}" for n in kafka.nodes)
+        raise ComponentFailedError(exc.component, "did not start", logs) from exc

@@ -146,8 +146,8 @@ class Reviewer:
 
     It signs in, then claims and completes each item it finds on the review-requested topic with
     the verdict `verdict(request)` gives. While the service is down or has not stored an item yet
-    it tries again later; a claim refused with 409 means the item was completed by an earlier
-    attempt whose answer was lost.
+    it tries again later; a claim refused because the item is already completed means an earlier
+    attempt's answer was lost.
     """
 
     def __init__(self, pipeline: Pipeline, tenant: Tenant, verdict: Callable[[dict[str, Any]], str]) -> None:
@@ -156,6 +156,8 @@ class Reviewer:
         self.verdict = verdict
         self.completed: dict[str, tuple[str, str]] = {}
         """review id → (event id, verdict)."""
+        self.answers: dict[str, list[str]] = {}
+        """review id → what the service answered each claim and completion, for diagnosis."""
         self._http: httpx.Client | None = None
         self._csrf = ""
         self._stop = threading.Event()
@@ -189,6 +191,7 @@ class Reviewer:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
+            # An answer of 5xx anywhere here (PostgreSQL restarting...) raises HTTPError: signed in again later.
             http = httpx.Client(base_url=self.pipeline.url("review"), timeout=15)
             page = http.get("/login")
             page.raise_for_status()
@@ -203,7 +206,8 @@ class Reviewer:
                     "csrf_token": token[1],
                 },
             )
-            assert signed.status_code == 303, signed.text
+            if signed.status_code != 303:
+                raise httpx.HTTPError(f"sign-in: HTTP {signed.status_code}")
             queue = http.get("/")
             queue.raise_for_status()
             found = CSRF.search(queue.text)
@@ -214,22 +218,34 @@ class Reviewer:
     def _complete(self, request: dict[str, Any]) -> None:
         http = self._client()
         review_id = request["review_id"]
+        answers = self.answers.setdefault(review_id, [])
         claimed = http.post(f"/items/{review_id}/claim", data={"csrf_token": self._csrf})
+        answers.append(f"{time.strftime('%H:%M:%S')} claim {claimed.status_code} {_problem(claimed)}")
         if claimed.status_code == 404:
             return  # not stored yet (the intake lags or is restarting)
         if claimed.status_code == 409:
-            self.completed[review_id] = (request["event_id"], "unknown")
-            return
+            if "already completed" in _problem(claimed):
+                # By an earlier attempt whose answer was lost (the service died answering).
+                self.completed[review_id] = (request["event_id"], "unknown")
+            return  # otherwise not claimable yet: tried again next round
         if claimed.status_code >= 500:
             raise httpx.HTTPError(f"claim: HTTP {claimed.status_code}")
         assert claimed.status_code == 303, claimed.text
         verdict = self.verdict(request)
         form = {"csrf_token": self._csrf, "verdict": verdict, "reason": "checked by the chaos reviewer"}
         done = http.post(f"/items/{review_id}/complete", data=form)
+        answers.append(f"{time.strftime('%H:%M:%S')} complete {done.status_code} {_problem(done)}")
         if done.status_code >= 500:
             raise httpx.HTTPError(f"complete: HTTP {done.status_code}")
-        assert done.status_code in (303, 409), done.text
-        self.completed[review_id] = (request["event_id"], verdict)
+        if done.status_code == 303:
+            self.completed[review_id] = (request["event_id"], verdict)
+        # Anything else (a claim that lapsed...): the next round claims it again or finds it completed.
+
+
+def _problem(response: httpx.Response) -> str:
+    """The reason a review page gives for a refusal (its `<p class="problem">`), else nothing."""
+    found = re.search(r'class="problem"[^>]*>([^<]*)<', response.text) if response.status_code >= 400 else None
+    return found[1].strip() if found else ""
 
 
 def approve_large_amounts(request: dict[str, Any]) -> str:

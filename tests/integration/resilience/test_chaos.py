@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.integration.resilience.conftest import model_labels
-from tests.support.outcomes import check_audit, settle
+from tests.support.outcomes import check_audit, explain, settle
 from tests.support.pipeline import Pipeline
 from tests.support.traffic import Load, Reviewer, approve_large_amounts, clinc_events
 
@@ -40,8 +40,8 @@ def test_kill_9_of_classify_decide_and_act_loses_nothing_and_repeats_no_side_eff
 
     assert not load.failed, load.failed[:3]
     assert len(load.accepted) == len(specs)
-    assert not result.lost, f"{len(result.lost)} lost, e.g. {result.lost[:5]}\n{pipeline.logs()}"
-    assert not result.verdicts_undecided, result.verdicts_undecided[:5]
+    assert not result.lost, explain(pipeline, result.lost, [reviewer])
+    assert not result.verdicts_undecided, explain(pipeline, result.verdicts_undecided, [reviewer])
     assert result.duplicate_effects == 0
     assert result.receiver_actions == result.webhook_actions
     assert {"AUTO", "REJECT", "APPROVED", "REJECTED"} <= set(result.outcomes), result.outcomes
