@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from confluent_kafka import Producer
 
 from aios.schemas.serde import Codecs
@@ -17,6 +18,8 @@ from tests.integration.conftest import TopicFactory
 from tests.integration.kafka.test_consumer_loop import encoded_events, run_copy_worker
 from tests.support.copy_worker import EVENTS
 from tests.support.events import event
+
+pytestmark = pytest.mark.fuzz
 
 
 def test_a_record_above_the_limit_is_dead_lettered_as_too_large_and_the_next_one_is_handled(
