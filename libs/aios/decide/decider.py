@@ -65,7 +65,7 @@ class Decider:
     async def on_event(self, event: Mapping[str, Any], timestamp: float, trace: Value, now: datetime) -> Output:
         """Count the event in its tenant's windows, then apply the tenant's active policy."""
         facts = EventFacts.from_enriched(event)
-        loaded = await self.policies.active(facts.tenant_id)
+        loaded = await self.policies.active(facts.tenant_id, timestamp)
         low_below = loaded.policy.stream.low_confidence_below if loaded else DEFAULT_LOW_CONFIDENCE
         state = self.stats.observe(facts.tenant_id, timestamp, facts.confidence < low_below)
         metrics.DECIDE_EVENTS_PER_MINUTE.labels(self.service, facts.tenant_id).set(state.events_per_minute)

@@ -3,7 +3,9 @@
 `aios policy apply` bumps a revision; `follow` reads it every few seconds and reloads the
 policies only when it grew, so a new version decides events within seconds, without a restart.
 A database outage keeps the last policies in use. Until the first load, `wait_ready` holds
-events back rather than deciding them without their tenant's policy.
+events back rather than deciding them without their tenant's policy; and an event of a tenant
+without a policy here looks again when the last look is older than the event, so a policy applied
+before an event was written always decides it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,10 @@ from aios.policy.store import PolicyStore
 
 log = logging.getLogger(__name__)
 
-RECHECK_S = 0.25
-"""Least time between two extra revision checks for events of tenants without a policy."""
-
 
 class PolicySource(Protocol):
-    async def active(self, tenant_id: str) -> LoadedPolicy | None:
-        """The tenant's active policy, None when it has none."""
+    async def active(self, tenant_id: str, written_at: float) -> LoadedPolicy | None:
+        """The tenant's active policy for an event written at `written_at` (Unix seconds), None when it has none."""
 
     async def version(self, tenant_id: str, version: str) -> LoadedPolicy:
         """A recorded version (a review verdict is decided under the version that asked for it)."""
@@ -42,11 +41,13 @@ class PolicyCache:
         self._store: PolicyStore | None = None
         self._ready = asyncio.Event()
         self._checked_at = 0.0
+        """Wall-clock time of the last revision check, to compare with record timestamps."""
 
-    async def active(self, tenant_id: str) -> LoadedPolicy | None:
-        """A tenant without a policy here may have just been given one: look (at most every `RECHECK_S`)."""
+    async def active(self, tenant_id: str, written_at: float) -> LoadedPolicy | None:
+        """A tenant without a policy here may have been given one after the last look: look again
+        when that look predates the event (one cheap revision query, only for such tenants)."""
         found = self._active.get(tenant_id)
-        if found is None and self._store is not None and time.monotonic() - self._checked_at > RECHECK_S:
+        if found is None and self._store is not None and self._checked_at < written_at:
             await self.refresh(self._store)
             found = self._active.get(tenant_id)
         return found
@@ -81,7 +82,7 @@ class PolicyCache:
                 await asyncio.sleep(self.poll_interval_s)
 
     async def refresh(self, store: PolicyStore) -> None:
-        self._checked_at = time.monotonic()
+        self._checked_at = time.time()
         revision = await store.revision()
         if revision != self._revision:
             active = await store.active()

@@ -43,7 +43,7 @@ class Policies:
     def __init__(self, policies: dict[str, LoadedPolicy]) -> None:
         self.policies = policies
 
-    async def active(self, tenant_id: str) -> LoadedPolicy | None:
+    async def active(self, tenant_id: str, written_at: float) -> LoadedPolicy | None:
         return self.policies.get(tenant_id)
 
     async def version(self, tenant_id: str, version: str) -> LoadedPolicy:
