@@ -24,6 +24,7 @@ from aios.bench.model_speed import (
     padded_batches,
     plot_rates,
     raw_model,
+    throughput_tables,
     timed,
 )
 from aios.bench.report import save_figure, stamp, write_section
@@ -98,13 +99,7 @@ def main(
             f"Published anchor: about {PUBLISHED_V100:,} sentences/s on a V100 (sentence-transformers). The worker "
             "through Kafka is measured on CPU only (`make bench`): the lent GPU machine runs no broker.",
             "",
-            "| run | sentences/s | p50 batch ms | p99 batch ms |",
-            "|---|---:|---:|---:|",
-            *(f"| {row.label} | {row.rate:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} |" for row in rows),
-            "",
-            "| ratio | value |",
-            "|---|---:|",
-            *(f"| {name} | {value:.1f} |" for name, value in ratios.items()),
+            *throughput_tables(rows, ratios, ms_digits=2, ratio_digits=1),
             "",
             "![classify on a GPU](bench/classify-gpu.png)",
         ]

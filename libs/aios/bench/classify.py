@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aios.bench.events import received_value
-from aios.bench.model_speed import Throughput, plot_rates, raw_model
+from aios.bench.model_speed import Throughput, plot_rates, raw_model, throughput_tables
 from aios.bench.report import save_figure
 from aios.bench.worker import run_worker
 from aios.classify.backend import InferenceBackend
@@ -105,13 +105,7 @@ def markdown(result: ClassifyBenchResult, stamp: str, image: str) -> str:
         "the Triton worker sends each batch to a Triton server on this machine (HTTP, dynamic batching), which runs "
         "the same model in its Python backend.",
         "",
-        "| run | sentences/s | p50 batch ms | p99 batch ms |",
-        "|---|---:|---:|---:|",
-        *(f"| {row.label} | {row.rate:,.0f} | {row.p50_ms:.1f} | {row.p99_ms:.1f} |" for row in result.rows),
-        "",
-        "| ratio | value |",
-        "|---|---:|",
-        *(f"| {name} | {value:.2f} |" for name, value in result.ratios.items()),
+        *throughput_tables(result.rows, result.ratios, ms_digits=1, ratio_digits=2),
         "",
         f"![classify throughput]({image})",
     ]

@@ -93,6 +93,21 @@ def plot_rates(rows: Sequence[Throughput], title: str, *, color: str, log_scale:
     return fig, ax
 
 
+def throughput_tables(
+    rows: Sequence[Throughput], ratios: dict[str, float], *, ms_digits: int, ratio_digits: int
+) -> list[str]:
+    """The report's two tables: each run's rate and batch latencies, then the ratios between runs."""
+    return [
+        "| run | sentences/s | p50 batch ms | p99 batch ms |",
+        "|---|---:|---:|---:|",
+        *(f"| {r.label} | {r.rate:,.0f} | {r.p50_ms:.{ms_digits}f} | {r.p99_ms:.{ms_digits}f} |" for r in rows),
+        "",
+        "| ratio | value |",
+        "|---|---:|",
+        *(f"| {name} | {value:.{ratio_digits}f} |" for name, value in ratios.items()),
+    ]
+
+
 def clinc_texts(path: Path, limit: int) -> list[str]:
     """Test-split texts (in-scope and out-of-scope), shuffled with a fixed seed."""
     data = json.loads(path.read_text(encoding="utf-8"))
