@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from aios.audit.service import SERVICE, run_audit
 from aios.audit.settings import AuditSettings
-from aios.observability.tracing import configure_tracing
-from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import run_service
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    configure_tracing(SERVICE)
-    settings = AuditSettings()
-    run_audit(settings.model_copy(update={"port": ServiceRuntime().port_or(settings.port)}))
+    run_service(AuditSettings(), "port", run_audit, tracing=SERVICE)
 
 
 if __name__ == "__main__":

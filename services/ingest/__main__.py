@@ -11,10 +11,11 @@ import uvicorn
 from aios.ingest.settings import IngestSettings
 from aios.observability.http import share_metrics_across_workers
 from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import LOG_FORMAT
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     settings = IngestSettings()
     port = ServiceRuntime().port_or(settings.port)
     # Workers re-import the app factory, which reads the same environment; the port must agree.

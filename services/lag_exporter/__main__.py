@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from aios.observability.lag import LagExporterSettings, run_exporter
-from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import run_service
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = LagExporterSettings()
-    run_exporter(settings.model_copy(update={"port": ServiceRuntime().port_or(settings.port)}))
+    run_service(LagExporterSettings(), "port", run_exporter)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ from aios.observability.tracing import configure_tracing
 from aios.review.app import SERVICE
 from aios.review.settings import ReviewSettings
 from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import LOG_FORMAT
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     configure_tracing(SERVICE)
     settings = ReviewSettings()
     port = ServiceRuntime().port_or(settings.port)

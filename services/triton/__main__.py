@@ -8,6 +8,7 @@ import signal
 
 from aios.inference.triton_server import TritonSettings, serve
 from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import LOG_FORMAT
 from aios.settings import ConnectionSettings
 
 
@@ -20,7 +21,7 @@ async def _run(settings: TritonSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     settings = TritonSettings()
     settings = settings.model_copy(update={"http_port": ServiceRuntime().port_or(settings.http_port)})
     asyncio.run(_run(settings))

@@ -25,6 +25,7 @@ from aios.cli import (
     topics,
 )
 from aios.errors import AiosError
+from aios.runtime.entry import LOG_FORMAT
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(stack.app, name="stack")
@@ -68,7 +69,7 @@ def demo(
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level.")) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
 
 

@@ -24,6 +24,7 @@ from pytriton.triton import Triton, TritonConfig
 from aios.generation.prompt import PROMPT, REPLY, read_prompt
 from aios.inference.triton_contract import text_of
 from aios.retrieval.chunking import split_sentences
+from aios.runtime.entry import LOG_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def serve(settings: StandinSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     serve(StandinSettings())
 
 
