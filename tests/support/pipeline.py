@@ -96,6 +96,7 @@ class TopicTail:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="topic-tail", daemon=True)
+        self._failure: BaseException | None = None
 
     def start(self) -> TopicTail:
         self._thread.start()
@@ -106,6 +107,9 @@ class TopicTail:
         self._thread.join(timeout=30)
 
     def seen(self, name: str) -> list[Seen]:
+        """What was read so far; raises what stopped the tail, so a dead tail never reads as lost events."""
+        if self._failure is not None:
+            raise RuntimeError("the topic tail stopped") from self._failure
         with self._lock:
             return list(self._seen[name])
 
@@ -128,21 +132,35 @@ class TopicTail:
                 "fetch.message.max.bytes": 4 * 1024 * 1024,
             }
         )
-        metadata = consumer.list_topics(timeout=30)
-        consumer.assign(
-            [
-                TopicPartition(topic, partition, OFFSET_BEGINNING)
-                for topic in self.names
-                for partition in metadata.topics[topic].partitions
-            ]
-        )
         try:
+            consumer.assign(
+                [
+                    TopicPartition(topic, partition, OFFSET_BEGINNING)
+                    for topic, partitions in self._partitions(consumer).items()
+                    for partition in partitions
+                ]
+            )
             while not self._stop.is_set():
                 for m in consumer.consume(500, 0.2):
                     if m.error() is None:
                         self._add(m)
+        except BaseException as exc:
+            self._failure = exc
+            raise
         finally:
             consumer.close()
+
+    def _partitions(self, consumer: Consumer) -> dict[str, list[int]]:
+        """Each topic's partitions, once the broker asked knows every topic (new ones take a moment to spread)."""
+        deadline = time.monotonic() + 60
+        while True:
+            metadata = consumer.list_topics(timeout=30)
+            known = {t: list(metadata.topics[t].partitions) for t in self.names if t in metadata.topics}
+            if all(known.get(t) for t in self.names) or time.monotonic() > deadline:
+                missing = [t for t in self.names if not known.get(t)]
+                assert not missing, f"topics unknown to the broker after 60 s: {missing}"
+                return known
+            time.sleep(0.5)
 
     def _add(self, message: Message) -> None:
         topic, data = message.topic() or "", message.value() or b""
