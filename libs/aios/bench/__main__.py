@@ -102,7 +102,7 @@ def ingest_section(console: Console, connection: ConnectionSettings, duration_s:
 
 def classify_section(console: Console, connection: ConnectionSettings, texts: int, batch_size: int) -> None:
     """Raw model, torch worker and Triton worker on one model, registered in a database of the benchmark's own."""
-    models = ModelSettings()
+    models = ModelSettings(batch_size=batch_size)
     store = LocalArtifactStore(models.artifact_dir)
     with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn:
         with console.status("training a small model to serve (frozen encoder: the forward pass is the same)"):

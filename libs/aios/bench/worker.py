@@ -44,12 +44,13 @@ def run_worker(
     values: Sequence[dict[str, Any]],
     make_handler: Callable[[str], Handler],
     service: str,
-    batch_size: int,
+    max_batch: int,
     label: str,
 ) -> Throughput:
     """`values` (records of the catalogue's `topics[0]`) through the handler `make_handler(private output topic)` makes.
 
-    Records are keyed `tenant_id:event_id`, as ingest keys them.
+    Records are keyed `tenant_id:event_id`, as ingest keys them; the loop hands the handler up to
+    `max_batch` at a time.
     """
     source_topic, sink_topic = topics
     with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch:
@@ -69,7 +70,7 @@ def run_worker(
             [source],
             handler,
             connection,
-            LoopSettings(max_batch=batch_size, max_wait_ms=100, deadletter_topic=dead),
+            LoopSettings(max_batch=max_batch, max_wait_ms=100, deadletter_topic=dead),
             codecs,
         )
         loop.subscribe()

@@ -1,10 +1,11 @@
 """The Triton backend: the forward pass runs on a Triton Inference Server (`services.triton`).
 
 The server serves every aliased version as `triton_model_name(name, version)` and does the dynamic
-batching across workers; this client sends a worker's whole batch as one HTTP request (split only
-where it exceeds the model's `max_batch_size`). A server that is not there right now is a
-`TransientError` (`aios.inference.triton_client.request_failure`), so the consumer loop retries the
-batch instead of dead-lettering good events.
+batching across workers; this client sends a worker's whole batch as one HTTP request (split,
+into requests of similar text length, only where it exceeds the model's `max_batch_size`). A
+server that is not there right now is a `TransientError`
+(`aios.inference.triton_client.request_failure`), so the consumer loop retries the batch instead
+of dead-lettering good events.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tritonclient.http as triton_http
 
 from aios.classify.routes import ModelRef
 from aios.inference.classifier import Prediction
+from aios.inference.encoder import length_sorted_batches
 from aios.inference.registry import ModelVersion
 from aios.inference.triton_client import REQUEST_ERRORS, TritonClients, request_failure
 from aios.inference.triton_contract import OUTPUT_NAMES, TEXT, decode_predictions, triton_model_name
@@ -73,12 +75,16 @@ class TritonBackend:
         name = triton_model_name(model.name, model.version)
         try:
             size = self._max_batch.get(name) or self._fetch_max_batch(name)
-            predictions: list[Prediction] = []
-            for start in range(0, len(texts), size):
-                predictions += self._infer(name, texts[start : start + size], k)
+            if len(texts) <= size:
+                return self._infer(name, texts, k)
+            # Requests of similar length: the server pads each to its longest text.
+            predictions: dict[int, Prediction] = {}
+            for positions in length_sorted_batches([len(text) for text in texts], size):
+                chunk = self._infer(name, [texts[i] for i in positions], k)
+                predictions.update(zip(positions, chunk, strict=True))
         except REQUEST_ERRORS as exc:
             raise request_failure(exc, self.url, name) from exc
-        return predictions
+        return [predictions[i] for i in range(len(texts))]
 
     def close(self) -> None:
         self._clients.close()
