@@ -32,6 +32,7 @@ from faust.types import EventT
 from aios.decide.codec import AvroCodec
 from aios.decide.decider import Decider, Output
 from aios.decide.errors import UnknownReview
+from aios.decide.gaps import OffsetGaps
 from aios.decide.policies import PolicyCache
 from aios.decide.settings import (
     DECISIONS_TOPIC,
@@ -223,19 +224,42 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     @app.timer(settings.stall_check_s)
     async def resume_stalled_partitions() -> None:
         consumer = app.consumer
-        for tp in consumer.assignment():
-            if tp.topic not in watched:
-                continue
-            if watch.stalled(tp, await consumer.position(tp), consumer.highwater(tp), time.monotonic()):
+        mine = [tp for tp in consumer.assignment() if tp.topic in watched]
+        if not mine:
+            return
+        # Ask the broker: the consumer's own high watermark stops moving with the fetches it stopped.
+        ends = await consumer.highwaters(*mine)
+        for tp in mine:
+            if watch.stalled(tp, await consumer.position(tp), ends.get(tp), time.monotonic()):
                 log.warning("decide: %s[%d] stopped being fetched with records waiting; resuming it", *tp)
                 metrics.DECIDE_PARTITION_STALLS.labels(SERVICE, tp.topic).inc()
                 consumer.on_buffer_drop(tp)
                 consumer.resume_partitions([tp])
 
+    gaps = OffsetGaps()
+
+    @app.on_partitions_revoked.connect
+    async def forget_offsets(_app: faust.App, *_args: Any, **_kwargs: Any) -> None:
+        gaps.forget()
+
+    async def read_skipped_again(message: Any) -> None:
+        """Seek back when Faust skipped records of this message's partition (`aios.decide.gaps`)."""
+        skipped_from = gaps.observe(message.tp, message.offset)
+        if skipped_from is not None:
+            log.warning(
+                "decide: offsets %d..%d of %s[%d] never reached the agent; reading them again",
+                skipped_from,
+                message.offset - 1,
+                *message.tp,
+            )
+            metrics.DECIDE_SKIPPED_RECORDS.labels(SERVICE, message.topic).inc(message.offset - skipped_from)
+            await app.consumer.seek(message.tp, skipped_from)
+
     @app.agent(inputs)
     async def intake(stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
+            await read_skipped_again(message)
             metrics.RECORDS_IN.labels(SERVICE, message.topic).inc()
             origin = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
             await attempt(event, origin, route)
@@ -243,6 +267,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     @app.agent(by_tenant)
     async def decide(stream: faust.StreamT) -> None:
         async for event in stream.events():
+            await read_skipped_again(event.message)
             origin = json.loads(dict(_header_list(event.message.headers)).get(SOURCE_HEADER) or b"{}")
             await policies.wait_ready()
             await attempt(event, origin, handle)

@@ -4,8 +4,9 @@ faust-streaming takes a partition out of its fetch set when a stream's buffer is
 and puts it back when the pressure drops; under bursts that hand-back can be missed, and the
 partition then sits still, its records unread, until the worker restarts (seen here after a
 burst of 1,500 events; faust-streaming issues #88, #166, #175 describe the same). The watch
-compares each partition's fetch position with its high watermark: a position that has not moved
-for `stall_after_s` while records are waiting is handed back to the fetcher. Handing back a
+compares each partition's fetch position with the broker's high watermark (asked each time: the
+consumer's cached one stops moving with the fetches): a position that has not moved for
+`stall_after_s` while records are waiting is handed back to the fetcher. Handing back a
 partition that was only slow is harmless: under pressure Faust takes it out again.
 """
 

@@ -269,6 +269,11 @@ DECIDE_PARTITION_STALLS = Counter(
     "Input partitions Faust stopped fetching with records waiting, resumed by decide's stall watch.",
     ["service", "topic"],
 )
+DECIDE_SKIPPED_RECORDS = Counter(
+    "aios_decide_skipped_records_total",
+    "Input records Faust skipped on a partition, read again after decide's offset check noticed the gap.",
+    ["service", "topic"],
+)
 DECIDE_EVENTS_PER_MINUTE = Gauge(
     "aios_decide_events_per_minute",
     "A tenant's events in the current minute (decide's windowed table).",
