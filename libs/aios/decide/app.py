@@ -42,7 +42,7 @@ from aios.decide.settings import (
     DecideSettings,
 )
 from aios.decide.stalls import StallWatch
-from aios.decide.state import FaustStreamStats
+from aios.decide.state import CHANGELOG_CONFIGS, FaustStreamStats
 from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value, record_bytes
 from aios.kafka.errors import TransientError
 from aios.observability import metrics
@@ -117,7 +117,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
 
     policies = PolicyCache(connection.postgres_dsn.get_secret_value(), settings.policy_poll_interval_s)
     windows = Windows(share_step_s=settings.share_window_step_s)
-    pending: Any = app.Table("pending-reviews", partitions=settings.partitions)
+    pending: Any = app.Table("pending-reviews", partitions=settings.partitions, extra_topic_configs=CHANGELOG_CONFIGS)
     decider = Decider(
         policies,
         FaustStreamStats(app, windows, settings.partitions),

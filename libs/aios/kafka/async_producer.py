@@ -72,10 +72,17 @@ class AsyncProducer:
             return False
 
     def close(self, timeout_s: float = 10.0) -> int:
-        """Flush what is queued; returns how many records were still unacknowledged."""
+        """Flush what is queued; returns how many records were still unacknowledged.
+
+        Those are purged, their futures failed: a queued record's delivery callback holds this
+        object, so librdkafka would otherwise keep the client (and its reconnect attempts) alive.
+        """
         self._closing.set()
         self._poller.join()
         unacknowledged = self._producer.flush(timeout_s)
+        if unacknowledged:
+            self._producer.purge()
+            self._producer.flush(0)  # serves the purged records' reports
         self._hand_over()
         return unacknowledged
 
