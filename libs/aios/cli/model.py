@@ -179,7 +179,7 @@ def list_command(as_json: bool = _JSON) -> None:
         return await registry.versions(), await registry.aliases()
 
     versions, aliases = _with_registry(gather)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for v in versions:
         pointing = [
             {"alias": a.alias, "tenant": a.tenant, "share": a.share}

@@ -239,7 +239,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     gaps = OffsetGaps()
 
     @app.on_partitions_revoked.connect
-    async def forget_offsets(_app: faust.App, *_args: Any, **_kwargs: Any) -> None:
+    def forget_offsets(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
         gaps.forget()
 
     async def read_skipped_again(message: Any) -> None:

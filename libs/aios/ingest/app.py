@@ -127,7 +127,7 @@ def create_app(settings: IngestSettings | None = None, connection: ConnectionSet
     add_metrics_route(app)
 
     def parts(request: Request) -> IngestParts:
-        return request.app.state.parts  # type: ignore[no-any-return]
+        return request.app.state.parts
 
     @app.exception_handler(IngestRefused)
     async def refused(request: Request, exc: IngestRefused) -> JSONResponse:

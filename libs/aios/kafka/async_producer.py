@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from aios.kafka.errors import DeliveryError
-from aios.kafka.producer import reliable_producer_config
+from aios.kafka.producer import ClientHeaders, Headers, reliable_producer_config
 
 _Report = tuple["asyncio.Future[Message]", KafkaError | None, Message]
 """A delivery report: the future waiting for it, the error (None when acknowledged), the message."""
@@ -49,7 +49,7 @@ class AsyncProducer:
                 loop.call_soon_threadsafe(_settle_all, batch)
 
     def send(
-        self, topic: str, value: bytes, key: bytes | str | None = None, headers: list[tuple[str, bytes]] | None = None
+        self, topic: str, value: bytes, key: bytes | str | None = None, headers: Headers | None = None
     ) -> asyncio.Future[Message]:
         """Queue a record; the future resolves with the acked message or fails with DeliveryError."""
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
@@ -58,7 +58,9 @@ class AsyncProducer:
             self._reports.append((future, error, message))
 
         try:
-            self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
+            self._producer.produce(
+                topic, value=value, key=key, headers=cast(ClientHeaders | None, headers), on_delivery=on_delivery
+            )
         except BufferError as exc:
             future.set_exception(DeliveryError(f"local produce queue is full: {exc}"))
         except Exception as exc:  # KafkaException: unknown topic, message too large...

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.error import SerializationError
@@ -220,7 +221,7 @@ class ConsumerLoop:
             offset=message.offset() or 0,
             key=message.key(),
             value=value,
-            headers=list(message.headers() or []),
+            headers=cast(list[tuple[str, bytes | None]], message.headers() or []),  # a list at run time
             trace=trace,
             schema_id=int.from_bytes(data[1:5], "big"),
             timestamp_ms=timestamp_ms,

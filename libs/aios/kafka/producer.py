@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from aios.kafka.errors import DeliveryError
+
+Headers = list[tuple[str, bytes]]
+"""Kafka record headers as AIOS writes them: name and raw bytes, in order."""
+
+ClientHeaders = list[tuple[str, str | bytes | None]]
+"""What confluent-kafka's type stubs ask of `produce` (a list is invariant, so `Headers` needs a cast)."""
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +45,17 @@ class ReliableProducer:
         topic: str,
         value: bytes,
         key: bytes | str | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: Headers | None = None,
     ) -> None:
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic,
+                    value=value,
+                    key=key,
+                    headers=cast(ClientHeaders | None, headers),
+                    on_delivery=self._on_delivery,
+                )
                 return
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.

@@ -12,6 +12,7 @@ import sys
 import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from supervisor.xmlrpc import SupervisorTransport
 
@@ -76,7 +77,8 @@ class Supervisor:
             return []
         specs = {spec.name: spec for spec in load_services()}
         rows = []
-        for info in self._rpc().supervisor.getAllProcessInfo():
+        infos = cast(list[dict[str, Any]], self._rpc().supervisor.getAllProcessInfo())  # XML-RPC structs
+        for info in infos:
             spec = specs.get(info["group"])
             index = int(info["name"].rsplit("-", 1)[-1]) if info["name"] != info["group"] else 0
             port = spec.port + index if spec else 0

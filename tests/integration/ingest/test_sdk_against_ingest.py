@@ -48,13 +48,16 @@ def test_async_client_submits_concurrently(ingest_url: str, tenant: IssuedKey) -
 
 @pytest.fixture
 def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
-    """A one-node cluster the test may stop and restart without disturbing the session's stack."""
-    settings = StackSettings(state_dir=Path(tmp_path_factory.mktemp("stoppable-kafka")), kafka_port=39392)
+    """A one-node cluster the test may stop and restart without disturbing the session's stack
+    (on ports below Linux's ephemeral range, which client connections may hold)."""
+    settings = StackSettings(state_dir=Path(tmp_path_factory.mktemp("stoppable-kafka")), kafka_port=30392)
     cluster = KafkaCluster(settings, brokers=1)
-    cluster.start()
-    apply_topics(cluster.bootstrap, [load_catalogue().get("aios.events.received")])
-    yield cluster
-    cluster.stop()
+    try:
+        cluster.start()
+        apply_topics(cluster.bootstrap, [load_catalogue().get("aios.events.received")])
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def test_stopped_broker_gets_503_then_the_sdk_succeeds_after_restart_with_one_event_id(

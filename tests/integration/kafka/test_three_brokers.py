@@ -18,14 +18,20 @@ RECORDS = 10_000
 
 @pytest.fixture(scope="module")
 def three_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
-    """A second, private cluster on other ports, so the session's stack is left alone."""
+    """A second, private cluster on other ports, so the session's stack is left alone.
+
+    Its ports (30592, 30692, 30792 and controllers one above) sit below Linux's ephemeral range
+    (32768+): a broker once failed to bind 39192 because a client connection had it as its own port.
+    """
     settings = StackSettings(
-        state_dir=Path(tmp_path_factory.mktemp("three-brokers")), kafka_port=39092, kafka_heap="384m"
+        state_dir=Path(tmp_path_factory.mktemp("three-brokers")), kafka_port=30592, kafka_heap="384m"
     )
     cluster = KafkaCluster(settings, brokers=3)
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()  # also after a failed start: no broker outlives the test
 
 
 @pytest.mark.chaos
