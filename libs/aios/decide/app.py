@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,12 +28,11 @@ from confluent_kafka import Message
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.error import SerializationError
 from confluent_kafka.schema_registry.error import SchemaRegistryError
-from faust.types import EventT
 
 from aios.decide.codec import AvroCodec
 from aios.decide.decider import Decider, Output
 from aios.decide.errors import UnknownReview
-from aios.decide.gaps import OffsetGaps
+from aios.decide.gaps import OffsetGaps, read_skipped
 from aios.decide.policies import PolicyCache
 from aios.decide.settings import (
     DECISIONS_TOPIC,
@@ -57,7 +57,27 @@ SERVICE = "decide"
 SOURCE_HEADER = "aios-source"
 """Where a by-tenant record was first read: JSON {topic, partition, offset}."""
 
-Work = Callable[[EventT, dict[str, Any], dict[str, Any]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Record:
+    """One input record as the handlers need it, whether Faust delivered it or decide read it itself."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, Any]]
+    timestamp: float
+    """Seconds since the epoch (the record's Kafka timestamp)."""
+
+    @classmethod
+    def of_faust(cls, message: Any) -> Record:
+        return cls(message.key, message.value, _header_list(message.headers), message.timestamp)
+
+    @classmethod
+    def of_kafka(cls, message: Message) -> Record:
+        return cls(message.key(), message.value(), _header_list(message.headers()), message.timestamp()[1] / 1000)
+
+
+Work = Callable[[Record, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 TRANSIENT = (TransientError, SchemaRegistryError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 """A dependency is down: the record is fine, so it is retried, never dead-lettered."""
@@ -133,19 +153,19 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
         return on_sent
 
     async def dead_letter(
-        event: EventT, kind: ErrorKind, reason: str, decoded: dict[str, Any] | None, origin: dict[str, Any]
+        record: Record, kind: ErrorKind, reason: str, decoded: dict[str, Any] | None, origin: dict[str, Any]
     ) -> None:
-        message = _as_message(event, origin)
-        carrier = headers_to_carrier(_header_list(event.message.headers))
+        message = _as_message(record, origin)
+        carrier = headers_to_carrier(record.headers)
         trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
         value = dead_letter_value(
             message, service=SERVICE, kind=kind, reason=reason, attempts=1, trace=trace, decoded=decoded
         )
         log.warning("%s: dead-lettering %s[%s]@%s: %s", SERVICE, *origin.values(), reason[:300])
         metrics.DEAD_LETTERS.labels(SERVICE, origin["topic"], kind.value).inc()
-        await deadletters.send(key=event.message.key, value=value, headers=carrier_to_headers(carrier))
+        await deadletters.send(key=record.key, value=value, headers=carrier_to_headers(carrier))
 
-    async def attempt(event: EventT, origin: dict[str, Any], work: Work) -> None:
+    async def attempt(record: Record, origin: dict[str, Any], work: Work) -> None:
         """Run `work` for one record: transient failures wait and retry, others retry then dead-letter.
 
         `work` puts the decoded value under "value" in the dict it is given, for the dead letter.
@@ -154,10 +174,10 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
         context: dict[str, Any] = {"value": None}
         while True:
             try:
-                await work(event, origin, context)
+                await work(record, origin, context)
                 return
             except UnknownReview as exc:
-                await dead_letter(event, ErrorKind.HANDLER_FAILED, str(exc), context["value"], origin)
+                await dead_letter(record, ErrorKind.HANDLER_FAILED, str(exc), context["value"], origin)
                 return
             except TRANSIENT:
                 log.warning("%s: dependency unavailable; retrying %s", SERVICE, origin, exc_info=True)
@@ -165,36 +185,36 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
                 failures += 1
                 if failures > settings.handler_retries:
                     reason = f"handler failed after {failures} attempt(s): {type(exc).__name__}: {exc}"
-                    await dead_letter(event, ErrorKind.HANDLER_FAILED, reason, context["value"], origin)
+                    await dead_letter(record, ErrorKind.HANDLER_FAILED, reason, context["value"], origin)
                     return
                 log.warning("%s: failed on %s; retrying", SERVICE, origin, exc_info=True)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
-    async def route(event: EventT, origin: dict[str, Any], _context: dict[str, Any]) -> None:
+    async def route(record: Record, origin: dict[str, Any], _context: dict[str, Any]) -> None:
         """Forward a decodable input record to its tenant's partition of the by-tenant topic."""
-        size, limit = record_bytes(_as_message(event, origin)), settings.max_record_bytes
+        size, limit = record_bytes(_as_message(record, origin)), settings.max_record_bytes
         if size > limit:
             reason = f"too large: {size} bytes, above the limit of {limit} (AIOS_DECIDE_MAX_RECORD_BYTES)"
-            await dead_letter(event, ErrorKind.TOO_LARGE, reason, None, origin)
+            await dead_letter(record, ErrorKind.TOO_LARGE, reason, None, origin)
             return
         try:
-            value = codecs.decode(origin["topic"], event.message.value or b"")
+            value = codecs.decode(origin["topic"], record.value or b"")
         except SerializationError as exc:
-            await dead_letter(event, ErrorKind.UNDECODABLE, f"undecodable: {exc}", None, origin)
+            await dead_letter(record, ErrorKind.UNDECODABLE, f"undecodable: {exc}", None, origin)
             return
-        headers = [h for h in _header_list(event.message.headers) if h[0] != SOURCE_HEADER]
+        headers = [h for h in record.headers if h[0] != SOURCE_HEADER]
         headers.append((SOURCE_HEADER, json.dumps(origin).encode()))
-        await by_tenant.send(key=str(value["tenant_id"]).encode(), value=event.message.value, headers=headers)
+        await by_tenant.send(key=str(value["tenant_id"]).encode(), value=record.value, headers=headers)
 
-    async def handle(event: EventT, origin: dict[str, Any], context: dict[str, Any]) -> None:
+    async def handle(record: Record, origin: dict[str, Any], context: dict[str, Any]) -> None:
         """Decide a by-tenant record: an event or a review verdict."""
-        value = context["value"] = codecs.decode(origin["topic"], event.message.value or b"")
+        value = context["value"] = codecs.decode(origin["topic"], record.value or b"")
         metrics.observe_record_times(
-            SERVICE, origin["topic"], value.get("occurred_at"), int(event.message.timestamp * 1000), time.time()
+            SERVICE, origin["topic"], value.get("occurred_at"), int(record.timestamp * 1000), time.time()
         )
         # Producers that set no trace headers still carry the context in the value's `trace` field.
-        carrier_in = headers_to_carrier(_header_list(event.message.headers)) or {
+        carrier_in = headers_to_carrier(record.headers) or {
             key: str(value["trace"][key]) for key in ("traceparent", "tracestate") if value["trace"].get(key)
         }
         with span_from(SERVICE, f"{SERVICE} process", carrier_in) as carrier:
@@ -204,7 +224,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
         if origin["topic"] == settings.completed_topic:
             output = await decider.on_completion(value, trace, now)
         else:
-            output = await decider.on_event(value, event.message.timestamp, trace, now)
+            output = await decider.on_event(value, record.timestamp, trace, now)
         if output is not None:
             topic = outputs[output.kind]
             await topic.send(
@@ -242,35 +262,47 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     def forget_offsets(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
         gaps.forget()
 
-    async def read_skipped_again(message: Any) -> None:
-        """Seek back when Faust skipped records of this message's partition (`aios.decide.gaps`)."""
+    async def skipped_before(message: Any) -> list[tuple[Record, int]]:
+        """The records Faust skipped on this message's partition, with their offsets, read straight from Kafka
+        (`aios.decide.gaps`)."""
         skipped_from = gaps.observe(message.tp, message.offset)
-        if skipped_from is not None:
-            log.warning(
-                "decide: offsets %d..%d of %s[%d] never reached the agent; reading them again",
-                skipped_from,
-                message.offset - 1,
-                *message.tp,
-            )
-            metrics.DECIDE_SKIPPED_RECORDS.labels(SERVICE, message.topic).inc(message.offset - skipped_from)
-            await app.consumer.seek(message.tp, skipped_from)
+        if skipped_from is None:
+            return []
+        log.warning(
+            "decide: offsets %d..%d of %s[%d] never reached the agent; reading them from Kafka",
+            skipped_from,
+            message.offset - 1,
+            *message.tp,
+        )
+        found = await asyncio.to_thread(
+            read_skipped, connection.kafka_bootstrap, message.topic, message.partition, skipped_from, message.offset
+        )
+        metrics.DECIDE_SKIPPED_RECORDS.labels(SERVICE, message.topic).inc(len(found))
+        return [(Record.of_kafka(m), m.offset() or 0) for m in found]
+
+    async def take_in(record: Record, topic: str, partition: int, offset: int) -> None:
+        metrics.RECORDS_IN.labels(SERVICE, topic).inc()
+        await attempt(record, {"topic": topic, "partition": partition, "offset": offset}, route)
 
     @app.agent(inputs)
     async def intake(stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
-            await read_skipped_again(message)
-            metrics.RECORDS_IN.labels(SERVICE, message.topic).inc()
-            origin = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
-            await attempt(event, origin, route)
+            for record, offset in await skipped_before(message):
+                await take_in(record, message.topic, message.partition, offset)
+            await take_in(Record.of_faust(message), message.topic, message.partition, message.offset)
+
+    async def decide_one(record: Record) -> None:
+        origin = json.loads(dict(record.headers).get(SOURCE_HEADER) or b"{}")
+        await policies.wait_ready()
+        await attempt(record, origin, handle)
 
     @app.agent(by_tenant)
     async def decide(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            await read_skipped_again(event.message)
-            origin = json.loads(dict(_header_list(event.message.headers)).get(SOURCE_HEADER) or b"{}")
-            await policies.wait_ready()
-            await attempt(event, origin, handle)
+            for record, _offset in await skipped_before(event.message):
+                await decide_one(record)
+            await decide_one(Record.of_faust(event.message))
 
     return app
 
@@ -284,15 +316,15 @@ def delete_internal_topics(bootstrap: str, app_id: str) -> None:
             future.result(timeout=30)
 
 
-def _as_message(event: EventT, origin: dict[str, Any]) -> Message:
+def _as_message(record: Record, origin: dict[str, Any]) -> Message:
     """The record as confluent-kafka's Message, where it was first read (by-tenant records say so in a header)."""
     return Message(
         topic=origin["topic"],
         partition=origin["partition"],
         offset=origin["offset"],
-        key=event.message.key,
-        value=event.message.value,
-        headers=_header_list(event.message.headers),
+        key=record.key,
+        value=record.value,
+        headers=record.headers,
     )
 
 
