@@ -15,9 +15,9 @@ OPENAPI_PATH = Path("docs") / "openapi.json"
 
 
 def openapi_document() -> str:
-    from aios.ingest.app import create_app
+    from aios.ingest.app import create_api
 
-    return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(create_api().openapi(), indent=2, sort_keys=True) + "\n"
 
 
 @app.command()

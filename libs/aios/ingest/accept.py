@@ -15,10 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from aios.ingest.errors import BrokerUnavailable, IdempotencyConflict, IngestRefused, QuotaExceeded
+from aios.ingest.errors import (
+    REDIS_UNAVAILABLE,
+    BrokerUnavailable,
+    IdempotencyConflict,
+    InvalidEvent,
+    QuotaExceeded,
+)
 from aios.ingest.idempotency import Claim, ClaimState, IdempotencyKeys, request_fingerprint
 from aios.ingest.models import EventIn
 from aios.ingest.quotas import TenantQuotas
@@ -32,19 +36,6 @@ from aios.schemas.serde import Codecs
 log = logging.getLogger(__name__)
 
 RECEIVED_TOPIC = "aios.events.received"
-
-REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
-"""Redis cannot be reached right now."""
-
-
-class InvalidEvent(IngestRefused):
-    """The body is not a valid event; `problems` are pydantic's per-field errors."""
-
-    status = 400
-
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
-        super().__init__("invalid event")
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from aios.db.pool import UNAVAILABLE_ERRORS
 from aios.errors import AiosError
+
+REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+"""Redis cannot be reached right now."""
+
+DEPENDENCY_UNAVAILABLE: tuple[type[Exception], ...] = (*REDIS_UNAVAILABLE, *UNAVAILABLE_ERRORS)
+"""Redis (quotas, idempotency keys) or PostgreSQL (API keys) is down: the edge refuses with 503."""
+DEPENDENCY_UNAVAILABLE_REASON = (
+    "a dependency of the edge (Redis or PostgreSQL) is unavailable; nothing was accepted, retry"
+)
 
 
 class IngestRefused(AiosError):
@@ -14,6 +29,25 @@ class IngestRefused(AiosError):
         super().__init__(reason)
         self.reason = reason
         self.headers = headers or {}
+
+    @property
+    def detail(self) -> Any:
+        """The answer's `detail`: the reason, or a list of field problems."""
+        return self.reason
+
+
+class InvalidEvent(IngestRefused):
+    """The body or a parameter is invalid; `problems` are pydantic-style per-field errors."""
+
+    status = 400
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__("invalid event")
+        self.problems = problems
+
+    @property
+    def detail(self) -> Any:
+        return self.problems
 
 
 class Unauthenticated(IngestRefused):

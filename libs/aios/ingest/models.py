@@ -72,3 +72,16 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, bool] = Field(default_factory=dict)
+
+
+REFUSALS: dict[int, str] = {
+    400: "Invalid JSON or fields; `detail` lists each field's problem.",
+    401: "Missing or unknown API key, or a bad webhook signature.",
+    413: "Body larger than the configured limit.",
+    415: "Content-Type is not application/json.",
+    422: "The Idempotency-Key was used for a different request.",
+    429: "The tenant's quota is spent; see Retry-After.",
+    503: "Kafka did not acknowledge in time, or Redis or PostgreSQL is unreachable; nothing was accepted. "
+    "See Retry-After.",
+}
+"""Why a submission is refused, by status; each answer's body is a `Problem`."""

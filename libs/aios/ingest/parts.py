@@ -1,0 +1,79 @@
+"""What every request of one ingest worker shares, opened at its start and closed at its end."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from redis.asyncio import Redis
+
+from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor
+from aios.ingest.auth import Authenticator
+from aios.ingest.idempotency import IdempotencyKeys
+from aios.ingest.quotas import TenantQuotas
+from aios.ingest.replay import ReplayGuard
+from aios.ingest.settings import IngestSettings
+from aios.ingest.status import EventStatusStore
+from aios.kafka.async_producer import AsyncProducer
+from aios.observability.tracing import configure_tracing
+from aios.schemas.serde import Codecs
+from aios.settings import ConnectionSettings
+from aios.tenants.store import TenantStore
+
+
+@dataclass
+class IngestParts:
+    acceptor: EventAcceptor
+    auth: Authenticator
+    replay: ReplayGuard
+    status: EventStatusStore
+    producer: AsyncProducer
+    redis: Redis
+    pool: asyncpg.Pool
+    registry_url: str
+
+
+@asynccontextmanager
+async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -> AsyncIterator[IngestParts]:
+    """In each worker process: spans, pools and the producer are per process."""
+    from aios.db.migrations import migrate
+
+    configure_tracing("ingest")
+    pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=10)
+    await migrate(pool)
+    redis = Redis.from_url(connection.redis_url)
+    producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
+    codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
+    status = EventStatusStore(redis, settings.status_ttl_s)
+    parts = IngestParts(
+        acceptor=EventAcceptor(
+            producer,
+            codecs,
+            TenantQuotas(redis, settings.quota_rate_per_s, settings.quota_burst),
+            IdempotencyKeys(redis, settings.idempotency_ttl_s, stale_after_s=settings.ack_timeout_s),
+            status,
+            settings.ack_timeout_s,
+            settings.topic,
+        ),
+        auth=Authenticator(TenantStore(pool), settings.auth_cache_s),
+        replay=ReplayGuard(redis, settings.signature_tolerance_s),
+        status=status,
+        producer=producer,
+        redis=redis,
+        pool=pool,
+        registry_url=connection.schema_registry_url,
+    )
+    # What start-up made (modules, pools, settings) lives as long as the process: keeping it out of
+    # the collector's generations makes each collection during requests short (tail latency).
+    gc.collect()
+    gc.freeze()
+    try:
+        yield parts
+    finally:
+        await asyncio.to_thread(producer.close)
+        await redis.aclose()
+        await pool.close()

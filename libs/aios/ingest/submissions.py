@@ -1,0 +1,229 @@
+"""The write path, `POST /v1/events` and `POST /v1/webhooks/{source}`, as plain ASGI in front of FastAPI.
+
+Every event enters here, so these two routes skip FastAPI's layers (dependency injection, its
+middlewares, routing, request and response objects): at 64 callers those took about half of a
+worker's time, and serving the two routes without them raised the edge's rate by about 45%
+(docs/benchmarks.md). The answers are those of the documented API: `OPERATIONS` adds both routes
+to the OpenAPI document, and the contract test checks the live service against it. Every other
+request goes on to the FastAPI app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from aios.ingest.accept import Submission
+from aios.ingest.errors import (
+    DEPENDENCY_UNAVAILABLE,
+    DEPENDENCY_UNAVAILABLE_REASON,
+    IngestRefused,
+    InvalidEvent,
+    PayloadTooLarge,
+    SignatureInvalid,
+    UnsupportedMediaType,
+)
+from aios.ingest.models import REFUSALS
+from aios.ingest.parts import IngestParts
+from aios.ingest.settings import IngestSettings
+from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ClientGone(Exception):
+    """The caller hung up before its whole body arrived: nothing is accepted, nobody to answer."""
+
+
+class SubmissionRoutes:
+    """Serves the two submission routes itself and hands every other request to `app`."""
+
+    def __init__(self, app: ASGIApp, parts: Callable[[], IngestParts], settings: IngestSettings) -> None:
+        self.app = app
+        self.parts = parts
+        self.settings = settings
+        self.events = Route("/v1/events", self, methods=["POST"])
+        self.webhooks = Route("/v1/webhooks/{source}", self, methods=["POST"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in (self.events, self.webhooks):
+                match, child = route.matches(scope)
+                if match is Match.NONE:
+                    continue
+                scope["route"] = route  # HTTP metrics are labelled by the route's template
+                if match is Match.PARTIAL:
+                    await respond(send, 405, {"detail": "Method Not Allowed"}, {"Allow": "POST"})
+                else:
+                    await self.submit(route, child["path_params"], Headers(scope=scope), receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def submit(
+        self, route: Route, path_params: dict[str, str], headers: Headers, receive: Receive, send: Send
+    ) -> None:
+        try:
+            if route is self.events:
+                event_id = await self.submit_event(headers, receive)
+            else:
+                event_id = await self.submit_webhook(path_params["source"], headers, receive)
+        except ClientGone:
+            return
+        except IngestRefused as exc:
+            await respond(send, exc.status, {"detail": exc.detail}, exc.headers)
+        except DEPENDENCY_UNAVAILABLE as exc:
+            log.warning("POST %s refused: a dependency is unavailable: %r", route.path, exc)
+            await respond(send, 503, {"detail": DEPENDENCY_UNAVAILABLE_REASON}, {"Retry-After": "1"})
+        else:
+            status_url = f"{self.settings.base_url()}/v1/events/{event_id}"
+            await respond(send, 202, {"event_id": event_id, "status_url": status_url})
+
+    async def submit_event(self, headers: Headers, receive: Receive) -> str:
+        idempotency_key = _idempotency_key(headers)
+        tenant = await self.parts().auth.tenant(headers.get("authorization"))
+        body = await self.read_json_body(headers, receive)
+        submission = Submission(
+            tenant.tenant_id, body, source="api", route="/v1/events", idempotency_key=idempotency_key
+        )
+        return await self.parts().acceptor.accept(submission)
+
+    async def submit_webhook(self, source: str, headers: Headers, receive: Receive) -> str:
+        if re.fullmatch(SOURCE_PATTERN, source) is None:
+            raise InvalidEvent(
+                [
+                    {
+                        "loc": ["path", "source"],
+                        "msg": f"String should match pattern '{SOURCE_PATTERN}'",
+                        "type": "string_pattern_mismatch",
+                    }
+                ]
+            )
+        idempotency_key = _idempotency_key(headers)
+        body = await self.read_json_body(headers, receive)
+        header = headers.get(SIGNATURE_HEADER)
+        signature = parse_signature(header)
+        parts = self.parts()
+        found = await parts.auth.webhook_source(source)
+        if found is None:
+            raise SignatureInvalid("unknown webhook source or bad signature")
+        verify_signature(signature, body, found.secrets, time.time(), self.settings.signature_tolerance_s)
+        if not await parts.replay.first_use(source, header or ""):
+            raise SignatureInvalid("this signature was already used (replay)")
+        submission = Submission(
+            found.tenant_id,
+            body,
+            source=f"webhook:{source}",
+            route=f"/v1/webhooks/{source}",
+            idempotency_key=idempotency_key,
+        )
+        return await parts.acceptor.accept(submission)
+
+    async def read_json_body(self, headers: Headers, receive: Receive) -> bytes:
+        """The raw body, refusing a wrong content type (415) or a body over the limit (413) early."""
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise UnsupportedMediaType("send the event as application/json")
+        limit = self.settings.max_body_bytes
+        too_large = PayloadTooLarge(f"body is larger than {limit} bytes")
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            body.extend(message.get("body", b""))
+            if len(body) > limit:
+                raise too_large
+            if not message.get("more_body", False):
+                return bytes(body)
+
+
+def _idempotency_key(headers: Headers) -> str | None:
+    key = headers.get("idempotency-key")
+    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise InvalidEvent(
+            [
+                {
+                    "loc": ["header", "idempotency-key"],
+                    "msg": f"String should have at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters",
+                    "type": "string_too_long",
+                }
+            ]
+        )
+    return key
+
+
+async def respond(send: Send, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    body = json.dumps(payload).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    for name, value in (headers or {}).items():
+        raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def json_content(name: str) -> dict[str, Any]:
+    """OpenAPI content: a JSON body of the component schema `name`."""
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+def _operation(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    responses = {"202": {"description": "Accepted: the event is in Kafka.", "content": json_content("Accepted")}}
+    for status, reason in REFUSALS.items():
+        responses[str(status)] = {"description": reason, "content": json_content("Problem")}
+    return {
+        "post": {
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": parameters,
+            "requestBody": {"required": True, "content": json_content("EventIn")},
+            "responses": responses,
+        }
+    }
+
+
+_IDEMPOTENCY_KEY_HEADER = _header(
+    "Idempotency-Key",
+    "Retries with the same key within 24 h get the same event.",
+    maxLength=IDEMPOTENCY_KEY_MAX_LENGTH,
+)
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "/v1/events": _operation(
+        "Submit an event (API key)",
+        "submit_event",
+        [_header("Authorization", "`Bearer <api key>`"), _IDEMPOTENCY_KEY_HEADER],
+    ),
+    "/v1/webhooks/{source}": _operation(
+        "Submit an event (signed webhook)",
+        "submit_webhook",
+        [
+            {"in": "path", "name": "source", "required": True, "schema": {"type": "string", "pattern": SOURCE_PATTERN}},
+            _header(SIGNATURE_HEADER, '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`'),
+            _IDEMPOTENCY_KEY_HEADER,
+        ],
+    ),
+}
+"""Both routes as OpenAPI path items: FastAPI documents only the routes it serves itself."""
