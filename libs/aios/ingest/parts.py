@@ -15,6 +15,7 @@ from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor
 from aios.ingest.auth import Authenticator
 from aios.ingest.idempotency import IdempotencyKeys
 from aios.ingest.quotas import TenantQuotas
+from aios.ingest.redis_batching import BatchingRedis
 from aios.ingest.replay import ReplayGuard
 from aios.ingest.settings import IngestSettings
 from aios.ingest.status import EventStatusStore
@@ -45,7 +46,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     configure_tracing("ingest")
     pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=10)
     await migrate(pool)
-    redis = Redis.from_url(connection.redis_url)
+    redis = BatchingRedis.from_url(connection.redis_url)
     producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
     codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
     status = EventStatusStore(redis, settings.status_ttl_s)
