@@ -26,16 +26,18 @@ from confluent_kafka import Consumer, Message, TopicPartition
 class OffsetGaps:
     _next: dict[Hashable, int] = field(default_factory=dict)
     """Partition → the offset expected next."""
-    _healed: set[tuple[Hashable, int]] = field(default_factory=set)
-    """Gaps already sent back for, by (partition, first skipped offset): never twice."""
 
     def observe(self, tp: Hashable, offset: int) -> int | None:
-        """The first skipped offset when `offset` jumps past the one expected (once per gap), else None."""
+        """The first skipped offset when `offset` jumps past the one expected, else None.
+
+        Each jump is named once, since what follows it is expected from there on; the same offsets
+        skipped again after a rebalance are named again (the records are read again, and handling
+        them twice gives the same derived ids).
+        """
         expected = self._next.get(tp)
         self._next[tp] = offset + 1
-        if expected is None or offset <= expected or (tp, expected) in self._healed:
+        if expected is None or offset <= expected:
             return None
-        self._healed.add((tp, expected))
         return expected
 
     def forget(self) -> None:
