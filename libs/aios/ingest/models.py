@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+
+def _without_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: an event carrying one would be accepted here and fail later,
+    where review and search store or query its text."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+WithoutNul = AfterValidator(_without_nul)
+Text = Annotated[str, WithoutNul]
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=64)]
-AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AttributeValue = Annotated[str, StringConstraints(max_length=1024)]
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64), WithoutNul]
+AttributeValue = Annotated[str, StringConstraints(max_length=1024), WithoutNul]
+SourceRef = Annotated[str, StringConstraints(max_length=256), WithoutNul]
 
 
 class EventIn(BaseModel):
@@ -29,11 +41,13 @@ class EventIn(BaseModel):
     )
 
     type: EventType = Field(description="What kind of event, dotted lower case, e.g. `support.ticket`.")
-    text: str = Field(min_length=1, max_length=100_000, description="The event's text, as a person wrote it.")
+    text: Text = Field(
+        min_length=1, max_length=100_000, description="The event's text, as a person wrote it (no NUL characters)."
+    )
     attributes: dict[AttributeKey, AttributeValue] = Field(
         default_factory=dict, max_length=64, description="Extra string fields (customer id, channel, ...)."
     )
-    source_ref: str | None = Field(default=None, max_length=256, description="The sender's own id for the event.")
+    source_ref: SourceRef | None = Field(default=None, description="The sender's own id for the event.")
     occurred_at: AwareDatetime | None = Field(
         default=None, description="When it happened (ISO-8601 with a time zone); defaults to receipt time."
     )

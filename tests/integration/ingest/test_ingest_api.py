@@ -83,6 +83,10 @@ def test_no_202_without_the_record_in_kafka(ingest_url: str, tenant: IssuedKey, 
         ({"type": "support.ticket", "text": "x", "attributes": {"n": 1}}, ["attributes", "n"]),
         ({"type": "support.ticket", "text": "x", "occurred_at": "2026-01-01T00:00:00"}, ["occurred_at"]),
         ({"type": "support.ticket", "text": "x", "surprise": True}, ["surprise"]),
+        # PostgreSQL text cannot hold NUL: refused here, not dead-lettered by review or search later
+        ({"type": "support.ticket", "text": "a\u0000b"}, ["text"]),
+        ({"type": "support.ticket", "text": "x", "attributes": {"n": "\u0000"}}, ["attributes", "n"]),
+        ({"type": "support.ticket", "text": "x", "source_ref": "r\u0000"}, ["source_ref"]),
     ],
 )
 def test_invalid_fields_get_400_with_each_field_named(
