@@ -151,6 +151,4 @@ def parse_event(body: bytes) -> EventIn:
     try:
         return EventIn.model_validate_json(body)
     except ValidationError as exc:
-        raise InvalidEvent(
-            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        ) from None
+        raise InvalidEvent(exc.errors()) from None

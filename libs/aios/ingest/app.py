@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from aios.audit.store import AuditStore
-from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, IngestRefused
+from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, IngestRefused, InvalidEvent
 from aios.ingest.models import REFUSALS, Accepted, EventIn, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts, open_parts
 from aios.ingest.settings import IngestSettings
@@ -74,8 +74,7 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        return JSONResponse({"detail": problems}, status_code=400)
+        return await refused(request, InvalidEvent(exc.errors()))
 
     @app.get(
         "/v1/events/{event_id}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,13 +38,14 @@ class IngestRefused(AiosError):
 
 
 class InvalidEvent(IngestRefused):
-    """The body or a parameter is invalid; `problems` are pydantic-style per-field errors."""
+    """The body or a parameter is invalid; `problems` name each field, its problem and the problem's type."""
 
     status = 400
 
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
+    def __init__(self, errors: Iterable[Mapping[str, Any]], *loc: str) -> None:
+        """`errors` as pydantic reports them; `loc` is where the validated value sits (`header`, its name)."""
         super().__init__("invalid event")
-        self.problems = problems
+        self.problems = [{"loc": [*loc, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in errors]
 
     @property
     def detail(self) -> Any:

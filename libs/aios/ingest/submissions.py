@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 from starlette.datastructures import Headers
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_IDEMPOTENCY_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)])
+_SOURCE = TypeAdapter(Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)])
 
 
 class ClientGone(Exception):
@@ -91,24 +93,16 @@ class SubmissionRoutes:
 
     async def submit_event(self, headers: Headers, receive: Receive) -> str:
         idempotency_key = _idempotency_key(headers)
-        tenant = await self.parts().auth.tenant(headers.get("authorization"))
+        parts = self.parts()
+        tenant = await parts.auth.tenant(headers.get("authorization"))
         body = await self.read_json_body(headers, receive)
         submission = Submission(
             tenant.tenant_id, body, source="api", route="/v1/events", idempotency_key=idempotency_key
         )
-        return await self.parts().acceptor.accept(submission)
+        return await parts.acceptor.accept(submission)
 
     async def submit_webhook(self, source: str, headers: Headers, receive: Receive) -> str:
-        if re.fullmatch(SOURCE_PATTERN, source) is None:
-            raise InvalidEvent(
-                [
-                    {
-                        "loc": ["path", "source"],
-                        "msg": f"String should match pattern '{SOURCE_PATTERN}'",
-                        "type": "string_pattern_mismatch",
-                    }
-                ]
-            )
+        _checked(_SOURCE, source, "path", "source")
         idempotency_key = _idempotency_key(headers)
         body = await self.read_json_body(headers, receive)
         header = headers.get(SIGNATURE_HEADER)
@@ -135,10 +129,9 @@ class SubmissionRoutes:
         if media_type != "application/json":
             raise UnsupportedMediaType("send the event as application/json")
         limit = self.settings.max_body_bytes
-        too_large = PayloadTooLarge(f"body is larger than {limit} bytes")
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_large
+            raise _too_large(limit)
         body = bytearray()
         while True:
             message = await receive()
@@ -146,24 +139,26 @@ class SubmissionRoutes:
                 raise ClientGone
             body.extend(message.get("body", b""))
             if len(body) > limit:
-                raise too_large
+                raise _too_large(limit)
             if not message.get("more_body", False):
                 return bytes(body)
 
 
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"body is larger than {limit} bytes")
+
+
 def _idempotency_key(headers: Headers) -> str | None:
     key = headers.get("idempotency-key")
-    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise InvalidEvent(
-            [
-                {
-                    "loc": ["header", "idempotency-key"],
-                    "msg": f"String should have at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters",
-                    "type": "string_too_long",
-                }
-            ]
-        )
-    return key
+    return None if key is None else _checked(_IDEMPOTENCY_KEY, key, "header", "idempotency-key")
+
+
+def _checked(adapter: TypeAdapter[str], value: str, *loc: str) -> str:
+    """`value`, or a 400 naming `loc` in pydantic's words, as FastAPI's parameter checks gave."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        raise InvalidEvent(exc.errors(), *loc) from None
 
 
 async def respond(send: Send, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:

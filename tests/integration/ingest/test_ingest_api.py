@@ -115,6 +115,17 @@ def test_missing_or_unknown_key_gets_401(ingest_url: str, header: str | None) ->
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+def test_invalid_headers_and_path_get_400_naming_them(ingest_url: str, tenant: IssuedKey) -> None:
+    too_long_key = httpx.post(
+        f"{ingest_url}/v1/events", json=BODY, headers={**auth(tenant), "Idempotency-Key": "k" * 256}
+    )
+    assert too_long_key.status_code == 400
+    assert [p["loc"] for p in too_long_key.json()["detail"]] == [["header", "idempotency-key"]]
+    bad_source = httpx.post(f"{ingest_url}/v1/webhooks/-starts-with-a-dash", json=BODY)
+    assert bad_source.status_code == 400
+    assert [p["loc"] for p in bad_source.json()["detail"]] == [["path", "source"]]
+
+
 def test_body_over_the_limit_gets_413(ingest_url: str, tenant: IssuedKey) -> None:
     response = httpx.post(f"{ingest_url}/v1/events", json={**BODY, "text": "x" * 300_000}, headers=auth(tenant))
     assert response.status_code == 413
