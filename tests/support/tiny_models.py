@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from aios.db.pool import open_pool
 from aios.inference.encoder import SentenceEncoder
+from aios.inference.lifecycle import publish as publish_version
 from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.training import Example, RecipeSettings, TrainResult, train
 from aios.paths import project_root
@@ -39,8 +38,7 @@ def train_versions(subset: ClincSubset, seeds: tuple[int, ...] = (0, 1)) -> list
     encoder = SentenceEncoder.load()
     recipe = RecipeSettings(finetune=False, frozen_epochs=10)
     return [
-        train(subset.train, subset.val, recipe.model_copy(update={"seed": seed}), encoder=encoder, show_progress=False)
-        for seed in seeds
+        train(subset.train, subset.val, recipe.model_copy(update={"seed": seed}), encoder=encoder) for seed in seeds
     ]
 
 
@@ -48,19 +46,7 @@ def publish(dsn: str, store: LocalArtifactStore, name: str, result: TrainResult,
     """Register `result` as the next version of `name` and point `alias` (if any) at it."""
 
     async def scenario() -> ModelVersion:
-        with tempfile.TemporaryDirectory() as tmp:
-            result.model.save(Path(tmp))
-            async with open_pool(dsn, max_size=1) as pool:
-                registry = ModelRegistry(pool)
-                row = await registry.register(
-                    name,
-                    lambda version: store.put(name, version, Path(tmp)),
-                    result.data_sha256,
-                    {"reference": result.metrics["reference"]},
-                    result.model.labels,
-                )
-                if alias is not None:
-                    await registry.promote(name, row.version, alias)
-                return row
+        async with open_pool(dsn, max_size=1) as pool:
+            return await publish_version(ModelRegistry(pool), store, name, result, promote_to=alias)
 
     return asyncio.run(scenario())

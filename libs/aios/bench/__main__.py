@@ -6,9 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -29,6 +27,7 @@ from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.demo.setup import start_pipeline
 from aios.inference.classifier import TextClassifier
+from aios.inference.lifecycle import publish
 from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, load_clinc150, train
@@ -138,22 +137,9 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
     """`bench-intents`, promoted to production: 20 CLINC150 examples per intent, head only."""
     splits = load_clinc150(project_root() / "data" / "clinc150" / "data_full.json")
     examples = few_per_label(splits.train, 20)
-    result = await asyncio.to_thread(
-        train, examples, None, RecipeSettings(finetune=False, frozen_epochs=5), show_progress=False
-    )
+    result = await asyncio.to_thread(train, examples, None, RecipeSettings(finetune=False, frozen_epochs=5))
     async with open_pool(dsn, max_size=2) as pool:
-        registry = ModelRegistry(pool)
-        with tempfile.TemporaryDirectory() as folder:
-            result.model.save(Path(folder))
-            version = await registry.register(
-                "bench-intents",
-                lambda number: store.put("bench-intents", number, Path(folder)),
-                result.data_sha256,
-                {},
-                result.model.labels,
-            )
-        await registry.promote(version.name, version.version, "production")
-        return version
+        return await publish(ModelRegistry(pool), store, "bench-intents", result, promote_to="production")
 
 
 def main(

@@ -63,7 +63,6 @@ def main(
             None,
             RecipeSettings(finetune=False, frozen_epochs=5, device=str(resolved)),
             encoder=SentenceEncoder.load(encoder_dir),
-            show_progress=False,
         )
     model = result.model
     model.encoder.to_device(resolved)

@@ -13,16 +13,16 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
+from aios.progress import COUNTING_COLUMNS
 from aios.retrieval.dense import DenseIndex
-from aios.retrieval.documents import discover
 from aios.retrieval.embedding import load_encoder
 from aios.retrieval.evaluation import CUTOFFS, Scores, document_ranking, load_labelled, score
-from aios.retrieval.ingestion import IngestReport, ingest_files
+from aios.retrieval.ingestion import IngestReport, add_paths
 from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import GENERATORS, KEEP, KnowledgeBase
@@ -54,18 +54,14 @@ def add(
 ) -> None:
     """Add or update documents; an unchanged file is skipped, a changed one has its chunks replaced."""
     tenant_id = _tenant_id(tenant)
-    files = list(discover(paths))
-    settings = RetrievalSettings()
-    encoder = load_encoder()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), disable=as_json) as progress:
-        task = progress.add_task("ingesting", total=len(files))
-
-        def advance(document_id: str) -> None:
-            progress.update(task, advance=1, description=f"ingesting {document_id}")
-
-        report = _with_kb(
-            lambda kb: ingest_files(kb, encoder, tenant_id, files, settings, force=force, advance=advance)
+    with Progress(*COUNTING_COLUMNS, console=Console(stderr=True), disable=as_json) as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = add_paths(
+            tenant_id,
+            paths,
+            force=force,
+            on_start=lambda count: progress.update(task, total=count),
+            advance=lambda document_id: progress.update(task, advance=1, description=f"ingesting {document_id}"),
         )
     _print_report(report, as_json)
     if report.failed:
@@ -86,10 +82,7 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
             )
         )
         return
-    typer.echo(
-        f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged {len(report.unchanged)}, "
-        f"failed {len(report.failed)} ({report.chunks} chunks written)"
-    )
+    typer.echo(report.summary())
     for file, reason in report.failed:
         typer.secho(f"  {file}: {reason}", fg=typer.colors.RED, err=True)
 

@@ -7,9 +7,6 @@ Artifacts go to the local artifact store (`AIOS_MODEL_ARTIFACT_DIR`, default `.a
 from __future__ import annotations
 
 import json
-import math
-import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,51 +17,23 @@ import typer
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
 from aios.inference.classifier import TextClassifier
+from aios.inference.lifecycle import artifact_store, train_and_register, train_default_model
 from aios.inference.loading import load_version
-from aios.inference.registry import ALIASES, LocalArtifactStore, ModelRegistry, ModelVersion, parse_ref
+from aios.inference.registry import ALIASES, ModelRegistry, ModelVersion, parse_ref
 from aios.inference.settings import ModelSettings
-from aios.inference.training import RecipeSettings, TrainResult, evaluate, load_clinc150, load_examples, train
+from aios.inference.training import RecipeSettings, evaluate, load_examples
 from aios.paths import project_root
+from aios.progress import training_bar
 
 app = typer.Typer(no_args_is_help=True, help="Train, evaluate and promote text classifiers (model registry).")
 
 T = TypeVar("T")
 
 _JSON = typer.Option(False, "--json", help="JSON output, for scripts.")
-DEFAULT_MODEL = "intents"
 
 
 def _with_registry(work: Callable[[ModelRegistry], Awaitable[T]]) -> T:
     return run_on_database(lambda pool: work(ModelRegistry(pool)))
-
-
-def _store() -> LocalArtifactStore:
-    return LocalArtifactStore(ModelSettings().artifact_dir)
-
-
-def _finite(value: Any) -> Any:
-    """JSONB has no infinities: a threshold of -inf (never reject) is stored as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    return value
-
-
-def _register(name: str, result: TrainResult) -> ModelVersion:
-    store = _store()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        result.model.save(folder)
-        return _with_registry(
-            lambda registry: registry.register(
-                name,
-                lambda version: store.put(name, version, folder),
-                result.data_sha256,
-                _finite(result.metrics),
-                result.model.labels,
-            )
-        )
 
 
 def _load(ref: str) -> tuple[ModelVersion, TextClassifier]:
@@ -76,7 +45,7 @@ def _load(ref: str) -> tuple[ModelVersion, TextClassifier]:
     row = _with_registry(find)
     settings = ModelSettings()
     torch.set_num_threads(settings.threads)
-    model = load_version(_store(), row, settings)
+    model = load_version(artifact_store(), row, settings)
     return row, model
 
 
@@ -103,8 +72,8 @@ def train_command(
     """Train on a labelled file and register the result as a new version."""
     examples = load_examples(data, text_col, label_col)
     val = load_examples(val_data, text_col, label_col) if val_data else None
-    result = train(examples, val, _recipe(epochs, finetune), show_progress=not as_json)
-    row = _register(name, result)
+    with training_bar(enabled=not as_json) as on_step:
+        row = train_and_register(name, examples, val, _recipe(epochs, finetune), on_step=on_step)
     _print_registered(row, as_json)
 
 
@@ -115,14 +84,10 @@ def train_default(
     as_json: bool = _JSON,
 ) -> None:
     """The default `intents` model: CLINC150 train+oos_train+oos_val, calibrated on val, scored on test+oos_test."""
-    started = time.monotonic()
-    splits = load_clinc150(data or project_root() / "data" / "clinc150" / "data_full.json")
-    result = train(splits.train, splits.val, RecipeSettings(), show_progress=not as_json)
-    result.metrics["test"] = evaluate(result.model, splits.test)
-    result.metrics["total_seconds"] = round(time.monotonic() - started, 1)
-    row = _register(DEFAULT_MODEL, result)
-    if promote:
-        _with_registry(lambda registry: registry.promote(DEFAULT_MODEL, row.version, "production"))
+    with training_bar(enabled=not as_json) as on_step:
+        row = train_default_model(
+            data or project_root() / "data" / "clinc150" / "data_full.json", promote=promote, on_step=on_step
+        )
     _print_registered(row, as_json)
 
 

@@ -25,13 +25,13 @@ from aios.demo.receiver import ReceiverSettings
 from aios.demo.setup import (
     DATA,
     DEMO_TENANT,
-    PROGRESS_COLUMNS,
     REVIEWER,
     start_pipeline,
     stop_receiver,
     wait_final,
 )
 from aios.demo.tracking import STAGES, PipelineWatch
+from aios.progress import COUNTING_COLUMNS
 from aios.runtime.probes import answers_ok
 from aios.runtime.supervisor import Supervisor
 from aios.schemas.serde import Codecs
@@ -69,7 +69,7 @@ async def send_events(
     """Event id → send time (epoch seconds) of every accepted event, sent `concurrency` at a time."""
     sent: dict[str, float] = {}
     gate = asyncio.Semaphore(concurrency)
-    with Progress(*PROGRESS_COLUMNS, console=console) as progress:
+    with Progress(*COUNTING_COLUMNS, console=console) as progress:
         task = progress.add_task(f"sending {len(events)} events to {ingest_url}", total=len(events))
         async with AsyncAiosClient(ingest_url, api_key) as client:
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from aios.classify.settings import ClassifySettings
 from aios.connectors.config import ConnectorConfigs
@@ -26,10 +26,13 @@ from aios.demo.receiver import ReceiverSettings
 from aios.demo.tracking import PipelineWatch
 from aios.errors import AiosError
 from aios.inference.errors import ModelNotFoundError
+from aios.inference.lifecycle import train_default_model
 from aios.inference.registry import ModelRegistry
 from aios.paths import project_root
 from aios.policy.loading import load_policy_file
 from aios.policy.store import PolicyStore
+from aios.progress import COUNTING_COLUMNS, training_bar
+from aios.retrieval.ingestion import add_paths
 from aios.review.accounts import ReviewerAccounts
 from aios.review.errors import ReviewerExists
 from aios.runtime.catalog import load_services
@@ -43,7 +46,6 @@ from aios.tenants.store import IssuedKey, TenantStore
 DEMO_TENANT = "demo"
 REVIEWER = "reviewer"
 DATA = project_root() / "data"
-PROGRESS_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ def ensure_model(console: Console) -> None:
 
     if not run_on_database(has_production):
         console.print(f"[bold]first run[/]: training the default model `{model}` on CLINC150 (minutes on a CPU)")
-        from aios.cli.model import train_default
-
-        train_default(data=DATA / "clinc150" / "data_full.json", promote=True, as_json=False)
+        with training_bar(console=console) as on_step:
+            row = train_default_model(DATA / "clinc150" / "data_full.json", promote=True, on_step=on_step)
+        console.print(f"registered {row.name}:{row.version} and promoted it to production")
 
 
 def wait_for_services(update: Callable[[str], object], timeout_s: float = 300) -> None:
@@ -112,10 +114,17 @@ async def demo_tenant(pool: asyncpg.Pool) -> IssuedKey:
 
 def prepare_tenant(console: Console) -> str:
     """Knowledge base, policy, a reviewer and a webhook receiver for the demo tenant; the reviewer's password."""
-    from aios.cli.kb import add as kb_add
-
     console.print("[bold]knowledge base[/]: aios kb add --tenant demo data/kb/demo/articles")
-    kb_add(paths=[DATA / "kb" / "demo" / "articles"], tenant=DEMO_TENANT, force=False, as_json=False)
+    found = run_on_database(lambda pool: TenantStore(pool).resolve(DEMO_TENANT))
+    with Progress(*COUNTING_COLUMNS, console=console) as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = add_paths(
+            found.tenant_id,
+            [DATA / "kb" / "demo" / "articles"],
+            on_start=lambda count: progress.update(task, total=count),
+            advance=lambda _: progress.advance(task),
+        )
+    console.print(f"[bold]knowledge base[/]: {report.summary()}")
     loaded = load_policy_file(project_root() / "policies" / f"{DEMO_TENANT}.yaml")
     password = secrets.token_urlsafe(9)
     webhook_secret = secrets.token_urlsafe(24)
@@ -125,7 +134,6 @@ def prepare_tenant(console: Console) -> str:
     )
 
     async def work(pool: asyncpg.Pool) -> str:
-        found = await TenantStore(pool).resolve(DEMO_TENANT)
         applied = await PolicyStore(pool).apply(found.tenant_id, loaded)
         accounts = ReviewerAccounts(pool)
         try:
@@ -177,7 +185,7 @@ def stop_receiver() -> None:
 def wait_final(console: Console, watch: PipelineWatch, total: int, timeout_s: float = 600) -> None:
     """Poll the topics until `total` tracked events are final (or `timeout_s` passed), with a progress bar."""
     deadline = time.monotonic() + timeout_s
-    with Progress(*PROGRESS_COLUMNS, console=console) as progress:
+    with Progress(*COUNTING_COLUMNS, console=console) as progress:
         task = progress.add_task("events in a final state", total=total)
         while watch.finished < total and time.monotonic() < deadline:
             watch.poll()

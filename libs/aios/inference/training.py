@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from aios.drift.distribution import Reference
 from aios.inference import decision
@@ -133,17 +132,6 @@ def stratified_split(labels: Sequence[str], fraction: float, seed: int = 0) -> t
     return sorted(train), sorted(val)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TextColumn("loss {task.fields[loss]:.3f}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-
-
 def _bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Random batches of similar length: shuffle, sort within chunks of 50 batches, shuffle the batches."""
     order = list(range(len(lengths)))
@@ -225,24 +213,17 @@ def train(
     recipe: RecipeSettings | None = None,
     *,
     encoder: SentenceEncoder | None = None,
-    show_progress: bool = True,
+    on_step: TrainingProgress | None = None,
 ) -> TrainResult:
-    """Train on `examples`; calibrate and choose the operating point on `val_examples` (or a stratified hold-out)."""
+    """Train on `examples`; calibrate and choose the operating point on `val_examples` (or a stratified hold-out).
+
+    `on_step(step, total, loss)` is called after every optimisation step, for a progress bar.
+    """
     recipe = recipe or RecipeSettings()
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(recipe.seed)
-    rng = random.Random(recipe.seed)
     started = time.monotonic()
-    examples = list(examples)
-    if val_examples is None:
-        train_pos, val_pos = stratified_split([e.label for e in examples], recipe.val_fraction, recipe.seed)
-        val_examples = [examples[i] for i in val_pos]
-        train_examples = [examples[i] for i in train_pos]
-    else:
-        train_examples = examples
-    # The operating point is chosen on in-scope rows alone, so out-of-scope rows teach the `oos` class instead.
-    train_examples = train_examples + [e for e in val_examples if e.label == recipe.oos_label]
-    val_examples = [e for e in val_examples if e.label != recipe.oos_label]
+    train_examples, val_examples = _training_split(list(examples), val_examples, recipe)
     labels = sorted({e.label for e in train_examples})
     if len([label for label in labels if label != recipe.oos_label]) < 2:
         raise TrainingDataError("need at least two in-scope labels to train a classifier")
@@ -258,49 +239,15 @@ def train(
         recipe=recipe.model_dump(),
     )
     index = {label: i for i, label in enumerate(labels)}
-    oos_index = index.get(recipe.oos_label)
     targets = torch.tensor([index[e.label] for e in train_examples], device=device)
     model.head.to(device)
     texts = [e.text for e in train_examples]
-    encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # 12M rows of Adam state for little gain
-    if recipe.finetune:
-        ids = encoder.tokenize(texts)
-        lengths = [len(row) for row in ids]
-        epochs = recipe.epochs
-        params = [{"params": [model.head.weight], "lr": recipe.head_learning_rate}]
-        params.append({"params": [p for p in encoder.parameters() if p.requires_grad], "lr": recipe.learning_rate})
-    else:
-        cached = torch.from_numpy(encoder.encode(texts, batch_size=128)).to(device)
-        lengths = [1] * len(texts)
-        epochs = recipe.frozen_epochs
-        params = [{"params": [model.head.weight], "lr": recipe.head_learning_rate}]
-    optimizer = torch.optim.AdamW(params, weight_decay=0.01)
-    total = max(1, int(math.ceil(len(texts) / recipe.train_batch_size) * epochs))
-    warmup = max(1, total // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(1, total - warmup))
-    )
-    model.train()
-    step = 0
-    with _progress() as progress:
-        task = progress.add_task("training", total=total, loss=float("nan"), visible=show_progress)
-        while step < total:
-            for batch in grouped_batches(targets.tolist(), lengths, recipe.per_class, recipe.train_batch_size, rng):
-                if step >= total:
-                    break
-                embeddings = encoder(*encoder.pad([ids[i] for i in batch])) if recipe.finetune else cached[batch]
-                loss = _loss(model, embeddings, targets[batch], recipe, oos_index)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-                step += 1
-                progress.update(task, advance=1, loss=loss.item())
+    cached = _optimise(model, texts, targets, recipe, index.get(recipe.oos_label), on_step or _no_progress)
     model.eval()
     model.head.cpu()  # the head scores numpy embeddings; the encoder stays on `device` for encoding
     for p in model.parameters():
         p.requires_grad_(False)
-    train_embeddings = encoder.encode(texts, batch_size=128) if recipe.finetune else cached.cpu().numpy()
+    train_embeddings = encoder.encode(texts, batch_size=128) if cached is None else cached.cpu().numpy()
     model.fit_distance(train_embeddings, targets.cpu().numpy())
     calibrate(model, val_examples, recipe.review_budget)
     metrics: dict[str, Any] = {
@@ -312,6 +259,75 @@ def train(
     metrics["threshold"] = model.calibration.threshold
     metrics["temperature"] = model.calibration.temperature
     return TrainResult(model, metrics, seconds, data_sha256(list(train_examples) + list(val_examples)))
+
+
+TrainingProgress = Callable[[int, int, float], None]
+"""Called as `(step, total_steps, loss)` after each optimisation step."""
+
+
+def _no_progress(step: int, total: int, loss: float) -> None:
+    """Nobody is watching."""
+
+
+def _training_split(
+    examples: list[Example], val_examples: Sequence[Example] | None, recipe: RecipeSettings
+) -> tuple[list[Example], list[Example]]:
+    """Training rows and the in-scope validation rows the operating point is chosen on."""
+    if val_examples is None:
+        train_pos, val_pos = stratified_split([e.label for e in examples], recipe.val_fraction, recipe.seed)
+        val_examples = [examples[i] for i in val_pos]
+        train_examples = [examples[i] for i in train_pos]
+    else:
+        train_examples = examples
+    # The operating point is chosen on in-scope rows alone, so out-of-scope rows teach the `oos` class instead.
+    train_examples = train_examples + [e for e in val_examples if e.label == recipe.oos_label]
+    return train_examples, [e for e in val_examples if e.label != recipe.oos_label]
+
+
+def _optimise(
+    model: TextClassifier,
+    texts: list[str],
+    targets: torch.Tensor,
+    recipe: RecipeSettings,
+    oos_index: int | None,
+    on_step: TrainingProgress,
+) -> torch.Tensor | None:
+    """Run the optimisation steps; the cached embeddings when the encoder was frozen (None when fine-tuned)."""
+    encoder = model.encoder
+    rng = random.Random(recipe.seed)
+    encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # 12M rows of Adam state for little gain
+    params: list[dict[str, Any]] = [{"params": [model.head.weight], "lr": recipe.head_learning_rate}]
+    cached: torch.Tensor | None = None
+    if recipe.finetune:
+        ids = encoder.tokenize(texts)
+        lengths = [len(row) for row in ids]
+        epochs = recipe.epochs
+        params.append({"params": [p for p in encoder.parameters() if p.requires_grad], "lr": recipe.learning_rate})
+    else:
+        cached = torch.from_numpy(encoder.encode(texts, batch_size=128)).to(targets.device)
+        lengths = [1] * len(texts)
+        epochs = recipe.frozen_epochs
+    optimizer = torch.optim.AdamW(params, weight_decay=0.01)
+    total = max(1, int(math.ceil(len(texts) / recipe.train_batch_size) * epochs))
+    warmup = max(1, total // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(1, total - warmup))
+    )
+    model.train()
+    step = 0
+    while step < total:
+        for batch in grouped_batches(targets.tolist(), lengths, recipe.per_class, recipe.train_batch_size, rng):
+            if step >= total:
+                break
+            embeddings = encoder(*encoder.pad([ids[i] for i in batch])) if cached is None else cached[batch]
+            loss = _loss(model, embeddings, targets[batch], recipe, oos_index)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            on_step(step, total, loss.item())
+    return cached
 
 
 def calibrate(model: TextClassifier, val_examples: Sequence[Example], review_budget: float) -> None:

@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aios.db.pool import run_on_database
 from aios.inference.encoder import SentenceEncoder
 from aios.retrieval.chunking import chunk_blocks
-from aios.retrieval.documents import read_document
-from aios.retrieval.embedding import chunk_inputs
+from aios.retrieval.documents import discover, read_document
+from aios.retrieval.embedding import chunk_inputs, load_encoder
 from aios.retrieval.errors import DocumentError
 from aios.retrieval.settings import RetrievalSettings
 from aios.retrieval.store import KnowledgeBase, NewDocument
@@ -23,6 +24,41 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     """(file, reason) of files that could not be read; the others are ingested regardless."""
     chunks: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, replaced {len(self.replaced)}, unchanged {len(self.unchanged)}, "
+            f"failed {len(self.failed)} ({self.chunks} chunks written)"
+        )
+
+
+def add_paths(
+    tenant_id: str,
+    paths: Sequence[Path],
+    *,
+    force: bool = False,
+    on_start: Callable[[int], None] = lambda _: None,
+    advance: Callable[[str], None] = lambda _: None,
+) -> IngestReport:
+    """Ingest every document file under `paths` into the tenant's knowledge base (`AIOS_POSTGRES_DSN`).
+
+    `on_start(count)` learns how many files were found; `advance(document_id)` is called before each one.
+    """
+    files = list(discover(paths))
+    on_start(len(files))
+    settings = RetrievalSettings()
+    encoder = load_encoder()
+    return run_on_database(
+        lambda pool: ingest_files(
+            KnowledgeBase(pool, settings.text_search_config),
+            encoder,
+            tenant_id,
+            files,
+            settings,
+            force=force,
+            advance=advance,
+        )
+    )
 
 
 async def ingest_files(
