@@ -23,12 +23,13 @@ from typing import Any
 
 from aios.bench.errors import BenchError
 from aios.bench.events import received_value
-from aios.bench.load import LoadResult, closed_loop, percentile
+from aios.bench.load import LoadResult, closed_loop
 from aios.bench.report import save_figure
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
+from aios.stats import percentile
 
 TOPIC = "aios.events.received"
 BODY: dict[str, Any] = {

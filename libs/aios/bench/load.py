@@ -6,10 +6,11 @@ Latencies are measured per call with `perf_counter`; percentiles come from the r
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from aios.stats import percentile
 
 Call = Callable[[], Awaitable[bool]]
 """One request; True when it succeeded (accepted)."""
@@ -29,15 +30,6 @@ class LoadResult:
     @property
     def rate(self) -> float:
         return self.succeeded / self.seconds
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation; 0 for no samples."""
-    if not samples:
-        return 0.0
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=1000, method="inclusive")[min(998, max(0, round(q * 10) - 1))]
 
 
 async def closed_loop(label: str, call: Call, concurrency: int, duration_s: float) -> LoadResult:

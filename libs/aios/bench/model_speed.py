@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from aios.bench.load import percentile
 from aios.inference.classifier import TextClassifier
 from aios.inference.encoder import SentenceEncoder, length_sorted_batches
 from aios.inference.training import Example
+from aios.stats import percentile
 
 
 @dataclass

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from aios.bench.load import percentile
 from aios.bench.report import save_figure
 from aios.client import AsyncAiosClient
 from aios.demo import send_events
@@ -24,6 +23,7 @@ from aios.demo.events import DemoEvent, demo_events
 from aios.demo.setup import DATA, RunningPipeline, wait_final
 from aios.demo.tracking import PipelineWatch
 from aios.schemas.serde import Codecs
+from aios.stats import percentile
 
 FRACTIONS = (0.25, 0.5, 0.75)
 

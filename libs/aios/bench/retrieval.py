@@ -31,7 +31,6 @@ import numpy as np
 from rich.console import Console
 
 from aios.bench.events import received_value
-from aios.bench.load import percentile
 from aios.bench.model_speed import Throughput
 from aios.bench.report import save_figure, stamp, write_section
 from aios.bench.worker import run_worker
@@ -51,6 +50,7 @@ from aios.retrieve_generate.handler import RetrieveGenerateHandler
 from aios.retrieve_generate.service import Database, make_generators
 from aios.retrieve_generate.settings import CLASSIFIED_TOPIC, ENRICHED_TOPIC, RetrieveGenerateSettings
 from aios.settings import ConnectionSettings
+from aios.stats import percentile
 from aios.tenants.store import TenantStore
 
 SIZES = (1_000, 10_000, 100_000)

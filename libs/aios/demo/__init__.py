@@ -18,7 +18,6 @@ from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 
-from aios.bench.load import percentile
 from aios.client import AsyncAiosClient
 from aios.demo.events import DemoEvent, demo_events
 from aios.demo.receiver import ReceiverSettings
@@ -36,6 +35,7 @@ from aios.runtime.probes import answers_ok
 from aios.runtime.supervisor import Supervisor
 from aios.schemas.serde import Codecs
 from aios.stack.stack import LocalStack
+from aios.stats import percentile
 
 
 def run_demo(events: int = 1000, concurrency: int = 32) -> None:
