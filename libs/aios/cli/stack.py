@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from aios.runtime.supervisor import Supervisor, service_endpoints
 from aios.stack.kafka import resolve_jars
 from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
@@ -27,14 +29,12 @@ def up(
     for change in changes:
         if change.action != "unchanged":
             console.print(f"topic {change.topic}: {change.action} {change.detail}")
-    _print_status(stack.status())
+    _print_status(_report(stack))
 
 
 @app.command()
 def down(purge: bool = typer.Option(False, "--purge", help="Also delete all state under .aios/.")) -> None:
     """Stop every component (services first, if `aios up` started them)."""
-    from aios.runtime.supervisor import Supervisor
-
     Supervisor().shutdown()
     LocalStack().down(purge=purge)
     console.print("stack stopped" + (" and purged" if purge else ""))
@@ -43,7 +43,7 @@ def down(purge: bool = typer.Option(False, "--purge", help="Also delete all stat
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts.")) -> None:
     """Endpoints and health of each component; exits 1 when something is down."""
-    report = LocalStack().status()
+    report = _report(LocalStack())
     if as_json:
         typer.echo(json.dumps(report))
     else:
@@ -55,6 +55,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="One JSON object, 
 def jars() -> None:
     """Resolve the Kafka jars from Maven Central into the cache (done by `make setup`)."""
     console.print(str(resolve_jars(StackSettings().cache_dir)))
+
+
+def _report(stack: LocalStack) -> dict[str, Any]:
+    """The stack's endpoints and health, with the URLs of the services `aios up` runs."""
+    return {**stack.status(), **service_endpoints(stack.settings)}
 
 
 def _print_status(report: dict[str, object]) -> None:

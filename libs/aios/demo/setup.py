@@ -37,9 +37,9 @@ from aios.review.accounts import ReviewerAccounts
 from aios.review.errors import ReviewerExists
 from aios.runtime.catalog import load_services
 from aios.runtime.probes import wait_until_ok
-from aios.runtime.supervisor import start_services
+from aios.runtime.supervisor import service_endpoints, start_services
 from aios.settings import ConnectionSettings
-from aios.stack.stack import LocalStack, service_endpoints
+from aios.stack.stack import LocalStack
 from aios.tenants.errors import TenantNotFoundError
 from aios.tenants.store import IssuedKey, TenantStore
 

@@ -155,6 +155,16 @@ def connection_environment(connection: ConnectionSettings) -> dict[str, str]:
     }
 
 
+def service_endpoints(settings: StackSettings) -> dict[str, str]:
+    """URLs of the services `aios up` runs that declare an `endpoint` key (e.g. `ingest_url`)."""
+    running = {row.service for row in Supervisor(settings).status() if row.state == "RUNNING"}
+    return {
+        spec.endpoint: f"http://{settings.host}:{spec.port}"
+        for spec in load_services()
+        if spec.endpoint and spec.name in running
+    }
+
+
 def start_services(stack: LocalStack) -> list[ServiceSpec]:
     """Every service of the catalogue under supervisord against a running stack, scraped by its Prometheus."""
     endpoints = stack.endpoints()

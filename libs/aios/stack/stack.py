@@ -17,19 +17,6 @@ from aios.stack.settings import StackSettings
 from aios.stack.tansu import TansuBroker
 
 
-def service_endpoints(settings: StackSettings) -> dict[str, str]:
-    """URLs of the services `aios up` runs that declare an `endpoint` key (e.g. `ingest_url`)."""
-    from aios.runtime.catalog import load_services
-    from aios.runtime.supervisor import Supervisor
-
-    running = {row.service for row in Supervisor(settings).status() if row.state == "RUNNING"}
-    return {
-        spec.endpoint: f"http://{settings.host}:{spec.port}"
-        for spec in load_services()
-        if spec.endpoint and spec.name in running
-    }
-
-
 class Component(Protocol):
     """What the stack needs of each part: start (idempotent), health, endpoints, stop."""
 
@@ -93,7 +80,6 @@ class LocalStack:
         health = {component.name: component.healthy() for component in self.components}
         return {
             **self.endpoints(),
-            **service_endpoints(self.settings),
             "brokers": self.brokers,
             "state_dir": str(self.settings.state_dir),
             "components": health,
