@@ -42,6 +42,8 @@ _PRIMITIVES = {
 _LOGICAL = {
     "timestamp-millis": ("datetime", "datetime"),
     "timestamp-micros": ("datetime", "datetime"),
+    "local-timestamp-millis": ("datetime", "datetime"),
+    "local-timestamp-micros": ("datetime", "datetime"),
     "date": ("datetime", "date"),
     "time-millis": ("datetime", "time"),
     "time-micros": ("datetime", "time"),
@@ -111,19 +113,24 @@ class _Collector:
             return self._union(schema, namespace, origin)
         if not isinstance(schema, dict):
             raise SchemaCodegenError(f"{origin}: not an Avro schema: {schema!r}")
-        logical = schema.get("logicalType")
-        if logical in _LOGICAL:
-            module, name = _LOGICAL[logical]
-            self.imports.add((module, name))
-            return _PyType(name)
         kind = schema.get("type")
         if kind in ("record", "error", "enum", "fixed"):
             return self._define(schema, namespace, origin)
+        logical = self._logical(schema)
+        if logical is not None:
+            return logical
         if kind == "array":
             return _array(self.type_of(schema["items"], namespace, origin))
         if kind == "map":
             return _map(self.type_of(schema["values"], namespace, origin))
         return self.type_of(kind, namespace, origin)
+
+    def _logical(self, schema: dict[str, Any]) -> _PyType | None:
+        if schema.get("logicalType") not in _LOGICAL:
+            return None
+        module, name = _LOGICAL[schema["logicalType"]]
+        self.imports.add((module, name))
+        return _PyType(name)
 
     def _reference(self, name: str, namespace: str, origin: str) -> _PyType:
         fullname = name if "." in name else f"{namespace}.{name}" if namespace else name
@@ -161,8 +168,8 @@ class _Collector:
         self.definitions[fullname] = (schema, origin)
         kind = schema["type"]
         if kind == "fixed":
-            self.named[fullname] = _PyType("bytes")
-            return _PyType("bytes")
+            fixed = self.named[fullname] = self._logical(schema) or _PyType("bytes")
+            return fixed
         if kind == "enum":
             enum = _Enum(short, fullname, schema.get("doc"), tuple(schema["symbols"]))
             self.named[fullname] = enum

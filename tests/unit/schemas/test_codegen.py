@@ -99,6 +99,19 @@ EVERYTHING = {
         {"name": "uid", "type": {"type": "string", "logicalType": "uuid"}},
         {"name": "maybe_when", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}], "default": None},
         {"name": "digest", "type": {"type": "fixed", "name": "Digest", "size": 4}},
+        {"name": "same_digest", "type": "Digest"},
+        {
+            "name": "amount",
+            "type": {
+                "type": "fixed",
+                "name": "Money",
+                "size": 8,
+                "logicalType": "decimal",
+                "precision": 12,
+                "scale": 2,
+            },
+        },
+        {"name": "wall_clock", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
         {"name": "colour", "type": {"type": "enum", "name": "Colour", "symbols": ["RED", "GREEN"]}, "default": "RED"},
         {
             "name": "inner",
@@ -119,9 +132,8 @@ def test_every_construct_the_generator_supports_round_trips(tmp_path: Path) -> N
     module = _load(_generate_one(tmp_path, EVERYTHING), tmp_path)
     _assert_round_trip(module, tmp_path / "s.avsc")
     assert " ".join(str(module.Everything.__doc__).split()) == EVERYTHING["doc"]
-    made = module.Everything.from_avro(
-        {"when": 0, "day": 0, "uid": "u", "digest": b"abcd", "grid": [], "holes": [], "later": None}
-    )
+    required = ("when", "day", "uid", "digest", "same_digest", "amount", "wall_clock", "grid", "holes", "later")
+    made = module.Everything.from_avro({name: None for name in required} | {"grid": [], "holes": []})
     assert (made.colour, made.inner, made.by_name, made.first_string, made.flags) == (
         "RED",
         module.Inner(n=3),
@@ -132,18 +144,21 @@ def test_every_construct_the_generator_supports_round_trips(tmp_path: Path) -> N
     assert module.Inner.from_avro({}).n == 7
 
 
-def test_the_generated_code_passes_ruff(tmp_path: Path) -> None:
-    """Wrapped docstrings, nested comprehensions and imports as ruff wants them, beyond today's schemas."""
+def test_the_generated_code_passes_ruff_and_strict_mypy(tmp_path: Path) -> None:
+    """Wrapped docstrings, nested comprehensions, imports and types as the checks want them, beyond today's schemas."""
     pytest.importorskip("ruff")
+    pytest.importorskip("mypy")
     generated = tmp_path / "generated.py"
     generated.write_text(_generate_one(tmp_path, EVERYTHING))
     config = str(project_root() / "pyproject.toml")
-    for command in (["check"], ["format", "--check"]):
+    checks = (
+        ["ruff", "check", "--no-cache", "--config", config],
+        ["ruff", "format", "--check", "--no-cache", "--config", config],
+        ["mypy", "--strict", "--no-incremental", "--config-file", "/dev/null"],
+    )
+    for check in checks:
         result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, "--no-cache", "--config", config, str(generated)],
-            capture_output=True,
-            text=True,
-            check=False,
+            [sys.executable, "-m", *check, str(generated)], capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
