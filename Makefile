@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest
 SETUP_STAMP := $(VENV)/.setup-done
 DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver wrk hey
 
-.PHONY: help setup demo demo-down test test-unit test-integration chaos bench lint format stack-up stack-down clean
+.PHONY: help setup demo demo-down test test-unit test-integration chaos bench lint format codegen stack-up stack-down clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ lint: setup ## ruff and mypy
 format: setup ## Apply ruff formatting and fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+codegen: setup ## Regenerate the Python record types (libs/aios/schemas/records.py) from schemas/*.avsc
+	$(AIOS) schemas codegen
 
 stack-up: setup ## Start the local stack (Kafka, registry, PostgreSQL, Redis, Prometheus)
 	$(AIOS) stack up

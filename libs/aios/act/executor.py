@@ -30,6 +30,7 @@ from aios.connectors.policy import RetryPolicy
 from aios.connectors.registry import connector_for
 from aios.observability import metrics
 from aios.runtime.background import WakeableTask
+from aios.schemas.records import ActionStatus
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class Executor(WakeableTask):
         await self._failed(action, reason)
 
     async def _succeeded(self, action: ClaimedAction, result: ActionResult) -> None:
+        status: ActionStatus
         if action.kind == "compensation":
             assert action.compensates is not None and action.compensates_type is not None
             status = "COMPENSATED"

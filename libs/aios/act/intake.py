@@ -8,13 +8,14 @@ record each and run nothing.
 from __future__ import annotations
 
 from aios.act.executor import Executor
-from aios.act.plan import DecisionPlan, executed_value, plan, record_key
+from aios.act.plan import DecisionPlan, executed_record, plan, record_key
 from aios.act.store import ActStore, Source
 from aios.db.pool import UNAVAILABLE_ERRORS
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
 from aios.runtime.background import BackgroundLoop
+from aios.schemas.records import Decision, TraceContext
 from aios.schemas.serde import Codecs
 
 
@@ -38,7 +39,7 @@ class ActIntake:
     def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
         planned: list[tuple[DecisionPlan, Source, InputRecord]] = []
         for record in records:
-            decision = plan(record.value)
+            decision = plan(Decision.from_avro(record.value))
             if decision is not None:
                 source = Source(
                     record.topic,
@@ -69,7 +70,7 @@ class ActIntake:
 
     def _skipped(self, decision: DecisionPlan, action_id: str, action_type: str, record: InputRecord) -> OutputRecord:
         metrics.ACT_ACTIONS.labels(self.service, action_type.partition(".")[0], "skipped_duplicate").inc()
-        value = executed_value(
+        executed = executed_record(
             event_id=decision.event_id,
             tenant_id=decision.tenant_id,
             occurred_at=decision.occurred_at,
@@ -78,6 +79,8 @@ class ActIntake:
             action_type=action_type,
             status="SKIPPED_DUPLICATE",
             attempts=0,
-            trace=record.trace_field(),
+            trace=TraceContext.from_avro(record.trace_field()),
         )
-        return record.output(self.output_topic, value, key=record_key(decision.tenant_id, decision.event_id))
+        return record.output(
+            self.output_topic, executed.to_avro(), key=record_key(decision.tenant_id, decision.event_id)
+        )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aios.act.errors import InvalidDecisionError
 from aios.policy.actions import action_id
+from aios.schemas.records import ActionExecuted, ActionStatus, Compensation, Decision, TraceContext
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,8 @@ class PlannedAction:
     position: int
     action_type: str
     params: dict[str, str]
-    compensation: dict[str, Any] | None
-    """`{"type": ..., "params": {...}}` of the action that undoes this one, if it declares one."""
+    compensation: Compensation | None
+    """The action that undoes this one, if it declares one."""
 
 
 @dataclass(frozen=True)
@@ -45,47 +44,40 @@ class DecisionPlan:
     actions: tuple[PlannedAction, ...]
 
 
-def plan(decision: Mapping[str, Any]) -> DecisionPlan | None:
+def plan(decision: Decision) -> DecisionPlan | None:
     """The decision's actions in order, or None when it runs nothing (rejected, or no actions)."""
-    actions = decision.get("actions") or []
-    if decision["outcome"] not in RUNNABLE_OUTCOMES or not actions:
+    if decision.outcome not in RUNNABLE_OUTCOMES or not decision.actions:
         return None
     planned = []
-    for index, action in enumerate(actions):
-        action_type = str(action.get("type") or "")
-        if not action_type:
-            raise InvalidDecisionError(f"action {index} of decision {decision['decision_id']} has no type")
-        expected = action_id(decision["event_id"], index, action_type)
-        carried = action.get("action_id") or expected
+    for index, action in enumerate(decision.actions):
+        if not action.type:
+            raise InvalidDecisionError(f"action {index} of decision {decision.decision_id} has no type")
+        expected = action_id(decision.event_id, index, action.type)
+        carried = action.action_id or expected
         if carried != expected:
             # The carried id is authoritative (it is what decide recorded); a mismatch is worth a look.
             log.warning(
-                "decision %s action %d carries id %s, expected %s", decision["decision_id"], index, carried, expected
+                "decision %s action %d carries id %s, expected %s", decision.decision_id, index, carried, expected
             )
-        compensation = action.get("compensation")
         planned.append(
             PlannedAction(
                 action_id=carried,
                 position=index,
-                action_type=action_type,
-                params=dict(action.get("params") or {}),
-                compensation=(
-                    {"type": compensation["type"], "params": dict(compensation.get("params") or {})}
-                    if compensation
-                    else None
-                ),
+                action_type=action.type,
+                params=dict(action.params),
+                compensation=action.compensation,
             )
         )
     return DecisionPlan(
-        decision_id=decision["decision_id"],
-        tenant_id=decision["tenant_id"],
-        event_id=decision["event_id"],
-        occurred_at=decision["occurred_at"],
+        decision_id=decision.decision_id,
+        tenant_id=decision.tenant_id,
+        event_id=decision.event_id,
+        occurred_at=decision.occurred_at,
         actions=tuple(planned),
     )
 
 
-def executed_value(
+def executed_record(
     *,
     event_id: str,
     tenant_id: str,
@@ -93,28 +85,28 @@ def executed_value(
     decision_id: str,
     action_id: str,
     action_type: str,
-    status: str,
+    status: ActionStatus,
     attempts: int,
-    trace: Mapping[str, Any],
+    trace: TraceContext,
     external_ref: str | None = None,
     error: str | None = None,
-) -> dict[str, Any]:
-    """An `aios.ActionExecuted` value."""
-    return {
-        "event_id": event_id,
-        "tenant_id": tenant_id,
-        "occurred_at": occurred_at,
-        "decision_id": decision_id,
-        "action_id": action_id,
-        "action_type": action_type,
-        "connector": action_type.partition(".")[0],
-        "status": status,
-        "attempts": attempts,
-        "external_ref": external_ref,
-        "error": error[:4000] if error else None,
-        "executed_at": datetime.now(UTC),
-        "trace": {"traceparent": trace.get("traceparent") or "", "tracestate": trace.get("tracestate")},
-    }
+) -> ActionExecuted:
+    """An `aios.actions.executed` record."""
+    return ActionExecuted(
+        event_id=event_id,
+        tenant_id=tenant_id,
+        occurred_at=occurred_at,
+        decision_id=decision_id,
+        action_id=action_id,
+        action_type=action_type,
+        connector=action_type.partition(".")[0],
+        status=status,
+        attempts=attempts,
+        external_ref=external_ref,
+        error=error[:4000] if error else None,
+        executed_at=datetime.now(UTC),
+        trace=trace,
+    )
 
 
 def record_key(tenant_id: str, event_id: str) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from aios.act.plan import executed_value, record_key
+from aios.act.plan import executed_record, record_key
 from aios.act.store import ClaimedAction, OutboxRecord
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
+from aios.schemas.records import ActionExecuted, ActionStatus, DeadLetter, TraceContext
 from aios.schemas.serde import Codecs
 
 
@@ -21,7 +21,7 @@ class Reports:
     def executed(
         self,
         action: ClaimedAction,
-        status: str,
+        status: ActionStatus,
         *,
         external_ref: str | None = None,
         error: str | None = None,
@@ -29,7 +29,7 @@ class Reports:
     ) -> OutboxRecord:
         """An `aios.actions.executed` record; `about` (id, type) names another action than the one run (COMPENSATED)."""
         action_id, action_type = about or (action.action_id, action.action_type)
-        value = executed_value(
+        record = executed_record(
             event_id=action.event_id,
             tenant_id=action.tenant_id,
             occurred_at=action.occurred_at,
@@ -38,35 +38,40 @@ class Reports:
             action_type=action_type,
             status=status,
             attempts=action.attempts,
-            trace=action.trace,
+            trace=_trace(action),
             external_ref=external_ref,
             error=error,
         )
-        return self._record(self.executed_topic, action, value)
+        return self._record(self.executed_topic, action, record)
 
     def dead_letter(self, action: ClaimedAction, kind: str, reason: str) -> OutboxRecord:
         """An `aios.deadletter` record carrying the decision as read, so an operator can replay it."""
         source = action.source
-        value: dict[str, Any] = {
-            "event_id": action.event_id,
-            "tenant_id": action.tenant_id,
-            "occurred_at": datetime.now(UTC),
-            "reason": reason[:4000],
-            "error_kind": kind,
-            "service": self.service,
-            "original_topic": source.topic,
-            "original_partition": source.partition,
-            "original_offset": source.offset,
-            "original_key": source.key,
-            "original_value": source.value,
-            "original_headers": {},
-            "attempts": action.attempts,
-            "trace": {"traceparent": action.trace.get(TRACEPARENT) or "", "tracestate": action.trace.get(TRACESTATE)},
-        }
-        return self._record(self.deadletter_topic, action, value)
+        record = DeadLetter(
+            event_id=action.event_id,
+            tenant_id=action.tenant_id,
+            occurred_at=datetime.now(UTC),
+            reason=reason[:4000],
+            error_kind=kind,
+            service=self.service,
+            original_topic=source.topic,
+            original_partition=source.partition,
+            original_offset=source.offset,
+            original_key=source.key,
+            original_value=source.value,
+            original_headers={},
+            attempts=action.attempts,
+            trace=_trace(action),
+        )
+        return self._record(self.deadletter_topic, action, record)
 
-    def _record(self, topic: str, action: ClaimedAction, value: dict[str, Any]) -> OutboxRecord:
+    def _record(self, topic: str, action: ClaimedAction, record: ActionExecuted | DeadLetter) -> OutboxRecord:
         headers = {key: str(action.trace[key]) for key in (TRACEPARENT, TRACESTATE) if action.trace.get(key)}
         return OutboxRecord(
-            topic, record_key(action.tenant_id, action.event_id), self.codecs.encode(topic, value), headers
+            topic, record_key(action.tenant_id, action.event_id), self.codecs.encode(topic, record.to_avro()), headers
         )
+
+
+def _trace(action: ClaimedAction) -> TraceContext:
+    """The `trace` field of a record about `action`: the trace context of the decision it came from."""
+    return TraceContext(traceparent=action.trace.get(TRACEPARENT) or "", tracestate=action.trace.get(TRACESTATE))

@@ -149,7 +149,7 @@ class ActStore:
                 [a.position for _, a in actions],
                 [a.action_type for _, a in actions],
                 [json.dumps(a.params) for _, a in actions],
-                [json.dumps(a.compensation) if a.compensation else None for _, a in actions],
+                [json.dumps(a.compensation.to_avro()) if a.compensation else None for _, a in actions],
             )
             first: dict[str, tuple[int, str]] = {}
             for row in inserted:

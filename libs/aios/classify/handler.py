@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from aios.classify.backend import InferenceBackend
 from aios.classify.routes import ModelRef, RoutingTable
@@ -20,8 +19,7 @@ from aios.inference.classifier import Prediction
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
-
-COPIED_FIELDS = ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes")
+from aios.schemas.records import Classification, EventClassified, EventReceived, LabelScore, TraceContext
 
 
 class ClassifyHandler:
@@ -44,30 +42,38 @@ class ClassifyHandler:
 
     def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
         table = self.routes()
+        events = [EventReceived.from_avro(record.value) for record in records]
         deciding: list[tuple[ModelRef, str]] = []
         shadows: list[ModelRef | None] = []
-        for record in records:
-            route = table.route_for(record.value["tenant_id"])
+        for event in events:
+            route = table.route_for(event.tenant_id)
             if route is None:
                 # Nothing is promoted for this tenant yet: retry rather than dead-letter valid events.
-                raise TransientError(f"no production model for tenant {record.value['tenant_id']}")
-            deciding.append(route.choose(record.value["event_id"]))
+                raise TransientError(f"no production model for tenant {event.tenant_id}")
+            deciding.append(route.choose(event.event_id))
             shadows.append(route.shadow)
-        texts = [record.value["text"] for record in records]
-        tenants = [record.value["tenant_id"] for record in records]
+        texts = [event.text for event in events]
+        tenants = [event.tenant_id for event in events]
         decided = self._classify(texts, tenants, [ref for ref, _ in deciding])
         shadowed = self._classify(texts, tenants, shadows)
         outputs = []
-        for i, record in enumerate(records):
+        for i, (record, event) in enumerate(zip(records, events, strict=True)):
             (ref, alias), (prediction, ms) = deciding[i], decided[i]
             shadow_ref, shadow = shadows[i], shadowed.get(i)
-            value: dict[str, Any] = {name: record.value[name] for name in COPIED_FIELDS}
-            value["classification"] = self._classification(prediction, ref, alias, ms)
-            value["shadow"] = (
-                self._classification(shadow[0], shadow_ref, "shadow", shadow[1]) if shadow and shadow_ref else None
+            classified = EventClassified(
+                event_id=event.event_id,
+                tenant_id=event.tenant_id,
+                occurred_at=event.occurred_at,
+                type=event.type,
+                text=event.text,
+                attributes=event.attributes,
+                classification=self._classification(prediction, ref, alias, ms),
+                shadow=(
+                    self._classification(shadow[0], shadow_ref, "shadow", shadow[1]) if shadow and shadow_ref else None
+                ),
+                trace=TraceContext.from_avro(record.trace_field()),
             )
-            value["trace"] = record.trace_field()
-            outputs.append(record.output(self.output_topic, value))
+            outputs.append(record.output(self.output_topic, classified.to_avro()))
             metrics.record_prediction(self.service, ref.name, ref.version, alias, prediction.confidence, prediction.oos)
             if shadow and shadow_ref:
                 metrics.record_prediction(
@@ -104,15 +110,15 @@ class ClassifyHandler:
             )
         return found
 
-    def _classification(self, prediction: Prediction, ref: ModelRef, alias: str, ms: float) -> dict[str, Any]:
-        return {
-            "label": prediction.label,
-            "confidence": prediction.confidence,
-            "oos": prediction.oos,
-            "top_k": [{"label": label, "confidence": confidence} for label, confidence in prediction.top_k],
-            "model_name": ref.name,
-            "model_version": ref.version,
-            "model_alias": alias,
-            "backend": self.backend.name,
-            "inference_ms": ms,
-        }
+    def _classification(self, prediction: Prediction, ref: ModelRef, alias: str, ms: float) -> Classification:
+        return Classification(
+            label=prediction.label,
+            confidence=prediction.confidence,
+            oos=prediction.oos,
+            top_k=[LabelScore(label=label, confidence=confidence) for label, confidence in prediction.top_k],
+            model_name=ref.name,
+            model_version=ref.version,
+            model_alias=alias,
+            backend=self.backend.name,
+            inference_ms=ms,
+        )

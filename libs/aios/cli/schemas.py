@@ -1,10 +1,11 @@
-"""`aios schemas`: register the topic schemas in the registry under `<topic>-value`."""
+"""`aios schemas`: register the topic schemas under `<topic>-value`; generate their Python types."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
+from aios.schemas import codegen
 from aios.schemas.catalog import register_all
 from aios.settings import ConnectionSettings
 
@@ -17,3 +18,18 @@ def register() -> None:
     console = Console()
     for subject, schema_id in register_all(ConnectionSettings().schema_registry_url).items():
         console.print(f"{subject:34} id {schema_id}")
+
+
+@app.command("codegen")
+def codegen_command(
+    check: bool = typer.Option(False, "--check", help="Only say whether the module is up to date (exit 1 if not)."),
+) -> None:
+    """Regenerate aios/schemas/records.py, the Python types of the records, from schemas/*.avsc."""
+    console = Console()
+    if check:
+        if codegen.RECORDS_MODULE.read_text() != codegen.generate(codegen.schema_files()):
+            console.print(f"{codegen.RECORDS_MODULE} is stale: run `aios schemas codegen`", soft_wrap=True)
+            raise typer.Exit(1)
+        console.print(f"{codegen.RECORDS_MODULE} is up to date")
+        return
+    console.print(f"wrote {codegen.write()}")

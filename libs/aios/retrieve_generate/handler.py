@@ -26,12 +26,14 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.store import TenantKb
 from aios.retrieval.types import Passage, snippet
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
+from aios.schemas.records import Citation, EventClassified, EventEnriched, TraceContext
+from aios.schemas.records import Draft as DraftRecord
+from aios.schemas.records import Passage as PassageRecord
 
 T = TypeVar("T")
 Run = Callable[[Awaitable[T]], T]
 """Runs a coroutine of the KB store to completion (the service owns the event loop)."""
 
-COPIED_FIELDS = ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes", "classification")
 POLICY, NO_PASSAGES, NO_ANSWER = "policy", "no_passages", "no_answer"
 
 
@@ -40,6 +42,7 @@ class _Work:
     """One event on its way through the batch."""
 
     record: InputRecord
+    event: EventClassified
     generator: str
     pii: list[str]
     text: str = ""
@@ -67,15 +70,16 @@ class RetrieveGenerateHandler:
         self.service = service
 
     def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
-        kbs: dict[str, TenantKb] = self.run(self.retriever.refresh([r.value["tenant_id"] for r in records]))
-        work = [self._plan(record, kbs.get(record.value["tenant_id"])) for record in records]
+        events = [EventClassified.from_avro(record.value) for record in records]
+        kbs: dict[str, TenantKb] = self.run(self.retriever.refresh([e.tenant_id for e in events]))
+        work = [self._plan(r, e, kbs.get(e.tenant_id)) for r, e in zip(records, events, strict=True)]
         todo = [w for w in work if w.skipped is None]
         timings = {"embed": 0.0, "retrieve": 0.0}
         if todo:
             started = time.perf_counter()
             vectors = self.encoder.encode([w.text for w in todo])
             timings["embed"] = time.perf_counter() - started
-            queries = [Query(w.record.value["tenant_id"], w.text, v) for w, v in zip(todo, vectors, strict=True)]
+            queries = [Query(w.event.tenant_id, w.text, v) for w, v in zip(todo, vectors, strict=True)]
             started = time.perf_counter()
             found = self.run(self.retriever.search(queries, self.settings.passages, self.settings.mode, kbs))
             timings["retrieve"] = time.perf_counter() - started
@@ -88,23 +92,21 @@ class RetrieveGenerateHandler:
             metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, stage).observe(seconds)
         return [self._output(w, timings, generate_seconds) for w in work]
 
-    def _plan(self, record: InputRecord, kb: TenantKb | None) -> _Work:
+    def _plan(self, record: InputRecord, event: EventClassified, kb: TenantKb | None) -> _Work:
         """The tenant's policy for this event; its text redacted for retrieval and the generator."""
         generator = (kb.generator if kb else None) or self.settings.generator
         exempt = kb.no_draft_labels if kb and kb.no_draft_labels is not None else self.settings.no_draft_labels
-        if record.value["classification"]["label"] in exempt:
-            return _Work(record, generator, [], skipped=POLICY)
-        redaction = redact(record.value["text"])
-        return _Work(record, generator, list(redaction.found), text=redaction.text)
+        if event.classification.label in exempt:
+            return _Work(record, event, generator, [], skipped=POLICY)
+        redaction = redact(event.text)
+        return _Work(record, event, generator, list(redaction.found), text=redaction.text)
 
     def _generate(self, work: Sequence[_Work]) -> dict[str, float]:
         """Draft with one call per generator; seconds each generator took."""
         seconds: dict[str, float] = {}
         for name in sorted({w.generator for w in work}):
             mine = [w for w in work if w.generator == name]
-            requests = [
-                DraftRequest(w.text, w.record.value["classification"]["label"], w.passages, w.vector) for w in mine
-            ]
+            requests = [DraftRequest(w.text, w.event.classification.label, w.passages, w.vector) for w in mine]
             started = time.perf_counter()
             drafts = self.generators[name].generate(requests)
             seconds[name] = time.perf_counter() - started
@@ -119,36 +121,45 @@ class RetrieveGenerateHandler:
         return seconds
 
     def _output(self, w: _Work, timings: dict[str, float], generate_seconds: dict[str, float]) -> OutputRecord:
-        value: dict[str, Any] = {name: w.record.value[name] for name in COPIED_FIELDS}
-        value["passages"] = [
-            {
-                "chunk_id": p.key.chunk_id,
-                "document_id": p.key.document_id,
-                "title": p.title,
-                "score": p.score,
-                "snippet": snippet(p.text, self.settings.snippet_chars),
-            }
-            for p in w.passages
-        ]
-        value["draft"] = (
-            {
-                "text": w.draft.text,
-                "citations": [{"document_id": c.document_id, "chunk_id": c.chunk_id} for c in w.draft.citations],
-                "generator": w.draft.generator,
-                "generator_version": w.draft.generator_version,
-            }
-            if w.draft
-            else None
-        )
-        value["draft_skipped"] = w.skipped
-        value["pii_found"] = sorted(set(w.pii))
         # Stages of the batch this event went through (an exempt event went through none).
         seconds = {} if w.skipped == POLICY else dict(timings)
         if w.generator in generate_seconds and w.skipped in (None, NO_ANSWER):
             seconds["generate"] = generate_seconds[w.generator]
-        value["timings_ms"] = {stage: s * 1000 for stage, s in seconds.items()}
-        value["trace"] = w.record.trace_field()
+        event = w.event
+        enriched = EventEnriched(
+            event_id=event.event_id,
+            tenant_id=event.tenant_id,
+            occurred_at=event.occurred_at,
+            type=event.type,
+            text=event.text,
+            attributes=event.attributes,
+            classification=event.classification,
+            passages=[
+                PassageRecord(
+                    chunk_id=p.key.chunk_id,
+                    document_id=p.key.document_id,
+                    title=p.title,
+                    score=p.score,
+                    snippet=snippet(p.text, self.settings.snippet_chars),
+                )
+                for p in w.passages
+            ],
+            draft=(
+                DraftRecord(
+                    text=w.draft.text,
+                    citations=[Citation(document_id=c.document_id, chunk_id=c.chunk_id) for c in w.draft.citations],
+                    generator=w.draft.generator,
+                    generator_version=w.draft.generator_version,
+                )
+                if w.draft
+                else None
+            ),
+            draft_skipped=w.skipped,
+            pii_found=sorted(set(w.pii)),
+            timings_ms={stage: s * 1000 for stage, s in seconds.items()},
+            trace=TraceContext.from_avro(w.record.trace_field()),
+        )
         for kind in w.pii:
             metrics.PII_REDACTED.labels(self.service, kind).inc()
         metrics.DRAFTS.labels(self.service, w.generator, w.skipped or "drafted").inc()
-        return w.record.output(self.settings.output_topic, value)
+        return w.record.output(self.settings.output_topic, enriched.to_avro())

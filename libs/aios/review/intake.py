@@ -22,6 +22,7 @@ from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
 from aios.review.settings import REVIEW_REQUESTED_TOPIC, ReviewSettings
 from aios.review.store import ReviewStore
+from aios.schemas.records import ReviewRequested
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
@@ -79,14 +80,15 @@ class ReviewIntake:
 
     def handle(self, records: list[InputRecord]) -> list[OutputRecord]:
         try:
-            stored = self._loop.run_until_complete(self._store([record.value for record in records]))
+            requests = [ReviewRequested.from_avro(record.value) for record in records]
+            stored = self._loop.run_until_complete(self._store(requests))
         except (OSError, DatabaseUnavailableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
             self._pool = None
             raise TransientError(f"PostgreSQL unavailable: {exc}") from exc
         metrics.REVIEW_REQUESTS_STORED.labels(self.service).inc(stored)
         return []
 
-    async def _store(self, values: list[dict[str, object]]) -> int:
+    async def _store(self, requests: list[ReviewRequested]) -> int:
         if self._pool is None:
             self._pool = await create_pool(self.connection.postgres_dsn.get_secret_value(), max_size=2)
-        return await ReviewStore(self._pool).store_requests(values)
+        return await ReviewStore(self._pool).store_requests(requests)

@@ -18,6 +18,7 @@ import asyncpg
 
 from aios.review.accounts import Reviewer
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict
+from aios.schemas.records import ReviewRequested
 
 VERDICTS = ("APPROVE", "EDIT_APPROVE", "RELABEL", "REJECT")
 
@@ -113,26 +114,24 @@ class ReviewStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def store_requests(self, requests: Iterable[Mapping[str, Any]]) -> int:
+    async def store_requests(self, requests: Iterable[ReviewRequested]) -> int:
         """Insert review requests; one already stored (a redelivery) is left as it is. Returns how many were new."""
-        rows = []
-        for request in requests:
-            value = to_json(request)
-            rows.append(
-                (
-                    value["review_id"],
-                    value["tenant_id"],
-                    value["event_id"],
-                    value["priority"],
-                    request["sla_deadline"],
-                    value["reason"],
-                    value["policy"]["rule"],
-                    value["policy"]["version"],
-                    value["classification"]["label"],
-                    value["classification"]["confidence"],
-                    json.dumps(value),
-                )
+        rows = [
+            (
+                request.review_id,
+                request.tenant_id,
+                request.event_id,
+                request.priority,
+                request.sla_deadline,
+                request.reason,
+                request.policy.rule,
+                request.policy.version,
+                request.classification.label,
+                request.classification.confidence,
+                json.dumps(to_json(request.to_avro())),
             )
+            for request in requests
+        ]
         async with self._pool.acquire() as conn, conn.transaction():
             inserted = 0
             for row in rows:

@@ -9,3 +9,7 @@ class SchemaRegistrationError(AiosError):
 
 class RecordEncodingError(AiosError):
     """A value does not fit its topic's schema; raised before anything is produced."""
+
+
+class SchemaCodegenError(AiosError):
+    """A schema uses something the record types cannot express, or names one type two ways."""

@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import pytest
@@ -18,6 +17,7 @@ from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
 from aios.review.outbox import OutboxPublisher
 from aios.review.store import ReviewStore, Verdict
+from aios.schemas.records import ReviewRequested
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
@@ -28,9 +28,9 @@ TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 PASSWORD = "a long enough password"
 
 
-def request_for(tenant_id: str, minutes_left: float = 30, priority: int = 3) -> dict[str, Any]:
+def request_for(tenant_id: str, minutes_left: float = 30, priority: int = 3) -> ReviewRequested:
     event = enriched_value(tenant_id, confidence=0.4)
-    return {
+    value = {
         **{k: event[k] for k in ("event_id", "tenant_id", "occurred_at", "type", "text", "attributes")},
         "review_id": uuid.uuid4().hex,
         "reason": "unsure",
@@ -43,6 +43,7 @@ def request_for(tenant_id: str, minutes_left: float = 30, priority: int = 3) -> 
         "policy": {"version": "v1", "rule": "unsure"},
         "trace": TRACE,
     }
+    return ReviewRequested.from_avro(value)
 
 
 Scenario = Callable[[asyncpg.Pool, dict[str, Reviewer]], Awaitable[None]]
@@ -102,16 +103,16 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
         assert await store.store_requests([later, sooner, late]) == 3
         assert await store.store_requests([later]) == 0  # a redelivered request changes nothing
         queue = await store.queue(alice.tenant_id)
-        assert [item.review_id for item in queue] == [late["review_id"], sooner["review_id"], later["review_id"]]
+        assert [item.review_id for item in queue] == [late.review_id, sooner.review_id, later.review_id]
         assert [item.overdue(datetime.now(UTC)) for item in queue] == [True, False, False]
         assert await store.counts() == {alice.tenant_id: (3, 1)}
         waited = await store.oldest_waiting(datetime.now(UTC) + timedelta(seconds=90))
         assert set(waited) == {alice.tenant_id} and 90 <= waited[alice.tenant_id] < 150
         assert await store.queue(bob.tenant_id) == []
         with pytest.raises(ItemNotFound):
-            await store.item(bob.tenant_id, later["review_id"])
+            await store.item(bob.tenant_id, later.review_id)
 
-        review_id = later["review_id"]
+        review_id = later.review_id
         with pytest.raises(ReviewConflict, match="claim the item first"):
             await store.complete(alice, review_id, Verdict("APPROVE"), TRACE)
         await store.claim(alice, review_id, 600)
@@ -147,15 +148,15 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
             await store.claim(alice, review_id, 600)
         [outbox] = await pool.fetch("SELECT record FROM review_outbox WHERE review_id = $1", review_id)
         record = json.loads(outbox["record"])
-        assert (record["verdict"], record["reviewer"], record["event_id"]) == (done.verdict, "carol", later["event_id"])
+        assert (record["verdict"], record["reviewer"], record["event_id"]) == (done.verdict, "carol", later.event_id)
         examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
         assert [(r["label"], r["source"]) for r in examples] == [
             ("transfer", "RELABEL") if done.verdict == "RELABEL" else ("balance", "APPROVE")
         ]
 
         # A rejection is a verdict but no labelled example.
-        await store.claim(alice, sooner["review_id"], 600)
-        await store.complete(alice, sooner["review_id"], Verdict("REJECT", reason="spam"), TRACE)
+        await store.claim(alice, sooner.review_id, 600)
+        await store.complete(alice, sooner.review_id, Verdict("REJECT", reason="spam"), TRACE)
         assert await pool.fetchval("SELECT count(*) FROM labelled_examples") == 1
         assert await store.counts() == {alice.tenant_id: (1, 1)}
 
@@ -172,8 +173,8 @@ def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
         store, alice = ReviewStore(pool), reviewers["alice"]
         request = request_for(alice.tenant_id)
         await store.store_requests([request])
-        await store.claim(alice, request["review_id"], 600)
-        await store.complete(alice, request["review_id"], Verdict("EDIT_APPROVE", edited_draft="Better."), TRACE)
+        await store.claim(alice, request.review_id, 600)
+        await store.complete(alice, request.review_id, Verdict("EDIT_APPROVE", edited_draft="Better."), TRACE)
 
         down = AsyncProducer("127.0.0.1:1", client_id="test-outbox-down")
         try:
