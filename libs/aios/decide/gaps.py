@@ -10,16 +10,74 @@ reads the skipped records straight from Kafka with a consumer of its own (seekin
 back does not work: Faust drops records below the highest offset it has read) and handles them
 before the record in hand. A rebalance forgets what was expected (another worker may have handled
 those offsets).
+
+Why Faust skips them (faust-streaming 0.15.3, issue #596): `Recovery.on_recovery_completed`
+resumes the input partitions and awaits `Consumer.perform_seek` while the fetcher, started for the
+changelog recovery, is running; records fetched in that window go into the streams' queues (and
+the read offset moves past them), then `app.flow_control.resume()` clears every queue made with
+`clear_on_resume`, the streams' included. The agents keep the first records they took and never
+see the rest.
+
+The agents see the guard as a `GapGuard`; `ReadingGapGuard` is the one they get.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, Message, TopicPartition
+
+from aios.decide.records import Record
+from aios.observability import metrics
+
+log = logging.getLogger(__name__)
+
+
+class GapGuard(Protocol):
+    """What the agents ask before each record Faust delivers, and tell after a rebalance."""
+
+    async def skipped_before(self, message: Any) -> list[tuple[Record, int]]:
+        """The records Faust skipped before this message on its partition, with their offsets, in order."""
+        ...
+
+    def forget(self) -> None:
+        """Partitions moved: what was expected of them no longer holds."""
+        ...
+
+
+class ReadingGapGuard:
+    """Notices skipped offsets (`OffsetGaps`) and reads those records straight from Kafka (`read_skipped`)."""
+
+    def __init__(self, bootstrap: str, service: str) -> None:
+        self.bootstrap = bootstrap
+        self.service = service
+        self.gaps = OffsetGaps()
+
+    async def skipped_before(self, message: Any) -> list[tuple[Record, int]]:
+        skipped_from = self.gaps.observe(message.tp, message.offset)
+        if skipped_from is None:
+            return []
+        log.warning(
+            "%s: offsets %d..%d of %s[%d] never reached the agent; reading them from Kafka",
+            self.service,
+            skipped_from,
+            message.offset - 1,
+            *message.tp,
+        )
+        found = await asyncio.to_thread(
+            read_skipped, self.bootstrap, message.topic, message.partition, skipped_from, message.offset
+        )
+        metrics.DECIDE_SKIPPED_RECORDS.labels(self.service, message.topic).inc(len(found))
+        return [(Record.of_kafka(m), m.offset() or 0) for m in found]
+
+    def forget(self) -> None:
+        self.gaps.forget()
 
 
 @dataclass

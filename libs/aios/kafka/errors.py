@@ -1,6 +1,7 @@
 """Errors of the Kafka layer: setup, delivery and processing."""
 
 from aios.errors import AiosError
+from aios.kafka.deadletter import ErrorKind
 
 
 class KafkaSetupError(AiosError):
@@ -17,3 +18,12 @@ class HandlerError(AiosError):
 
 class TransientError(AiosError):
     """A dependency is briefly unavailable: retry the batch, never dead-letter its records."""
+
+
+class RecordRefused(AiosError):
+    """A consumed record is not handled at all (too large, undecodable): it goes to the dead letters unread."""
+
+    def __init__(self, kind: ErrorKind, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason

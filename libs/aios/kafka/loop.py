@@ -17,16 +17,20 @@ from dataclasses import dataclass
 from typing import cast
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaException, Message, TopicPartition
-from confluent_kafka.error import SerializationError
 from opentelemetry.trace import Span
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES, ErrorKind, dead_letter_value, record_bytes
-from aios.kafka.errors import TransientError
+from aios.kafka import retry
+from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES, ErrorKind
+from aios.kafka.deadlettering import DeadLetter, dead_letter, handler_failed
+from aios.kafka.decoding import decode_value
+from aios.kafka.errors import RecordRefused
 from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
+from aios.kafka.oversize import check_size
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.records import InputRecord, OutputRecord
+from aios.kafka.tracefield import record_carrier
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, fail_span, headers_to_carrier, start_span
 from aios.schemas.errors import RecordEncodingError
@@ -118,6 +122,11 @@ class ConsumerLoop:
                 "isolation.level": "read_committed",
             }
         )
+        self.retry = retry.RetryPolicy(
+            attempts=1 + self.settings.handler_retries,
+            first_backoff_s=self.settings.retry_backoff_ms / 1000,
+            transient_for_s=self.settings.transient_retry_s,
+        )
         self._assigned: set[Coordinates] = set()
         self._uncommitted: dict[Coordinates, int] = {}
         self._stop = threading.Event()
@@ -166,7 +175,7 @@ class ConsumerLoop:
         metrics.BATCH_SIZE.labels(self.service).observe(len(messages))
 
         pending: list[_Pending] = []
-        dead: list[tuple[Message, dict[str, object]]] = []
+        dead: list[DeadLetter] = []
         for message in messages:
             decoded = self._decode(message)
             if isinstance(decoded, _Pending):
@@ -196,21 +205,16 @@ class ConsumerLoop:
         log.warning("%s: consumer error: %s", self.service, error.str())
         return False
 
-    def _decode(self, message: Message) -> _Pending | tuple[Message, dict[str, object]]:
-        """A pending record, or the dead-letter value saying why it cannot be read."""
+    def _decode(self, message: Message) -> _Pending | DeadLetter:
+        """A pending record, or the dead letter saying why it cannot be read."""
         data = message.value()
         topic = message.topic() or ""
-        size, limit = record_bytes(message), self.settings.max_record_bytes
-        if size > limit:
-            reason = f"too large: {size} bytes, above the limit of {limit} (AIOS_LOOP_MAX_RECORD_BYTES)"
-            return self._refuse(message, ErrorKind.TOO_LARGE, reason)
         try:
-            if not data:
-                raise SerializationError("empty value (tombstone or null)")
-            value = self.codecs.decode(topic, data)
-        except (SerializationError, ValueError, TypeError, EOFError, KeyError) as exc:
-            return self._refuse(message, ErrorKind.UNDECODABLE, f"undecodable: {exc}")
-        span, trace = self._record_span(message, headers_to_carrier(message.headers()) or _value_carrier(value))
+            check_size(message, self.settings.max_record_bytes, "AIOS_LOOP_MAX_RECORD_BYTES")
+            value = decode_value(self.codecs, topic, data)
+        except RecordRefused as refused:
+            return self._refuse(message, refused)
+        span, trace = self._record_span(message, record_carrier(message.headers(), value))
         if value.get("event_id"):
             span.set_attribute("aios.event_id", str(value["event_id"]))
         timestamp_ms = _timestamp_ms(message)
@@ -223,17 +227,19 @@ class ConsumerLoop:
             value=value,
             headers=cast(list[tuple[str, bytes | None]], message.headers() or []),  # a list at run time
             trace=trace,
-            schema_id=int.from_bytes(data[1:5], "big"),
+            schema_id=int.from_bytes((data or b"")[1:5], "big"),
             timestamp_ms=timestamp_ms,
         )
         return _Pending(message, record, span)
 
-    def _refuse(self, message: Message, kind: ErrorKind, reason: str) -> tuple[Message, dict[str, object]]:
+    def _refuse(self, message: Message, refused: RecordRefused) -> DeadLetter:
         """The dead letter of a record that is not read, under a span of its own that says why."""
         span, trace = self._record_span(message, headers_to_carrier(message.headers()))
-        fail_span(span, reason)
+        fail_span(span, refused.reason)
         span.end()
-        return self._dead_value(message, kind, reason, 1, trace)
+        return dead_letter(
+            message, service=self.service, kind=refused.kind, reason=refused.reason, attempts=1, carrier=trace
+        )
 
     def _record_span(self, message: Message, carrier: dict[str, str]) -> tuple[Span, dict[str, str]]:
         """This service's span for a record, under the record's trace (or a new trace), and its context.
@@ -252,11 +258,11 @@ class ConsumerLoop:
             },
         )
 
-    def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[tuple[Message, dict[str, object]]]]:
+    def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[DeadLetter]]:
         """Outputs of the batch; if it keeps failing, each record alone, dead-lettering the ones that fail."""
         if not pending:
             return [], []
-        attempts = 1 + self.settings.handler_retries
+        attempts = self.retry.attempts
         try:
             return self._call_with_retries([p.record for p in pending], attempts), []
         except Exception as exc:
@@ -269,7 +275,7 @@ class ConsumerLoop:
                 exc,
             )
         outputs: list[OutputRecord] = []
-        dead: list[tuple[Message, dict[str, object]]] = []
+        dead: list[DeadLetter] = []
         for item in pending:
             try:
                 outputs.extend(self._call_with_retries([item.record], 1))
@@ -278,75 +284,26 @@ class ConsumerLoop:
         return outputs, dead
 
     def _call_with_retries(self, records: list[InputRecord], attempts: int) -> list[OutputRecord]:
-        backoff = self.settings.retry_backoff_ms / 1000
-        transient_deadline = time.monotonic() + self.settings.transient_retry_s
-        attempt = 0
-        while True:
-            try:
-                return list(self.handler(records))
-            except TransientError:
-                # A dependency is down: the records are fine, so never dead-letter them. Past the
-                # deadline the exception ends the service; the restart reads the batch again.
-                if time.monotonic() > transient_deadline:
-                    raise
-                log.warning("%s: transient failure, retrying", self.service, exc_info=True)
-            except Exception:
-                attempt += 1
-                if attempt >= attempts:
-                    raise
-            metrics.HANDLER_RETRIES.labels(self.service).inc()
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        """The handler's outputs; transient failures wait (until `transient_retry_s`, then end the service:
+        the restart reads the batch again), others are tried `attempts` times (`aios.kafka.retry`)."""
+        return retry.call(self.retry.start(self.service, attempts), lambda: list(self.handler(records)))
 
-    def _handler_dead_letter(
-        self, item: _Pending, exc: BaseException, attempts: int
-    ) -> tuple[Message, dict[str, object]]:
-        reason = f"handler failed after {attempts} attempt(s): {type(exc).__name__}: {exc}"
+    def _handler_dead_letter(self, item: _Pending, exc: BaseException, attempts: int) -> DeadLetter:
+        reason = handler_failed(attempts, exc)
         fail_span(item.span, reason)
-        return self._dead_value(
+        return dead_letter(
             item.message,
-            ErrorKind.HANDLER_FAILED,
-            reason,
-            attempts,
-            item.record.trace,
-            item.record.value,
-        )
-
-    def _dead_value(
-        self,
-        message: Message,
-        kind: ErrorKind,
-        reason: str,
-        attempts: int,
-        trace: dict[str, str] | object,
-        decoded: dict[str, object] | None = None,
-    ) -> tuple[Message, dict[str, object]]:
-        carrier = dict(trace) if isinstance(trace, dict) else {}
-        value = dead_letter_value(
-            message,
             service=self.service,
-            kind=kind,
+            kind=ErrorKind.HANDLER_FAILED,
             reason=reason,
             attempts=attempts,
-            trace={
-                "traceparent": carrier.get("traceparent", ""),
-                "tracestate": carrier.get("tracestate"),
-            },
-            decoded=decoded,
+            carrier=item.record.trace,
+            decoded=item.record.value,
         )
-        log.warning(
-            "%s: dead-lettering %s[%s]@%s: %s",
-            self.service,
-            message.topic(),
-            message.partition(),
-            message.offset(),
-            reason,
-        )
-        return message, value
 
     # -- produce and commit ----------------------------------------------------------------
 
-    def _produce(self, outputs: list[OutputRecord], dead: list[tuple[Message, dict[str, object]]]) -> int:
+    def _produce(self, outputs: list[OutputRecord], dead: list[DeadLetter]) -> int:
         for output in outputs:
             try:
                 data = self.codecs.encode(output.topic, output.value)
@@ -355,13 +312,9 @@ class ConsumerLoop:
                 raise RecordEncodingError(f"{self.service} produced an invalid {output.topic} value: {exc}") from exc
             headers = carrier_to_headers(output.trace) + list(output.headers)
             self.producer.produce(output.topic, data, key=output.key, headers=headers)
-        for message, value in dead:
-            data = self.codecs.encode(self.settings.deadletter_topic, value)
-            trace = value["trace"]
-            assert isinstance(trace, dict)
-            headers = carrier_to_headers({k: v for k, v in trace.items() if v})
-            self.producer.produce(self.settings.deadletter_topic, data, key=message.key(), headers=headers)
-            metrics.DEAD_LETTERS.labels(self.service, message.topic(), str(value["error_kind"])).inc()
+        for letter in dead:
+            data = self.codecs.encode(self.settings.deadletter_topic, letter.value)
+            self.producer.produce(self.settings.deadletter_topic, data, key=letter.key, headers=letter.headers)
         acknowledged = self.producer.flush()
         for topic, count in acknowledged.items():
             if topic != self.settings.deadletter_topic:
@@ -413,14 +366,6 @@ class ConsumerLoop:
                 lag = partition_stats.get("consumer_lag", -1)
                 if partition != "-1" and lag >= 0:
                     metrics.CONSUMER_LAG.labels(self.service, topic, partition).set(lag)
-
-
-def _value_carrier(value: dict[str, object]) -> dict[str, str]:
-    """The trace context in a record's `trace` field, for producers that set no headers."""
-    trace = value.get("trace")
-    if not isinstance(trace, dict):
-        return {}
-    return {key: str(trace[key]) for key in ("traceparent", "tracestate") if trace.get(key)}
 
 
 def _timestamp_ms(message: Message) -> int | None:

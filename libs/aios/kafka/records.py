@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aios.observability.tracing import TRACEPARENT, TRACESTATE
+from aios.kafka.tracefield import TraceField, trace_field
 
 Value = dict[str, Any]
 
@@ -28,12 +28,9 @@ class InputRecord:
     timestamp_ms: int | None = None
     """The Kafka record's timestamp (create or log-append time), milliseconds since the epoch."""
 
-    def trace_field(self) -> dict[str, str | None]:
+    def trace_field(self) -> TraceField:
         """The `trace` field of an output value caused by this record."""
-        return {
-            "traceparent": self.trace.get(TRACEPARENT, ""),
-            "tracestate": self.trace.get(TRACESTATE),
-        }
+        return trace_field(self.trace)
 
     def output(self, topic: str, value: Value, key: bytes | str | None = None) -> OutputRecord:
         """An output caused by this record: same key unless given, trace context passed on."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import faust
+
 from aios.decide.gaps import OffsetGaps
 
 
@@ -32,3 +36,19 @@ def test_a_rebalance_forgets_what_was_expected() -> None:
     gaps.forget()
     assert gaps.observe("p0", 500) is None  # another worker may have handled 11..499
     assert gaps.observe("p0", 502) == 501
+
+
+def test_faust_still_empties_the_stream_queues_when_its_flow_resumes() -> None:
+    """The step that drops records at the end of a recovery (faust-streaming #596, `aios.decide.gaps`).
+
+    When this fails, Faust changed: check whether the gap guard is still needed.
+    """
+
+    async def queued_after_resume() -> int:
+        app = faust.App("gaps-probe", broker="kafka://127.0.0.1:1", autodiscover=False, web_enabled=False)
+        stream_queue = app.topic("gaps-probe-input").clone().__aiter__().queue
+        stream_queue.put_nowait("fetched during the seek")
+        app.flow_control.resume()
+        return stream_queue.qsize()
+
+    assert asyncio.run(queued_after_resume()) == 0

@@ -1,0 +1,62 @@
+"""Dead-lettering a record: its dead letter (`aios.kafka.deadletter`), logged and counted, ready to produce.
+
+The consumer loop produces it with the batch's outputs, decide's agents send it through Faust;
+both make it here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Message
+
+from aios.kafka.deadletter import ErrorKind, dead_letter_value
+from aios.kafka.tracefield import trace_field
+from aios.observability import metrics
+from aios.observability.tracing import carrier_to_headers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-letter record: the original record's key, the `aios.DeadLetter` value and trace headers."""
+
+    key: bytes | None
+    value: dict[str, Any]
+    headers: list[tuple[str, bytes]]
+
+
+def dead_letter(
+    message: Message,
+    *,
+    service: str,
+    kind: ErrorKind,
+    reason: str,
+    attempts: int,
+    carrier: Mapping[str, str],
+    decoded: Mapping[str, Any] | None = None,
+) -> DeadLetter:
+    """The dead letter of `message` under the trace context in `carrier`; counted when made."""
+    value = dead_letter_value(
+        message,
+        service=service,
+        kind=kind,
+        reason=reason,
+        attempts=attempts,
+        trace=trace_field(carrier),
+        decoded=dict(decoded) if decoded is not None else None,
+    )
+    where = f"{message.topic()}[{message.partition()}]@{message.offset()}"
+    log.warning("%s: dead-lettering %s: %s", service, where, reason[:300])
+    metrics.DEAD_LETTERS.labels(service, message.topic() or "", kind.value).inc()
+    headers = carrier_to_headers({key: text for key, text in value["trace"].items() if text})
+    return DeadLetter(message.key(), value, headers)
+
+
+def handler_failed(attempts: int, exc: BaseException) -> str:
+    """The reason of a record dead-lettered because its handler kept failing."""
+    return f"handler failed after {attempts} attempt(s): {type(exc).__name__}: {exc}"
