@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aios.act.plan import executed_value, record_key
-from aios.act.store import ClaimedAction, OutboxRecord
+from aios.act.store import ClaimedAction
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
+from aios.outbox.publisher import OutboxRecord
 from aios.schemas.serde import Codecs
 
 
