@@ -271,3 +271,38 @@ def test_a_verdict_kafka_refuses_is_dead_lettered_and_the_others_go_on(
     # The record the topic refused is kept for a replay; the one over every limit is described instead.
     assert codecs.decode(topic, for_topic["original_value"])["edited_draft"] == too_large_for_topic
     assert for_kafka["original_value"] is None and "original record not kept" in for_kafka["reason"]
+
+
+def test_a_stored_verdict_that_does_not_fit_the_schema_is_dead_lettered_as_it_was_stored(
+    migrated_database: str, connection: ConnectionSettings, topics: Callable[..., str]
+) -> None:
+    topic, deadletter = topics("aios.review.completed", partitions=1), topics("aios.deadletter", partitions=1)
+    codecs = Codecs(
+        connection.schema_registry_url, carries={topic: "aios.review.completed", deadletter: "aios.deadletter"}
+    )
+    broken: dict[str, Any] = {}
+
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        store, outbox, alice = ReviewStore(pool), ReviewOutbox(pool, codecs, topic), reviewers["alice"]
+        broken.update(request_for(alice.tenant_id))
+        for request in (broken, request_for(alice.tenant_id)):
+            await store.store_requests([request])
+            await store.claim(alice, request["review_id"], 600)
+            await store.complete(alice, request["review_id"], Verdict("APPROVE"), TRACE)
+        await pool.execute(
+            "UPDATE review_outbox SET record = record - 'reviewer' WHERE review_id = $1", broken["review_id"]
+        )
+        producer = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-unencodable")
+        try:
+            publisher = OutboxPublisher(outbox, producer, codecs, deadletter, service="review")
+            assert (await publisher.drain(), await outbox.pending()) == (2, 0)
+        finally:
+            await asyncio.to_thread(producer.close)
+
+    run(migrated_database, scenario)
+    assert len(read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 1)) == 1
+    [message] = read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 1)
+    letter = codecs.decode(deadletter, message.value() or b"")
+    assert (letter["event_id"], letter["error_kind"]) == (broken["event_id"], "output-invalid")
+    assert "does not fit its schema" in letter["reason"]
+    assert json.loads(letter["original_value"])["review_id"] == broken["review_id"]
