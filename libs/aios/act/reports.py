@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aios.act.plan import executed_record, record_key
-from aios.act.store import ClaimedAction, OutboxRecord
+from aios.act.store import ClaimedAction
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
+from aios.outbox.publisher import OutboxRecord
 from aios.schemas.records import ActionExecuted, ActionStatus, DeadLetter, TraceContext
 from aios.schemas.serde import Codecs
 

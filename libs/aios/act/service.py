@@ -17,7 +17,6 @@ import httpx
 
 from aios.act.executor import Executor
 from aios.act.intake import ActIntake
-from aios.act.publisher import OutboxPublisher
 from aios.act.reports import Reports
 from aios.act.settings import DECISIONS_TOPIC, EXECUTED_TOPIC, ActSettings
 from aios.act.store import ActStore
@@ -29,6 +28,7 @@ from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.observability.metrics import serve_metrics
+from aios.outbox.publisher import OutboxPublisher
 from aios.runtime.background import BackgroundLoop
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
@@ -61,7 +61,9 @@ class ActRuntime:
         client = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.concurrency * 2))
         producer = AsyncProducer(connection.kafka_bootstrap, client_id=SERVICE)
         store = ActStore(pool)
-        publisher = OutboxPublisher(store, producer, settings.publish_batch, service=SERVICE)
+        publisher = OutboxPublisher(
+            store, producer, codecs, deadletter_topic, service=SERVICE, batch=settings.publish_batch
+        )
         executor = Executor(
             store,
             ConnectorConfigs(pool, settings.config_cache_s),

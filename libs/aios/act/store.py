@@ -10,7 +10,7 @@ takes all of an executor's slots.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from aios.act.plan import DecisionPlan, compensation_id_for
+from aios.outbox.publisher import OutboxRecord, OutboxRow, Send
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,6 @@ class ClaimedAction:
     """Seconds since the first attempt began, when this one was claimed."""
     trace: dict[str, Any]
     source: Source
-
-
-@dataclass(frozen=True)
-class OutboxRecord:
-    topic: str
-    key: str
-    value: bytes
-    headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class OutboxRow(OutboxRecord):
-    id: int
 
 
 _CLAIM = """
@@ -251,22 +239,34 @@ class ActStore:
             await conn.execute(_ADVANCE, action.decision_id, "compensation")
         return True
 
-    async def publish(self, limit: int, send: Callable[[list[OutboxRow]], Awaitable[None]]) -> int:
-        """Hand the oldest outbox records to `send` (which returns once the broker acknowledged them), then delete them.
+    async def publish(self, limit: int, send: Send) -> int:
+        """Hand the oldest outbox records to `send`; delete those it sent, mark those it dead-lettered.
 
-        The rows stay locked meanwhile, so instances never publish the same record at once; if
-        `send` fails they stay for the next try.
+        The rows stay locked meanwhile, so instances never publish the same record at once; the
+        rows `send` settled neither way stay for the next try. Returns how many were settled.
         """
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers FROM act_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                "SELECT id, topic, key, value, headers FROM act_outbox WHERE dead_lettered_at IS NULL"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 limit,
             )
             if not rows:
                 return 0
-            await send([OutboxRow(r["topic"], r["key"], r["value"], json.loads(r["headers"]), r["id"]) for r in rows])
-            await conn.execute("DELETE FROM act_outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
-        return len(rows)
+            settled = await send(
+                [OutboxRow(r["topic"], r["key"], r["value"], json.loads(r["headers"]), r["id"]) for r in rows]
+            )
+            await conn.execute("DELETE FROM act_outbox WHERE id = ANY($1::bigint[])", settled.sent)
+            await conn.execute(
+                "UPDATE act_outbox SET dead_lettered_at = now(), dead_letter_reason = d.reason"
+                " FROM unnest($1::bigint[], $2::text[]) AS d (id, reason) WHERE act_outbox.id = d.id",
+                list(settled.dead),
+                list(settled.dead.values()),
+            )
+        return len(settled)
+
+    async def pending(self) -> int:
+        return int(await self._pool.fetchval("SELECT count(*) FROM act_outbox WHERE dead_lettered_at IS NULL"))
 
     async def action(self, action_id: str) -> dict[str, Any] | None:
         """One inbox row, for commands and tests."""

@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from typing import Any, cast
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from aios.kafka.errors import DeliveryError
 from aios.kafka.producer import ClientHeaders, Headers, reliable_producer_config
@@ -63,7 +63,10 @@ class AsyncProducer:
             )
         except BufferError as exc:
             future.set_exception(DeliveryError(f"local produce queue is full: {exc}"))
-        except Exception as exc:  # KafkaException: unknown topic, message too large...
+        except KafkaException as exc:  # unknown topic, message too large...
+            error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            future.set_exception(DeliveryError(f"{topic}: {exc}", error.code() if error else None))
+        except Exception as exc:
             future.set_exception(DeliveryError(str(exc)))
         return future
 
@@ -94,6 +97,6 @@ def _settle_all(reports: list[_Report]) -> None:
         if future.done():
             continue
         if error is not None:
-            future.set_exception(DeliveryError(f"{message.topic()}: {error.str()}"))
+            future.set_exception(DeliveryError(f"{message.topic()}: {error.str()}", error.code()))
         else:
             future.set_result(message)

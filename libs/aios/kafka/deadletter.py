@@ -29,6 +29,11 @@ class ErrorKind(StrEnum):
     """The handler's output for the record did not fit the output topic's schema."""
     TOO_LARGE = "too-large"
     """Larger than the consumer's record limit (`MAX_RECORD_BYTES` by default)."""
+    UNDELIVERABLE = "undeliverable"
+    """An outbox record the broker refused for good (too large for its topic, invalid).
+
+    It was never written: `original_topic` is where it was going, partition and offset are -1.
+    """
 
 
 def record_bytes(message: Message) -> int:

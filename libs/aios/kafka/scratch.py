@@ -7,6 +7,7 @@ Each gets a fresh name and its subject holds the catalogue topic's schema, so `C
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
@@ -21,10 +22,12 @@ class ScratchTopics:
         self.prefix = prefix
         self.made: list[str] = []
 
-    def make(self, carries: str, partitions: int = 3, replication: int = 1) -> str:
-        """A new topic named `<prefix>.<carries without aios.>.<random>` with `carries`' schema."""
+    def make(
+        self, carries: str, partitions: int = 3, replication: int = 1, config: Mapping[str, str] | None = None
+    ) -> str:
+        """A new topic named `<prefix>.<carries without aios.>.<random>` with `carries`' schema (and topic `config`)."""
         name = f"{self.prefix}.{carries.removeprefix('aios.')}.{uuid.uuid4().hex[:10]}"
-        new = NewTopic(name, partitions, replication)
+        new = NewTopic(name, partitions, replication, config=dict(config or {}))
         for future in self.admin.create_topics([new], operation_timeout=30).values():
             future.result(timeout=30)
         self.registry.register_schema(subject_for(name), Schema(schema_for(carries).text, "AVRO"))

@@ -33,10 +33,11 @@ from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.observability import metrics
 from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.observability.tracing import resumed_span
+from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import ReviewerAccounts, Session
-from aios.review.errors import ReviewError
+from aios.review.errors import InvalidVerdict, ReviewError
 from aios.review.intake import ReviewIntake
-from aios.review.outbox import OutboxPublisher
+from aios.review.outbox import ReviewOutbox
 from aios.review.settings import REVIEW_COMPLETED_TOPIC, ReviewSettings
 from aios.review.store import Item, ReviewStore, Verdict
 from aios.schemas.serde import Codecs
@@ -88,13 +89,20 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
             carries={settings.completed_topic: REVIEW_COMPLETED_TOPIC, settings.deadletter_topic: DEADLETTER_TOPIC},
         )
         outbox = OutboxPublisher(
-            pool, producer, codecs, settings.completed_topic, ack_timeout_s=settings.outbox_ack_timeout_s
+            ReviewOutbox(pool, codecs, settings.completed_topic),
+            producer,
+            codecs,
+            settings.deadletter_topic,
+            service=SERVICE,
+            poll_s=settings.outbox_interval_s,
+            ack_timeout_s=settings.outbox_ack_timeout_s,
+            report_pending=metrics.REVIEW_OUTBOX_PENDING.labels(SERVICE).set,
         )
         intake = ReviewIntake(settings, connection, SERVICE)
         intake.start()
         store = ReviewStore(pool)
         tasks = [
-            asyncio.create_task(outbox.run(settings.outbox_interval_s)),
+            asyncio.create_task(outbox.run()),
             asyncio.create_task(_count_items(store, settings.gauges_interval_s)),
         ]
         app.state.parts = ReviewParts(pool, ReviewerAccounts(pool), store, producer, outbox, intake, tasks)
@@ -253,6 +261,8 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         reason: str = Form(""),
     ) -> Response:
         session = await form_session(request, csrf_token)
+        submitted = Verdict(verdict, corrected_label, edited_draft, reason.strip())
+        _check_lengths(submitted, settings)
         store = parts(request).store
         item = await store.item(session.reviewer.tenant_id, review_id)
         parent = {k: str(v) for k, v in item.request["trace"].items() if v}
@@ -260,9 +270,7 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         # the one that asked for review, never one span covering the wait.
         with resumed_span(SERVICE, f"{SERVICE} verdict", parent, "review") as carrier:
             trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
-        done = await store.complete(
-            session.reviewer, review_id, Verdict(verdict, corrected_label, edited_draft, reason.strip()), trace
-        )
+        done = await store.complete(session.reviewer, review_id, submitted, trace)
         parts(request).outbox.wake()
         metrics.REVIEW_COMPLETED.labels(SERVICE, verdict).inc()
         if done.completed_at is not None:
@@ -285,6 +293,19 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
     return app
+
+
+def _check_lengths(verdict: Verdict, settings: ReviewSettings) -> None:
+    """Refuse a field over its limit, or one PostgreSQL text cannot hold: every verdict must fit one Kafka record."""
+    for name, value, limit in (
+        ("edited draft", verdict.edited_draft, settings.max_draft_chars),
+        ("reason", verdict.reason, settings.max_reason_chars),
+        ("corrected intent", verdict.corrected_label, settings.max_label_chars),
+    ):
+        if value and len(value) > limit:
+            raise InvalidVerdict(f"the {name} has {len(value):,} characters; at most {limit:,} are accepted")
+        if value and "\x00" in value:
+            raise InvalidVerdict(f"the {name} contains a NUL character")
 
 
 async def _answers(query: Awaitable[Any]) -> bool:

@@ -30,4 +30,17 @@ class ReviewSettings(BaseSettings):
         default=1.0, gt=0, description="How often unpublished verdicts are retried (each verdict is sent at once too)."
     )
     outbox_ack_timeout_s: float = Field(default=10.0, gt=0, description="How long a publish waits for Kafka's acks.")
+    max_draft_chars: int = Field(
+        default=20_000,
+        ge=1,
+        description="Longest edited draft a verdict may carry; a longer one is refused (400) with the limit.",
+    )
+    max_reason_chars: int = Field(
+        default=2_000,
+        ge=1,
+        description="Longest reason a verdict may give; a longer one is refused (400) with the limit.",
+    )
+    max_label_chars: int = Field(
+        default=200, ge=1, description="Longest corrected intent a verdict may name; a longer one is refused (400)."
+    )
     gauges_interval_s: float = Field(default=15.0, gt=0, description="How often open and overdue items are counted.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -358,6 +359,52 @@ def test_cookies_and_headers(env: Env) -> None:
         )
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json()["checks"] == {"postgres": True, "kafka": True, "intake": True}
+
+
+def test_the_complete_form_refuses_overlong_fields(env: Env) -> None:
+    """Every verdict must fit one Kafka record: a field over its limit gets a 400 with the limit, nothing changes."""
+    review_id = _wait_for_review_id(env.dsn, env.events["amount"]["event_id"])
+    with httpx.Client(base_url=env.url) as client:
+        client.get("/login")
+        login = {"tenant": "acme", "username": "alice", "password": PASSWORD}
+        assert client.post("/login", data={**login, "csrf_token": client.cookies["aios_review_login_csrf"]}).is_redirect
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/items/{review_id}").text)
+        assert token is not None
+        form = {"csrf_token": token[1]}
+        assert client.post(f"/items/{review_id}/claim", data=form).is_redirect
+        for fields, problem in (
+            ({"verdict": "EDIT_APPROVE", "edited_draft": "x" * 1_000_000}, "1,000,000 characters; at most 20,000"),
+            ({"verdict": "EDIT_APPROVE", "edited_draft": "x" * 20_001}, "the edited draft has 20,001 characters"),
+            ({"verdict": "REJECT", "reason": "r" * 1_000_000}, "the reason has 1,000,000 characters; at most 2,000"),
+            ({"verdict": "RELABEL", "corrected_label": "l" * 201}, "the corrected intent has 201 characters"),
+            ({"verdict": "REJECT", "reason": "spam\x00"}, "the reason contains a NUL character"),
+        ):
+            refused = client.post(f"/items/{review_id}/complete", data={**form, **fields})
+            assert refused.status_code == 400 and problem in refused.text, refused.text[-600:]
+        assert _fetchval(env.dsn, "SELECT status FROM review_items WHERE review_id = $1", review_id) == "pending"
+        assert client.post(f"/items/{review_id}/release", data=form).is_redirect
+
+
+def _wait_for_review_id(dsn: str, event_id: str, timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while (found := _fetchval(dsn, "SELECT review_id FROM review_items WHERE event_id = $1", event_id)) is None:
+        assert time.monotonic() < deadline, f"no review item for {event_id}"
+        time.sleep(0.5)
+    return str(found)
+
+
+def _fetchval(dsn: str, query: str, *args: object) -> Any:
+    """One value from the test's database, on a thread of its own (not on Playwright's event loop)."""
+
+    async def fetch() -> Any:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, fetch()).result()
 
 
 def _submit(page: Page, button: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,10 @@ import pytest
 
 from aios.db.pool import open_pool
 from aios.kafka.async_producer import AsyncProducer
+from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
-from aios.review.outbox import OutboxPublisher
+from aios.review.outbox import ReviewOutbox
 from aios.review.store import ReviewStore, Verdict
 from aios.schemas.records import ReviewRequested
 from aios.schemas.serde import Codecs
@@ -166,11 +168,13 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
 def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
     migrated_database: str, connection: ConnectionSettings, topics: Callable[..., str]
 ) -> None:
-    topic = topics("aios.review.completed", partitions=1)
-    codecs = Codecs(connection.schema_registry_url, carries={topic: "aios.review.completed"})
+    topic, deadletter = topics("aios.review.completed", partitions=1), topics("aios.deadletter", partitions=1)
+    codecs = Codecs(
+        connection.schema_registry_url, carries={topic: "aios.review.completed", deadletter: "aios.deadletter"}
+    )
 
     async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
-        store, alice = ReviewStore(pool), reviewers["alice"]
+        store, alice, outbox = ReviewStore(pool), reviewers["alice"], ReviewOutbox(pool, codecs, topic)
         request = request_for(alice.tenant_id)
         await store.store_requests([request])
         await store.claim(alice, request.review_id, 600)
@@ -178,19 +182,18 @@ def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
 
         down = AsyncProducer("127.0.0.1:1", client_id="test-outbox-down")
         try:
-            unreachable = OutboxPublisher(pool, down, codecs, topic, ack_timeout_s=2)
-            with pytest.raises(TimeoutError):
-                await unreachable.publish_once()
-            assert await unreachable.pending() == 1  # still there, to be sent later
+            unreachable = OutboxPublisher(outbox, down, codecs, deadletter, service="review", ack_timeout_s=2)
+            assert await unreachable.drain() == 0
+            assert await outbox.pending() == 1  # still there, to be sent later
         finally:
             await asyncio.to_thread(down.close, 0.1)
 
         up = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-up")
         try:
-            publisher = OutboxPublisher(pool, up, codecs, topic)
-            assert await publisher.publish_once() == 1
-            assert await publisher.pending() == 0
-            assert await publisher.publish_once() == 0
+            publisher = OutboxPublisher(outbox, up, codecs, deadletter, service="review")
+            assert await publisher.drain() == 1
+            assert await outbox.pending() == 0
+            assert await publisher.drain() == 0
         finally:
             await asyncio.to_thread(up.close)
 
@@ -200,3 +203,107 @@ def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
     assert (value["verdict"], value["edited_draft"], value["reviewer"]) == ("EDIT_APPROVE", "Better.", "alice")
     assert message.key() == f"{value['tenant_id']}:{value['event_id']}".encode()
     assert dict(message.headers() or [])["traceparent"] == TRACE["traceparent"].encode()
+
+
+def test_a_verdict_kafka_refuses_is_dead_lettered_and_the_others_go_on(
+    migrated_database: str, connection: ConnectionSettings, topics: Callable[..., str]
+) -> None:
+    """One verdict too large for the topic, one too large for any broker: neither holds back the others."""
+    topic = topics("aios.review.completed", partitions=1, config={"max.message.bytes": "16384"})
+    deadletter = topics("aios.deadletter", partitions=1)
+    codecs = Codecs(
+        connection.schema_registry_url, carries={topic: "aios.review.completed", deadletter: "aios.deadletter"}
+    )
+    too_large_for_topic = secrets.token_urlsafe(40_000)  # random text: lz4 cannot bring it under 16 KiB
+    too_large_for_kafka = secrets.token_urlsafe(1_200_000)  # over librdkafka's 1 MB message.max.bytes
+    requests: dict[str, ReviewRequested] = {}
+
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        store, outbox = ReviewStore(pool), ReviewOutbox(pool, codecs, topic)
+        verdicts = [
+            ("first", "alice", Verdict("APPROVE")),
+            ("for-topic", "alice", Verdict("EDIT_APPROVE", edited_draft=too_large_for_topic)),
+            ("for-kafka", "carol", Verdict("EDIT_APPROVE", edited_draft=too_large_for_kafka)),
+            ("other-tenant", "bob", Verdict("REJECT", reason="spam")),
+            ("last", "carol", Verdict("APPROVE")),
+        ]
+        for name, reviewer, verdict in verdicts:  # committed in this order: the outbox sends them oldest first
+            request = requests[name] = request_for(reviewers[reviewer].tenant_id)
+            await store.store_requests([request])
+            await store.claim(reviewers[reviewer], request.review_id, 600)
+            await store.complete(reviewers[reviewer], request.review_id, verdict, TRACE)
+
+        producer = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-refused")
+        try:
+            publisher = OutboxPublisher(outbox, producer, codecs, deadletter, service="review", ack_timeout_s=30)
+            assert await publisher.drain() == 5
+            assert await outbox.pending() == 0
+            assert await publisher.drain() == 0  # the refused ones are not tried again
+        finally:
+            await asyncio.to_thread(producer.close)
+        marked = await pool.fetch(
+            "SELECT review_id, dead_letter_reason FROM review_outbox WHERE dead_lettered_at IS NOT NULL"
+        )
+        assert {row["review_id"] for row in marked} == {
+            requests["for-topic"].review_id,
+            requests["for-kafka"].review_id,
+        }
+        assert all("too large" in row["dead_letter_reason"] for row in marked)
+
+    run(migrated_database, scenario)
+    published = read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 3)
+    assert sorted(codecs.decode(topic, m.value() or b"")["review_id"] for m in published) == sorted(
+        requests[name].review_id for name in ("first", "other-tenant", "last")
+    )
+    letters = [
+        codecs.decode(deadletter, m.value() or b"")
+        for m in read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 2)
+    ]
+    by_event = {letter["event_id"]: letter for letter in letters}
+    for_topic, for_kafka = by_event[requests["for-topic"].event_id], by_event[requests["for-kafka"].event_id]
+    for letter, name in ((for_topic, "for-topic"), (for_kafka, "for-kafka")):
+        assert (letter["tenant_id"], letter["service"], letter["error_kind"]) == (
+            requests[name].tenant_id,
+            "review",
+            "undeliverable",
+        )
+        assert (letter["original_topic"], letter["original_partition"], letter["original_offset"]) == (topic, -1, -1)
+        assert "Message size too large" in letter["reason"]
+    # The record the topic refused is kept for a replay; the one over every limit is described instead.
+    assert codecs.decode(topic, for_topic["original_value"])["edited_draft"] == too_large_for_topic
+    assert for_kafka["original_value"] is None and "original record not kept" in for_kafka["reason"]
+
+
+def test_a_stored_verdict_that_does_not_fit_the_schema_is_dead_lettered_as_it_was_stored(
+    migrated_database: str, connection: ConnectionSettings, topics: Callable[..., str]
+) -> None:
+    topic, deadletter = topics("aios.review.completed", partitions=1), topics("aios.deadletter", partitions=1)
+    codecs = Codecs(
+        connection.schema_registry_url, carries={topic: "aios.review.completed", deadletter: "aios.deadletter"}
+    )
+    stored: list[ReviewRequested] = []
+
+    async def scenario(pool: asyncpg.Pool, reviewers: dict[str, Reviewer]) -> None:
+        store, outbox, alice = ReviewStore(pool), ReviewOutbox(pool, codecs, topic), reviewers["alice"]
+        stored.extend([request_for(alice.tenant_id), request_for(alice.tenant_id)])
+        for request in stored:
+            await store.store_requests([request])
+            await store.claim(alice, request.review_id, 600)
+            await store.complete(alice, request.review_id, Verdict("APPROVE"), TRACE)
+        await pool.execute(
+            "UPDATE review_outbox SET record = record - 'reviewer' WHERE review_id = $1", stored[0].review_id
+        )
+        producer = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-unencodable")
+        try:
+            publisher = OutboxPublisher(outbox, producer, codecs, deadletter, service="review")
+            assert (await publisher.drain(), await outbox.pending()) == (2, 0)
+        finally:
+            await asyncio.to_thread(producer.close)
+
+    run(migrated_database, scenario)
+    assert len(read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 1)) == 1
+    [message] = read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 1)
+    letter = codecs.decode(deadletter, message.value() or b"")
+    assert (letter["event_id"], letter["error_kind"]) == (stored[0].event_id, "output-invalid")
+    assert "does not fit its schema" in letter["reason"]
+    assert json.loads(letter["original_value"])["review_id"] == stored[0].review_id
