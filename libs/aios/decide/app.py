@@ -34,17 +34,12 @@ from aios.decide.decider import Decider, Output
 from aios.decide.errors import UnknownReview
 from aios.decide.gaps import OffsetGaps, read_skipped
 from aios.decide.policies import PolicyCache
-from aios.decide.settings import (
-    DECISIONS_TOPIC,
-    ENRICHED_TOPIC,
-    REVIEW_COMPLETED_TOPIC,
-    REVIEW_REQUESTED_TOPIC,
-    DecideSettings,
-)
+from aios.decide.settings import DecideSettings
 from aios.decide.stalls import StallWatch
 from aios.decide.state import CHANGELOG_CONFIGS, FaustStreamStats
-from aios.kafka.deadletter import DEADLETTER_TOPIC, ErrorKind, dead_letter_value, record_bytes
+from aios.kafka.deadletter import ErrorKind, dead_letter_value, record_bytes
 from aios.kafka.errors import TransientError
+from aios.kafka.topics import schema_bindings
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
 from aios.policy.stream import Windows
@@ -91,16 +86,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     settings = settings or DecideSettings()
     connection = connection or ConnectionSettings()
     # Topics may be renamed (tests' private topics): say which catalogue schema each carries.
-    codecs = Codecs(
-        connection.schema_registry_url,
-        carries={
-            settings.enriched_topic: ENRICHED_TOPIC,
-            settings.completed_topic: REVIEW_COMPLETED_TOPIC,
-            settings.decisions_topic: DECISIONS_TOPIC,
-            settings.review_requested_topic: REVIEW_REQUESTED_TOPIC,
-            settings.deadletter_topic: DEADLETTER_TOPIC,
-        },
-    )
+    codecs = Codecs(connection.schema_registry_url, carries=schema_bindings(settings))
     app = faust.App(
         settings.app_id,
         broker=broker_url(connection.kafka_bootstrap),

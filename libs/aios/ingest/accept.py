@@ -35,8 +35,6 @@ from aios.schemas.serde import Codecs
 
 log = logging.getLogger(__name__)
 
-RECEIVED_TOPIC = "aios.events.received"
-
 
 @dataclass(frozen=True)
 class Submission:
@@ -57,7 +55,7 @@ class EventAcceptor:
         idempotency: IdempotencyKeys,
         status: EventStatusStore,
         ack_timeout_s: float,
-        topic: str = RECEIVED_TOPIC,
+        topic: str,
     ) -> None:
         self.producer = producer
         self.codecs = codecs

@@ -1,7 +1,7 @@
 """Private topics that carry a catalogue topic's schema: for tests, benchmarks and one-off copies of a stream.
 
 Each gets a fresh name and its subject holds the catalogue topic's schema, so `Codecs` built with
-`carries={name: catalogue_topic}` encode and decode it; `close()` deletes topics and subjects.
+`carries=scratch.carries` encode and decode it; `close()` deletes topics and subjects.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class ScratchTopics:
         self.registry = SchemaRegistryClient({"url": registry_url})
         self.prefix = prefix
         self.made: list[str] = []
+        self.carries: dict[str, str] = {}
+        """Each topic made → the catalogue topic whose schema it carries."""
 
     def make(self, carries: str, partitions: int = 3, replication: int = 1) -> str:
         """A new topic named `<prefix>.<carries without aios.>.<random>` with `carries`' schema."""
@@ -29,6 +31,7 @@ class ScratchTopics:
             future.result(timeout=30)
         self.registry.register_schema(subject_for(name), Schema(schema_for(carries).text, "AVRO"))
         self.made.append(name)
+        self.carries[name] = carries
         return name
 
     def close(self) -> None:
