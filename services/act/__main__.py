@@ -1,14 +1,14 @@
-"""`python -m services.act`: perform the actions of aios.decisions, exactly once in effect."""
+"""`python -m services.act`: perform the actions of the decisions topic, exactly once in effect."""
 
 from __future__ import annotations
 
-from aios.act.service import SERVICE, run_act
+from aios.act.service import act_worker
 from aios.act.settings import ActSettings
-from aios.runtime.entry import run_service
+from aios.runtime.entry import start_worker
 
 
 def main() -> None:
-    run_service(ActSettings(), "metrics_port", run_act, tracing=SERVICE)
+    start_worker(ActSettings(), act_worker)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
-"""`python -m services.audit`: record every aios.* topic in the audit trail and serve the auditor API."""
+"""`python -m services.audit`: record every catalogue topic in the audit trail and serve the auditor API."""
 
 from __future__ import annotations
 
-from aios.audit.service import SERVICE, run_audit
+from aios.audit.service import audit_worker
 from aios.audit.settings import AuditSettings
-from aios.runtime.entry import run_service
+from aios.runtime.entry import start_worker
 
 
 def main() -> None:
-    run_service(AuditSettings(), "port", run_audit, tracing=SERVICE)
+    start_worker(AuditSettings(), audit_worker, port_field="port")
 
 
 if __name__ == "__main__":

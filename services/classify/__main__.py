@@ -1,14 +1,14 @@
-"""`python -m services.classify`: a batched inference worker on aios.events.received."""
+"""`python -m services.classify`: a batched inference worker on the received events."""
 
 from __future__ import annotations
 
-from aios.classify.service import SERVICE, run_worker
+from aios.classify.service import classify_worker
 from aios.classify.settings import ClassifySettings
-from aios.runtime.entry import run_service
+from aios.runtime.entry import start_worker
 
 
 def main() -> None:
-    run_service(ClassifySettings(), "metrics_port", run_worker, tracing=SERVICE)
+    start_worker(ClassifySettings(), classify_worker)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,15 @@
-"""`python -m services.decide`: the policy engine (a Faust app) on aios.events.enriched and aios.review.completed."""
+"""`python -m services.decide`: the policy engine (a Faust app) on the enriched events and the reviewers' verdicts."""
 
 from __future__ import annotations
 
 from aios.decide.app import SERVICE
-from aios.decide.service import run_worker
+from aios.decide.service import run_decide
 from aios.decide.settings import DecideSettings
-from aios.observability.tracing import configure_tracing
-from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.entry import run_service
 
 
 def main() -> None:
-    configure_tracing(SERVICE)
-    settings = DecideSettings()
-    run_worker(settings.model_copy(update={"metrics_port": ServiceRuntime().port_or(settings.metrics_port)}))
+    run_service(DecideSettings(), "metrics_port", run_decide, tracing=SERVICE)
 
 
 if __name__ == "__main__":

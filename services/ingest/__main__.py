@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 
@@ -10,23 +9,19 @@ import uvicorn
 
 from aios.ingest.settings import IngestSettings
 from aios.observability.http import share_metrics_across_workers
-from aios.runtime.catalog import ServiceRuntime
-from aios.runtime.entry import LOG_FORMAT
+from aios.runtime.entry import run_service
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    settings = IngestSettings()
-    port = ServiceRuntime().port_or(settings.port)
+def serve(settings: IngestSettings) -> None:
     # Workers re-import the app factory, which reads the same environment; the port must agree.
-    os.environ["AIOS_INGEST_PORT"] = str(port)
-    shared = share_metrics_across_workers(f"ingest-{port}") if settings.workers > 1 else None
+    os.environ["AIOS_INGEST_PORT"] = str(settings.port)
+    shared = share_metrics_across_workers(f"ingest-{settings.port}") if settings.workers > 1 else None
     try:
         uvicorn.run(
             "aios.ingest.app:create_app",
             factory=True,
             host=settings.host,
-            port=port,
+            port=settings.port,
             workers=settings.workers,
             access_log=False,
             log_level="info",
@@ -34,6 +29,10 @@ def main() -> None:
     finally:
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
+
+
+def main() -> None:
+    run_service(IngestSettings(), "port", serve)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aios.observability.lag import LagExporterSettings, run_exporter
-from aios.runtime.entry import run_service
+from aios.lag.exporter import LagExporterSettings, lag_exporter
+from aios.runtime.entry import start_worker
 
 
 def main() -> None:
-    run_service(LagExporterSettings(), "port", run_exporter)
+    start_worker(LagExporterSettings(), lag_exporter, traced=False)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
-"""`python -m services.retrieve_generate`: passages and grounded drafts for aios.events.classified."""
+"""`python -m services.retrieve_generate`: passages and grounded drafts for the classified events."""
 
 from __future__ import annotations
 
-from aios.retrieve_generate.service import SERVICE, run_worker
+from aios.retrieve_generate.service import retrieve_generate_worker
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
-from aios.runtime.entry import run_service
+from aios.runtime.entry import start_worker
 
 
 def main() -> None:
-    run_service(RetrieveGenerateSettings(), "metrics_port", run_worker, tracing=SERVICE)
+    start_worker(RetrieveGenerateSettings(), retrieve_generate_worker)
 
 
 if __name__ == "__main__":

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import uvicorn
 
-from aios.observability.tracing import configure_tracing
 from aios.review.app import SERVICE
 from aios.review.settings import ReviewSettings
-from aios.runtime.catalog import ServiceRuntime
-from aios.runtime.entry import LOG_FORMAT
+from aios.runtime.entry import run_service
+
+
+def serve(settings: ReviewSettings) -> None:
+    # The app factory reads its settings from the environment again; the port must agree.
+    os.environ["AIOS_REVIEW_PORT"] = str(settings.port)
+    uvicorn.run(
+        "aios.review.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_level="info",
+    )
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    configure_tracing(SERVICE)
-    settings = ReviewSettings()
-    port = ServiceRuntime().port_or(settings.port)
-    os.environ["AIOS_REVIEW_PORT"] = str(port)
-    uvicorn.run(
-        "aios.review.app:create_app", factory=True, host=settings.host, port=port, access_log=False, log_level="info"
-    )
+    run_service(ReviewSettings(), "port", serve, tracing=SERVICE)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 from aios.inference.triton_server import TritonSettings, serve
-from aios.runtime.catalog import ServiceRuntime
-from aios.runtime.entry import LOG_FORMAT
+from aios.runtime.entry import run_service
 from aios.settings import ConnectionSettings
 
 
-async def _run(settings: TritonSettings) -> None:
+async def _serve_until_signalled(settings: TritonSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -21,10 +19,7 @@ async def _run(settings: TritonSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    settings = TritonSettings()
-    settings = settings.model_copy(update={"http_port": ServiceRuntime().port_or(settings.http_port)})
-    asyncio.run(_run(settings))
+    run_service(TritonSettings(), "http_port", lambda settings: asyncio.run(_serve_until_signalled(settings)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from aios.schemas.catalog import schema_for
+from aios.kafka.subjects import schema_for
 from tests.support.avro_examples import example_value
 from tests.support.pipeline import INPUTS, PIPELINE_TOPICS, Pipeline
 

@@ -12,7 +12,7 @@ import time
 
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.kafka.records import InputRecord, OutputRecord
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 
 EVENTS = "aios.events.received"

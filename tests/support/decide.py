@@ -21,9 +21,9 @@ from aios.bench.events import SAMPLE_TRACEPARENT
 from aios.db.pool import open_pool
 from aios.decide.app import delete_internal_topics
 from aios.kafka.producer import ReliableProducer
+from aios.kafka.serde import Codecs
 from aios.policy.loading import load_policy
 from aios.policy.store import PolicyStore
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from tests.support.kafka_io import read_topic

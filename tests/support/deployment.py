@@ -147,12 +147,16 @@ def _substitute(text: str, values: Mapping[str, str]) -> str:
 # --- Settings: every AIOS_* variable the code reads ----------------------------------------------------
 
 
+SETTINGS_CLASS = re.compile(r"^class \w+\(\w*Settings\b", re.MULTILINE)
+"""A module defining a settings class (on BaseSettings or one of ours, such as WorkerSettings)."""
+
+
 @cache
 def settings_classes() -> tuple[type[BaseSettings], ...]:
     """Every pydantic-settings class of the package (the modules that define one are imported)."""
     package = Path(aios.__file__).parent
     for path in sorted(package.rglob("*.py")):
-        if path.name != "__main__.py" and "BaseSettings" in path.read_text(encoding="utf-8"):
+        if path.name != "__main__.py" and SETTINGS_CLASS.search(path.read_text(encoding="utf-8")):
             parts = ("aios", *path.relative_to(package).with_suffix("").parts)
             importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     found: dict[str, type[BaseSettings]] = {}
@@ -364,9 +368,13 @@ def check_images(d: Deployment) -> list[str]:
     return problems
 
 
+LOCAL_STACK_ONLY = {"services.schema_registry"}
+"""Entry points of the local stack's own parts; a deployment runs production ones instead (Confluent's registry)."""
+
+
 def check_every_service_deployed(d: Deployment) -> list[str]:
     deployed = {d.module(name): name for name in d.aios_services()}
-    packages = {f"services.{p.parent.name}" for p in (d.root / "services").glob("*/__main__.py")}
+    packages = {f"services.{p.parent.name}" for p in (d.root / "services").glob("*/__main__.py")} - LOCAL_STACK_ONLY
     problems = [f"{module} (services/) has no container" for module in sorted(packages - deployed.keys())]
     for module, spec in d.catalogue().items():
         if module not in deployed:
@@ -444,6 +452,8 @@ def check_variables(d: Deployment) -> list[str]:
     for name in d.aios_services():
         with environment(d.runtime_environment(name)):
             for settings in settings_classes():
+                if not env_prefix(settings):
+                    continue  # a base (WorkerSettings): read only through its subclasses
                 try:
                     settings()
                 except ValidationError as exc:

@@ -28,8 +28,8 @@ from aios.inference.registry import LocalArtifactStore
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import free_ports
 from aios.kafka.scratch import ScratchTopics
+from aios.kafka.serde import Codecs
 from aios.paths import project_root
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from tests.support.database import call_database

@@ -13,10 +13,10 @@ from aios.act.store import ActStore, Source
 from aios.db.pool import UNAVAILABLE_ERRORS
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
+from aios.kafka.serde import Codecs
 from aios.observability import metrics
 from aios.runtime.background import BackgroundLoop
 from aios.schemas.records import Decision, TraceContext
-from aios.schemas.serde import Codecs
 
 
 class ActIntake:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from aios.act.plan import executed_record, record_key
 from aios.act.store import ClaimedAction
+from aios.kafka.serde import Codecs
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
 from aios.outbox.publisher import OutboxRecord
 from aios.schemas.records import ActionExecuted, ActionStatus, DeadLetter, TraceContext
-from aios.schemas.serde import Codecs
 
 
 class Reports:

@@ -1,8 +1,8 @@
 """The act service assembled: inbox intake on the shared consumer loop, executor and outbox publisher beside it.
 
 The consumer loop runs on the main thread (SIGTERM drains it); the asyncio side (PostgreSQL
-pool, HTTP client, executor, publisher) runs on a background loop. On the way out the loop
-commits its last batch, the executor lets actions under way finish for `drain_s`, and the
+pool, HTTP client, executor, publisher) runs on the worker's background loop. On the way out the
+loop commits its last batch, the executor lets actions under way finish for `drain_s`, and the
 publisher empties the outbox.
 """
 
@@ -18,19 +18,16 @@ import httpx
 from aios.act.executor import Executor
 from aios.act.intake import ActIntake
 from aios.act.reports import Reports
-from aios.act.settings import DECISIONS_TOPIC, EXECUTED_TOPIC, ActSettings
+from aios.act.settings import ActSettings
 from aios.act.store import ActStore
 from aios.connectors.config import ConnectorConfigs
 from aios.connectors.registry import default_connectors
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
-from aios.kafka.deadletter import DEADLETTER_TOPIC
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.observability.metrics import serve_metrics
+from aios.kafka.serde import Codecs
 from aios.outbox.publisher import OutboxPublisher
-from aios.runtime.background import BackgroundLoop
-from aios.schemas.serde import Codecs
+from aios.runtime.worker import Worker, WorkerSpec
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -91,40 +88,16 @@ class ActRuntime:
             await self.pool.close()
 
 
-def run_act(
-    settings: ActSettings | None = None,
-    connection: ConnectionSettings | None = None,
-    loop_settings: LoopSettings | None = None,
-) -> None:
-    """Take decisions and perform their actions until SIGTERM."""
-    settings = settings or ActSettings()
-    connection = connection or ConnectionSettings()
-    loop_settings = loop_settings or LoopSettings()
-    carries = {
-        settings.input_topic: DECISIONS_TOPIC,
-        settings.output_topic: EXECUTED_TOPIC,
-        loop_settings.deadletter_topic: DEADLETTER_TOPIC,
-    }
-    serve_metrics(settings.metrics_port)
-    background = BackgroundLoop("act-runtime").start()
+def start_act(worker: Worker[ActSettings]) -> ActIntake:
+    """Open the act runtime on the worker's background loop (closed after the loop's last commit) and its intake."""
+    settings, background = worker.settings, worker.background
     runtime = background.run(
-        ActRuntime.start(
-            settings,
-            connection,
-            Codecs(connection.schema_registry_url, carries=carries),
-            loop_settings.deadletter_topic,
-        )
+        ActRuntime.start(settings, worker.connection, worker.codecs(), worker.loop_settings.deadletter_topic)
     )
-    try:
-        codecs = Codecs(connection.schema_registry_url, carries=carries)
-        intake = ActIntake(background, runtime.store, runtime.executor, codecs, settings.output_topic, SERVICE)
-        loop = ConsumerLoop(
-            SERVICE, settings.group_id, [settings.input_topic], intake, connection, loop_settings, codecs
-        )
-        loop.run()
-    finally:
-        try:
-            background.run(runtime.close(settings.drain_s))
-        except Exception:
-            log.exception("%s: unclean shutdown", SERVICE)
-        background.stop()
+    worker.on_close(lambda: background.run(runtime.close(settings.drain_s)))
+    return ActIntake(background, runtime.store, runtime.executor, worker.codecs(), settings.output_topic, SERVICE)
+
+
+def act_worker(settings: ActSettings) -> WorkerSpec[ActSettings]:
+    """Take decisions and perform their actions until SIGTERM."""
+    return WorkerSpec(SERVICE, settings, consume=start_act)

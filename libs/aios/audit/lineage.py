@@ -14,17 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from aios.audit.records import iso_ms
+from aios.kafka import topics
 
-RECEIVED = "aios.events.received"
+RECEIVED = topics.EVENTS_RECEIVED.name
 STAGES = {
     RECEIVED: "received",
-    "aios.events.classified": "classified",
-    "aios.events.enriched": "enriched",
-    "aios.review.requested": "review_requested",
-    "aios.review.completed": "reviewed",
-    "aios.decisions": "decided",
-    "aios.actions.executed": "acted",
-    "aios.deadletter": "dead_lettered",
+    topics.EVENTS_CLASSIFIED.name: "classified",
+    topics.EVENTS_ENRICHED.name: "enriched",
+    topics.REVIEW_REQUESTED.name: "review_requested",
+    topics.REVIEW_COMPLETED.name: "reviewed",
+    topics.DECISIONS.name: "decided",
+    topics.ACTIONS_EXECUTED.name: "acted",
+    topics.DEADLETTER.name: "dead_lettered",
 }
 """Catalogue topic → the stage an event reached when a record of it appeared there, in pipeline order."""
 _ORDER = {stage: rank for rank, stage in enumerate(STAGES.values())}
@@ -41,11 +42,11 @@ def stages_reached(record_types: Iterable[str]) -> list[str]:
 
 def _facts(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """What this step says about the event (the whole redacted record stays in `record`)."""
-    if record_type == "aios.events.received":
+    if record_type == topics.EVENTS_RECEIVED.name:
         return {k: record.get(k) for k in ("source", "source_ref", "type", "received_at", "text")}
-    if record_type == "aios.events.classified":
+    if record_type == topics.EVENTS_CLASSIFIED.name:
         return _model(record.get("classification") or {}) | {"shadow": _model(record.get("shadow") or {}) or None}
-    if record_type == "aios.events.enriched":
+    if record_type == topics.EVENTS_ENRICHED.name:
         draft = record.get("draft") or {}
         return {
             "documents": [
@@ -57,20 +58,20 @@ def _facts(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
             "draft_skipped": record.get("draft_skipped"),
             "pii_found": record.get("pii_found", []),
         }
-    if record_type == "aios.review.requested":
+    if record_type == topics.REVIEW_REQUESTED.name:
         return {k: record.get(k) for k in ("review_id", "reason", "priority", "sla_deadline", "policy")}
-    if record_type == "aios.review.completed":
+    if record_type == topics.REVIEW_COMPLETED.name:
         return {k: record.get(k) for k in ("review_id", "reviewer", "verdict", "corrected_label", "reason")}
-    if record_type == "aios.decisions":
+    if record_type == topics.DECISIONS.name:
         return {
             **{k: record.get(k) for k in ("decision_id", "outcome", "reason", "label", "confidence", "reviewer")},
             "policy": record.get("policy"),
             "actions": [{"action_id": a.get("action_id"), "type": a.get("type")} for a in record.get("actions", [])],
         }
-    if record_type == "aios.actions.executed":
+    if record_type == topics.ACTIONS_EXECUTED.name:
         keys = ("action_id", "action_type", "status", "attempts", "external_ref", "error")
         return {k: record.get(k) for k in keys}
-    if record_type == "aios.deadletter":
+    if record_type == topics.DEADLETTER.name:
         return {k: record.get(k) for k in ("service", "error_kind", "reason", "original_topic")}
     return {}
 

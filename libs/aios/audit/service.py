@@ -1,7 +1,7 @@
 """The audit service assembled: the shared consumer loop over every topic, the auditor API and retention.
 
 The consumer loop runs on the main thread (SIGTERM drains it). The PostgreSQL pool, the HTTP
-server (uvicorn) and the retention task share a background asyncio loop.
+server (uvicorn, which also serves /metrics) and the retention task share the worker's background loop.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ from aios.audit.settings import AuditSettings
 from aios.audit.store import AuditStore
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.kafka.topics import load_catalogue
 from aios.observability import metrics
-from aios.runtime.background import BackgroundLoop
-from aios.schemas.serde import Codecs
+from aios.runtime.worker import Worker, WorkerSpec
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -78,27 +75,14 @@ async def _retention(store: AuditStore, settings: AuditSettings) -> None:
         await asyncio.sleep(settings.prune_interval_s)
 
 
-def run_audit(
-    settings: AuditSettings | None = None,
-    connection: ConnectionSettings | None = None,
-    loop_settings: LoopSettings | None = None,
-) -> None:
+def start_audit(worker: Worker[AuditSettings]) -> AuditHandler:
+    """Open the trail, the auditor API and retention on the worker's background loop; the handler appends."""
+    settings, background = worker.settings, worker.background
+    runtime = background.run(AuditRuntime.start(settings, worker.connection))
+    worker.on_close(lambda: background.run(runtime.close(), timeout_s=30))
+    return AuditHandler(background, runtime.store, settings.topic_schemas(), SERVICE)
+
+
+def audit_worker(settings: AuditSettings) -> WorkerSpec[AuditSettings]:
     """Record every record of the topics until SIGTERM."""
-    settings = settings or AuditSettings()
-    connection = connection or ConnectionSettings()
-    topics = settings.topics or load_catalogue().names()
-    background = BackgroundLoop("audit-runtime").start()
-    runtime = background.run(AuditRuntime.start(settings, connection))
-    try:
-        handler = AuditHandler(background, runtime.store, settings.carries, SERVICE)
-        codecs = Codecs(connection.schema_registry_url, carries=settings.carries)
-        # Appends cost per transaction more than per row: the trail takes bigger batches than other services.
-        loop_settings = (loop_settings or LoopSettings()).model_copy(update={"max_batch": settings.max_batch})
-        loop = ConsumerLoop(SERVICE, settings.group_id, topics, handler, connection, loop_settings, codecs)
-        loop.run()
-    finally:
-        try:
-            background.run(runtime.close(), timeout_s=30)
-        except Exception:
-            log.exception("%s: unclean shutdown", SERVICE)
-        background.stop()
+    return WorkerSpec(SERVICE, settings, consume=start_audit)

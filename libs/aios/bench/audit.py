@@ -36,17 +36,18 @@ from aios.bench.lineage import decision_value, event_records
 from aios.bench.report import stamp, write_section
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
+from aios.kafka import topics
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.records import InputRecord
 from aios.kafka.scratch import ScratchTopics
+from aios.kafka.serde import Codecs
 from aios.kafka.topics import load_catalogue
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 
 TENANTS = 20
 APPEND_BATCH = 500
-DECISIONS, EXECUTED, DEADLETTER = "aios.decisions", "aios.actions.executed", "aios.deadletter"
+DECISIONS, EXECUTED, DEADLETTER = topics.DECISIONS.name, topics.ACTIONS_EXECUTED.name, topics.DEADLETTER.name
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def run_audit_bench(connection: ConnectionSettings, console: Console, events: in
         ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch,
     ):
         copies = {name: scratch.make(name, 3) for name in load_catalogue().names()}
-        codecs = Codecs(connection.schema_registry_url, carries={copy: name for name, copy in copies.items()})
+        codecs = Codecs(connection.schema_registry_url, carries=scratch.carries)
         with console.status(f"audit: filling {len(copies)} topics with {len(records)} records"):
             _produce(connection, codecs, [(copies[topic], value) for topic, value in records])
         env = {
@@ -202,19 +203,19 @@ def run_act_bench(
         scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn,
         ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch,
     ):
-        topics = {
+        copies = {
             name: scratch.make(name, 6 if name != DEADLETTER else 1) for name in (DECISIONS, EXECUTED, DEADLETTER)
         }
-        codecs = Codecs(connection.schema_registry_url, carries={copy: name for name, copy in topics.items()})
+        codecs = Codecs(connection.schema_registry_url, carries=scratch.carries)
         with console.status(f"act: filling the decisions topic with {decisions} decisions"):
-            _produce(connection, codecs, [(topics[DECISIONS], value) for value in values])
+            _produce(connection, codecs, [(copies[DECISIONS], value) for value in values])
         env = {
             **_stack_env(connection, dsn),
-            "AIOS_ACT_INPUT_TOPIC": topics[DECISIONS],
-            "AIOS_ACT_OUTPUT_TOPIC": topics[EXECUTED],
+            "AIOS_ACT_INPUT_TOPIC": copies[DECISIONS],
+            "AIOS_ACT_OUTPUT_TOPIC": copies[EXECUTED],
             "AIOS_ACT_GROUP_ID": f"bench-act-{uuid.uuid4().hex[:8]}",
             "AIOS_ACT_METRICS_PORT": "0",
-            "AIOS_LOOP_DEADLETTER_TOPIC": topics[DEADLETTER],
+            "AIOS_LOOP_DEADLETTER_TOPIC": copies[DEADLETTER],
         }
         process = _service("services.act", env, "bench-act.log")
         published = (

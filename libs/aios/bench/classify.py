@@ -21,10 +21,11 @@ from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
 from aios.classify.routes import ModelRef, Route, RoutingTable
 from aios.inference.classifier import TextClassifier
+from aios.kafka import topics
 from aios.kafka.loop import LoopSettings
 from aios.settings import ConnectionSettings
 
-RECEIVED, CLASSIFIED = "aios.events.received", "aios.events.classified"
+RECEIVED, CLASSIFIED = topics.EVENTS_RECEIVED.name, topics.EVENTS_CLASSIFIED.name
 
 
 def bench_events(texts: Sequence[str], tenant_id: str) -> list[dict[str, object]]:

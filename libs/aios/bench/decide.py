@@ -26,17 +26,23 @@ from aios.bench.report import stamp, write_section
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.decide.app import delete_internal_topics
+from aios.kafka import topics
 from aios.kafka.scratch import ScratchTopics
+from aios.kafka.serde import Codecs
 from aios.paths import project_root
 from aios.policy.loading import load_policy
 from aios.policy.store import PolicyStore
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 from aios.tenants.store import TenantStore
 
 TENANTS = 10
-TOPICS = ("aios.events.enriched", "aios.review.completed", "aios.decisions", "aios.review.requested")
+TOPICS = (
+    topics.EVENTS_ENRICHED.name,
+    topics.REVIEW_COMPLETED.name,
+    topics.DECISIONS.name,
+    topics.REVIEW_REQUESTED.name,
+)
 MIX = (("balance", 0.93, 7), ("report_fraud", 0.97, 1), ("transactions", 0.42, 2))
 """(label, confidence, share in tenths) of the events."""
 
@@ -74,7 +80,7 @@ def _events(tenants: list[str], events: int) -> list[dict[str, Any]]:
     labels = [(label, confidence) for label, confidence, tenths in MIX for _ in range(tenths)]
     values = []
     for n in range(events):
-        value = event_records(tenants[n % len(tenants)])["aios.events.enriched"]
+        value = event_records(tenants[n % len(tenants)])[topics.EVENTS_ENRICHED.name]
         label, confidence = labels[n % len(labels)]
         value["classification"] = {**value["classification"], "label": label, "confidence": confidence}
         value["pii_found"] = []
@@ -83,12 +89,12 @@ def _events(tenants: list[str], events: int) -> list[dict[str, Any]]:
     return values
 
 
-def _records_in(bootstrap: str, topics: list[str]) -> int:
-    """Records written to `topics` so far (sum of their high watermarks)."""
+def _records_in(bootstrap: str, names: list[str]) -> int:
+    """Records written to the topics `names` so far (sum of their high watermarks)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:6]}"})
     try:
         total = 0
-        for topic in topics:
+        for topic in names:
             for partition in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
                 total += consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
         return total
@@ -103,31 +109,31 @@ def run_decide_bench(connection: ConnectionSettings, console: Console, events: i
         scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn,
         ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch,
     ):
-        topics = {name: scratch.make(name, 6) for name in TOPICS}
-        topics["aios.deadletter"] = scratch.make("aios.deadletter", 1)
-        codecs = Codecs(connection.schema_registry_url, carries={copy: name for name, copy in topics.items()})
+        copies = {name: scratch.make(name, 6) for name in TOPICS}
+        copies[topics.DEADLETTER.name] = scratch.make(topics.DEADLETTER.name, 1)
+        codecs = Codecs(connection.schema_registry_url, carries=scratch.carries)
         values = _events(_tenants(dsn), events)
         with console.status(f"decide: filling the enriched topic with {events} events"):
-            _produce(connection, codecs, [(topics["aios.events.enriched"], value) for value in values])
+            _produce(connection, codecs, [(copies[topics.EVENTS_ENRICHED.name], value) for value in values])
         env = {
             **_stack_env(connection, dsn),
             "AIOS_DECIDE_APP_ID": app_id,
-            "AIOS_DECIDE_ENRICHED_TOPIC": topics["aios.events.enriched"],
-            "AIOS_DECIDE_COMPLETED_TOPIC": topics["aios.review.completed"],
-            "AIOS_DECIDE_DECISIONS_TOPIC": topics["aios.decisions"],
-            "AIOS_DECIDE_REVIEW_REQUESTED_TOPIC": topics["aios.review.requested"],
-            "AIOS_DECIDE_DEADLETTER_TOPIC": topics["aios.deadletter"],
+            "AIOS_DECIDE_ENRICHED_TOPIC": copies[topics.EVENTS_ENRICHED.name],
+            "AIOS_DECIDE_COMPLETED_TOPIC": copies[topics.REVIEW_COMPLETED.name],
+            "AIOS_DECIDE_DECISIONS_TOPIC": copies[topics.DECISIONS.name],
+            "AIOS_DECIDE_REVIEW_REQUESTED_TOPIC": copies[topics.REVIEW_REQUESTED.name],
+            "AIOS_DECIDE_DEADLETTER_TOPIC": copies[topics.DEADLETTER.name],
             "AIOS_DECIDE_DATA_DIR": str(Path(LocalStack().settings.state_dir) / "faust-bench"),
             "AIOS_DECIDE_METRICS_PORT": "0",
         }
         process = _service("services.decide", env, "bench-decide.log")
-        outputs = [topics["aios.decisions"], topics["aios.review.requested"]]
+        outputs = [copies[topics.DECISIONS.name], copies[topics.REVIEW_REQUESTED.name]]
         try:
             with console.status(f"decide: {events} events through the Faust app"):
                 first, seconds = _drain_time(
                     lambda: _records_in(connection.kafka_bootstrap, outputs), events, process, timeout_s=900
                 )
-            automatic = _records_in(connection.kafka_bootstrap, [topics["aios.decisions"]])
+            automatic = _records_in(connection.kafka_bootstrap, [copies[topics.DECISIONS.name]])
         finally:
             process.terminate()
             process.wait(timeout=60)

@@ -25,13 +25,14 @@ from aios.bench.errors import BenchError
 from aios.bench.events import received_value
 from aios.bench.load import LoadResult, closed_loop
 from aios.bench.report import save_figure
+from aios.kafka import topics
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.stats import percentile
 
-TOPIC = "aios.events.received"
+TOPIC = topics.EVENTS_RECEIVED.name
 BODY: dict[str, Any] = {
     "type": "support.ticket",
     "text": "I was charged twice for my subscription this month",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aios.bench.events import SAMPLE_TRACEPARENT, received_value
+from aios.kafka import topics
 from aios.policy.actions import action_id
 
 Action = tuple[str, dict[str, str]] | tuple[str, dict[str, str], tuple[str, dict[str, str]] | None]
@@ -118,9 +119,9 @@ def event_records(tenant_id: str, event_id: str | None = None) -> dict[str, dict
         for n, action in enumerate(approved["actions"])
     ]
     return {
-        "aios.events.received": received,
-        "aios.events.classified": {**common, "classification": CLASSIFICATION, "shadow": None},
-        "aios.events.enriched": {
+        topics.EVENTS_RECEIVED.name: received,
+        topics.EVENTS_CLASSIFIED.name: {**common, "classification": CLASSIFICATION, "shadow": None},
+        topics.EVENTS_ENRICHED.name: {
             **common,
             "classification": CLASSIFICATION,
             "passages": PASSAGES,
@@ -129,7 +130,7 @@ def event_records(tenant_id: str, event_id: str | None = None) -> dict[str, dict
             "pii_found": ["email", "phone"],
             "timings_ms": {"retrieve": 4.0},
         },
-        "aios.review.requested": {
+        topics.REVIEW_REQUESTED.name: {
             **common,
             "review_id": review_id,
             "reason": "amount above the automatic limit",
@@ -141,7 +142,7 @@ def event_records(tenant_id: str, event_id: str | None = None) -> dict[str, dict
             "proposed_actions": approved["actions"],
             "policy": policy,
         },
-        "aios.review.completed": {
+        topics.REVIEW_COMPLETED.name: {
             "event_id": event_id,
             "tenant_id": tenant_id,
             "occurred_at": received["occurred_at"],
@@ -154,9 +155,9 @@ def event_records(tenant_id: str, event_id: str | None = None) -> dict[str, dict
             "completed_at": now,
             "trace": received["trace"],
         },
-        "aios.decisions": approved,
-        "aios.actions.executed#0": executed[0],
-        "aios.actions.executed#1": executed[1],
+        topics.DECISIONS.name: approved,
+        f"{topics.ACTIONS_EXECUTED.name}#0": executed[0],
+        f"{topics.ACTIONS_EXECUTED.name}#1": executed[1],
     }
 
 

@@ -22,7 +22,7 @@ from aios.demo import send_events
 from aios.demo.events import DemoEvent, demo_events
 from aios.demo.setup import DATA, RunningPipeline, wait_final
 from aios.demo.tracking import PipelineWatch
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.stats import percentile
 
 FRACTIONS = (0.25, 0.5, 0.75)

@@ -37,6 +37,7 @@ from aios.bench.worker import run_worker
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.inference.encoder import SentenceEncoder
+from aios.kafka import topics
 from aios.observability import metrics
 from aios.paths import project_root
 from aios.retrieval.dense import DenseIndex
@@ -48,7 +49,7 @@ from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import KnowledgeBase, NewDocument
 from aios.retrieve_generate.handler import RetrieveGenerateHandler
 from aios.retrieve_generate.service import Database, make_generators
-from aios.retrieve_generate.settings import CLASSIFIED_TOPIC, ENRICHED_TOPIC, RetrieveGenerateSettings
+from aios.retrieve_generate.settings import RetrieveGenerateSettings
 from aios.settings import ConnectionSettings
 from aios.stats import percentile
 from aios.tenants.store import TenantStore
@@ -199,7 +200,13 @@ def service_throughput(
     values = [classified_value(text, tenant, label) for text, label in events]
     try:
         result.service = run_worker(
-            connection, (CLASSIFIED_TOPIC, ENRICHED_TOPIC), values, handler, service, batch, "retrieve-generate"
+            connection,
+            (topics.EVENTS_CLASSIFIED.name, topics.EVENTS_ENRICHED.name),
+            values,
+            handler,
+            service,
+            batch,
+            "retrieve-generate",
         )
     finally:
         database.close()

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aios.bench.model_speed import Throughput
-from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.kafka.scratch import ScratchTopics
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import DEADLETTER
 from aios.settings import ConnectionSettings
 
 Handler = Callable[[list[InputRecord]], list[OutputRecord]]
@@ -55,10 +55,8 @@ def run_worker(
     source_topic, sink_topic = topics
     with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="bench") as scratch:
         source, sink = scratch.make(source_topic, 6), scratch.make(sink_topic, 6)
-        dead = scratch.make(DEADLETTER_TOPIC, 1)
-        codecs = Codecs(
-            connection.schema_registry_url, carries={source: source_topic, sink: sink_topic, dead: DEADLETTER_TOPIC}
-        )
+        dead = scratch.make(DEADLETTER.name, 1)
+        codecs = Codecs(connection.schema_registry_url, carries=scratch.carries)
         producer = ReliableProducer(connection.kafka_bootstrap, client_id="bench")
         for value in values:
             producer.produce(source, codecs.encode(source, value), key=f"{value['tenant_id']}:{value['event_id']}")

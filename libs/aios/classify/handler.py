@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 from aios.classify.backend import InferenceBackend
 from aios.classify.routes import ModelRef, RoutingTable
-from aios.classify.settings import CLASSIFIED_TOPIC
 from aios.drift.monitor import DriftMonitor
 from aios.inference.classifier import Prediction
+from aios.kafka import topics
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
@@ -29,7 +29,7 @@ class ClassifyHandler:
         routes: Callable[[], RoutingTable],
         *,
         top_k: int = 3,
-        output_topic: str = CLASSIFIED_TOPIC,
+        output_topic: str = topics.EVENTS_CLASSIFIED.name,
         service: str = "classify",
         drift: DriftMonitor | None = None,
     ) -> None:

@@ -6,18 +6,14 @@ import logging
 
 from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
-from aios.classify.settings import CLASSIFIED_TOPIC, RECEIVED_TOPIC, ClassifySettings
+from aios.classify.settings import ClassifySettings
 from aios.classify.torch_backend import TorchBackend
 from aios.classify.watcher import RegistryWatcher
 from aios.drift.monitor import DriftMonitor
 from aios.errors import AiosError
 from aios.inference.registry import LocalArtifactStore
 from aios.inference.settings import ModelSettings
-from aios.kafka.deadletter import DEADLETTER_TOPIC
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.observability.metrics import serve_metrics
-from aios.schemas.serde import Codecs
-from aios.settings import ConnectionSettings
+from aios.runtime.worker import Worker, WorkerSpec
 
 log = logging.getLogger(__name__)
 
@@ -33,55 +29,33 @@ def make_backend(settings: ClassifySettings, models: ModelSettings | None = None
     return TorchBackend(LocalArtifactStore(models.artifact_dir), models)
 
 
-def run_worker(
-    settings: ClassifySettings | None = None,
-    connection: ConnectionSettings | None = None,
-    loop_settings: LoopSettings | None = None,
-) -> None:
-    """Wait for a promoted model, then classify until SIGTERM (the batch in hand is finished first)."""
-    settings = settings or ClassifySettings()
-    connection = connection or ConnectionSettings()
+def start_classify(worker: Worker[ClassifySettings]) -> ClassifyHandler:
+    """Wait for a promoted model (the registry watcher and drift monitor run until shutdown), then classify."""
+    settings = worker.settings
     backend = make_backend(settings)
     drift = DriftMonitor(SERVICE, window_s=settings.drift_window_s, min_events=settings.drift_min_events)
     watcher = RegistryWatcher(
-        connection.postgres_dsn.get_secret_value(),
+        worker.connection.postgres_dsn.get_secret_value(),
         settings.model_name,
         backend,
         poll_interval_s=settings.poll_interval_s,
         service=SERVICE,
         drift=drift,
     )
-    serve_metrics(settings.metrics_port)
     watcher.start()
+    worker.on_close(watcher.stop)
     drift.start(settings.drift_interval_s)
-    try:
-        if not watcher.wait_ready(settings.ready_timeout_s):
-            raise AiosError(
-                f"no model is promoted for {settings.model_name!r} after {settings.ready_timeout_s:.0f} s "
-                "(aios model train-default, or aios model promote)"
-            )
-        handler = ClassifyHandler(
-            backend,
-            watcher.current,
-            top_k=settings.top_k,
-            output_topic=settings.output_topic,
-            service=SERVICE,
-            drift=drift,
+    worker.on_close(drift.stop)
+    if not watcher.wait_ready(settings.ready_timeout_s):
+        raise AiosError(
+            f"no model is promoted for {settings.model_name!r} after {settings.ready_timeout_s:.0f} s "
+            "(aios model train-default, or aios model promote)"
         )
-        loop_settings = loop_settings or LoopSettings()
-        # Topics may be renamed (a filtered copy of a stream, a test's private topics): say which schemas they carry.
-        codecs = Codecs(
-            connection.schema_registry_url,
-            carries={
-                settings.input_topic: RECEIVED_TOPIC,
-                settings.output_topic: CLASSIFIED_TOPIC,
-                loop_settings.deadletter_topic: DEADLETTER_TOPIC,
-            },
-        )
-        loop = ConsumerLoop(
-            SERVICE, settings.group_id, [settings.input_topic], handler, connection, loop_settings, codecs
-        )
-        loop.run()
-    finally:
-        drift.stop()
-        watcher.stop()
+    return ClassifyHandler(
+        backend, watcher.current, top_k=settings.top_k, output_topic=settings.output_topic, service=SERVICE, drift=drift
+    )
+
+
+def classify_worker(settings: ClassifySettings) -> WorkerSpec[ClassifySettings]:
+    """Classify until SIGTERM (the batch in hand is finished first)."""
+    return WorkerSpec(SERVICE, settings, consume=start_classify)

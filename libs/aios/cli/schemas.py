@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from aios.kafka.subjects import register_all
 from aios.schemas import codegen
-from aios.schemas.catalog import register_all
 from aios.settings import ConnectionSettings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)

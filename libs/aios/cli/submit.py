@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aios.client import AiosClient, AsyncAiosClient, ClientError, SubmitRejected
-from aios.ingest.settings import LOCAL_INGEST_PORT
+from aios.runtime.catalog import service
 
 LINE_FIELDS = ("type", "text", "attributes", "source_ref", "occurred_at", "idempotency_key")
 LINES_SHOWN = 20
@@ -149,7 +149,7 @@ def submit(
         "occurred_at, idempotency_key.",
     ),
     url: str = typer.Option(
-        f"http://127.0.0.1:{LOCAL_INGEST_PORT}", "--url", envvar="AIOS_INGEST_URL", help="Base URL of the ingest API."
+        service("ingest").local_url, "--url", envvar="AIOS_INGEST_URL", help="Base URL of the ingest API."
     ),
     api_key: str = typer.Option(..., "--api-key", envvar="AIOS_API_KEY", help="The tenant's API key."),
     attribute: list[str] = typer.Option(

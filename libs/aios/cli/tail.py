@@ -20,7 +20,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from aios.errors import AiosError
 from aios.kafka.offsets import as_topic_partitions, next_offsets
-from aios.schemas.catalog import subject_for
+from aios.kafka.subjects import subject_for
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)

@@ -27,18 +27,12 @@ from aios.decide.gaps import GapGuard, ReadingGapGuard
 from aios.decide.handlers import SERVICE, Handlers, Sinks
 from aios.decide.policies import PolicyCache
 from aios.decide.records import Origin, Record
-from aios.decide.settings import (
-    DECISIONS_TOPIC,
-    ENRICHED_TOPIC,
-    REVIEW_COMPLETED_TOPIC,
-    REVIEW_REQUESTED_TOPIC,
-    DecideSettings,
-)
+from aios.decide.settings import DecideSettings
 from aios.decide.stalls import ResumingStallGuard, StallGuard
 from aios.decide.state import CHANGELOG_CONFIGS, FaustStreamStats
-from aios.kafka.deadletter import DEADLETTER_TOPIC
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import schema_bindings
 from aios.policy.stream import Windows
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
@@ -93,16 +87,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
 
 def _codecs(settings: DecideSettings, connection: ConnectionSettings) -> Codecs:
     # Topics may be renamed (tests' private topics): say which catalogue schema each carries.
-    return Codecs(
-        connection.schema_registry_url,
-        carries={
-            settings.enriched_topic: ENRICHED_TOPIC,
-            settings.completed_topic: REVIEW_COMPLETED_TOPIC,
-            settings.decisions_topic: DECISIONS_TOPIC,
-            settings.review_requested_topic: REVIEW_REQUESTED_TOPIC,
-            settings.deadletter_topic: DEADLETTER_TOPIC,
-        },
-    )
+    return Codecs(connection.schema_registry_url, carries=schema_bindings(settings))
 
 
 def _faust_app(settings: DecideSettings, connection: ConnectionSettings) -> faust.App:

@@ -11,7 +11,7 @@ from typing import Any
 
 from faust.serializers.codecs import Codec
 
-from aios.schemas.serde import TopicCodec
+from aios.kafka.serde import TopicCodec
 
 
 class AvroCodec(Codec):

@@ -33,10 +33,10 @@ from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused, TransientError
 from aios.kafka.oversize import check_size
 from aios.kafka.records import Value
+from aios.kafka.serde import Codecs
 from aios.kafka.tracefield import record_carrier, trace_field
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
-from aios.schemas.serde import Codecs
 
 SERVICE = "decide"
 

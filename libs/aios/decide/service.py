@@ -10,7 +10,7 @@ from aios.observability.metrics import serve_metrics
 from aios.settings import ConnectionSettings
 
 
-def run_worker(settings: DecideSettings | None = None, connection: ConnectionSettings | None = None) -> None:
+def run_decide(settings: DecideSettings | None = None, connection: ConnectionSettings | None = None) -> None:
     """Decide until SIGTERM: Faust then stops the agents, produces what they sent, commits and exits."""
     settings = settings or DecideSettings()
     serve_metrics(settings.metrics_port)

@@ -7,14 +7,11 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES
+from aios.kafka import topics
+from aios.kafka.deadletter import MAX_RECORD_BYTES
+from aios.kafka.topics import topic_field
 from aios.paths import project_root
-
-LOCAL_DECIDE_PORT = 28030
-ENRICHED_TOPIC = "aios.events.enriched"
-REVIEW_COMPLETED_TOPIC = "aios.review.completed"
-DECISIONS_TOPIC = "aios.decisions"
-REVIEW_REQUESTED_TOPIC = "aios.review.requested"
+from aios.runtime.catalog import service
 
 
 class DecideSettings(BaseSettings):
@@ -23,11 +20,11 @@ class DecideSettings(BaseSettings):
     app_id: str = Field(
         default="decide", description="Faust app id: the consumer group and the prefix of its internal topics."
     )
-    enriched_topic: str = Field(default=ENRICHED_TOPIC, description="Events to decide.")
-    completed_topic: str = Field(default=REVIEW_COMPLETED_TOPIC, description="Reviewers' verdicts.")
-    decisions_topic: str = Field(default=DECISIONS_TOPIC, description="Final decisions.")
-    review_requested_topic: str = Field(default=REVIEW_REQUESTED_TOPIC, description="Events sent to a human.")
-    deadletter_topic: str = Field(default=DEADLETTER_TOPIC, description="Records that cannot be decided.")
+    enriched_topic: str = topic_field(topics.EVENTS_ENRICHED, "Events to decide.")
+    completed_topic: str = topic_field(topics.REVIEW_COMPLETED, "Reviewers' verdicts.")
+    decisions_topic: str = topic_field(topics.DECISIONS, "Final decisions.")
+    review_requested_topic: str = topic_field(topics.REVIEW_REQUESTED, "Events sent to a human.")
+    deadletter_topic: str = topic_field(topics.DEADLETTER, "Records that cannot be decided.")
     partitions: int = Field(
         default=6, ge=1, description="Partitions of the internal by-tenant topic and of the tables' changelogs."
     )
@@ -59,7 +56,7 @@ class DecideSettings(BaseSettings):
         default_factory=lambda: project_root() / ".aios" / "faust",
         description="Faust's data directory (one sub-folder per app id); tables live in memory and changelogs.",
     )
-    metrics_port: int = Field(default=LOCAL_DECIDE_PORT, ge=0, description="Serves /metrics; 0 turns it off.")
+    metrics_port: int = Field(default=service("decide").port, ge=0, description="Serves /metrics; 0 turns it off.")
 
     @model_validator(mode="after")
     def _window_fits(self) -> DecideSettings:

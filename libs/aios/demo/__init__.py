@@ -30,10 +30,12 @@ from aios.demo.setup import (
     wait_final,
 )
 from aios.demo.tracking import STAGES, PipelineWatch
+from aios.kafka import topics
+from aios.kafka.serde import Codecs
 from aios.progress import COUNTING_COLUMNS
+from aios.runtime.catalog import service
 from aios.runtime.probes import answers_ok
 from aios.runtime.supervisor import Supervisor
-from aios.schemas.serde import Codecs
 from aios.stack.stack import LocalStack
 from aios.stats import percentile
 
@@ -98,7 +100,7 @@ def _summary(console: Console, watch: PipelineWatch, sent: dict[str, float], sec
     figures.add_row("automated (AUTO)", str(outcomes["AUTO"]))
     figures.add_row("sent to review", str(outcomes["REVIEW"]))
     figures.add_row("rejected", str(outcomes["REJECT"]))
-    figures.add_row("dead letters (expected 0)", str(outcomes["DEAD"] + watch.others["aios.deadletter"]))
+    figures.add_row("dead letters (expected 0)", str(outcomes["DEAD"] + watch.others[topics.DEADLETTER.name]))
     figures.add_row("not final", str(outcomes["not final"]))
     figures.add_row("actions executed", ", ".join(f"{k.lower()} {v}" for k, v in sorted(actions.items())) or "0")
     figures.add_row(
@@ -123,7 +125,7 @@ def _deliveries() -> tuple[int, int]:
 
 
 def _next_steps(console: Console, urls: dict[str, str], password: str, an_event: str) -> None:
-    review = urls.get("review_url", "http://127.0.0.1:28040")
+    review = urls.get("review_url", service("review").local_url)
     lines = [
         f"review queue   {review}",
         f"               tenant [bold]{DEMO_TENANT}[/], user [bold]{REVIEWER}[/], password [bold]{password}[/]",

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, TopicPartition
 
-from aios.schemas.serde import Codecs
+from aios.kafka import topics
+from aios.kafka.serde import Codecs
 
 STAGES = {
-    "aios.events.received": "received",
-    "aios.events.classified": "classified",
-    "aios.events.enriched": "enriched",
-    "aios.decisions": "decided",
-    "aios.review.requested": "review requested",
-    "aios.actions.executed": "action executed",
-    "aios.deadletter": "dead-lettered",
+    topics.EVENTS_RECEIVED.name: "received",
+    topics.EVENTS_CLASSIFIED.name: "classified",
+    topics.EVENTS_ENRICHED.name: "enriched",
+    topics.DECISIONS.name: "decided",
+    topics.REVIEW_REQUESTED.name: "review requested",
+    topics.ACTIONS_EXECUTED.name: "action executed",
+    topics.DEADLETTER.name: "dead-lettered",
 }
 AUTOMATED = ("AUTO", "APPROVED")
 ACTION_DONE = ("SUCCEEDED", "FAILED", "COMPENSATED", "SKIPPED_DUPLICATE")
@@ -90,16 +91,16 @@ class PipelineWatch:
             return
         was_final = track.final
         track.stages.add(STAGES[topic])
-        if topic == "aios.decisions":
+        if topic == topics.DECISIONS.name:
             track.outcome = str(value["outcome"])
             track.actions |= (
                 {action["action_id"] for action in value["actions"]} if track.outcome in AUTOMATED else set()
             )
-        elif topic == "aios.review.requested" and track.outcome is None:
+        elif topic == topics.REVIEW_REQUESTED.name and track.outcome is None:
             track.outcome = "REVIEW"
-        elif topic == "aios.actions.executed" and value["status"] in ACTION_DONE:
+        elif topic == topics.ACTIONS_EXECUTED.name and value["status"] in ACTION_DONE:
             track.executed[str(value["action_id"])] = str(value["status"])
-        elif topic == "aios.deadletter":
+        elif topic == topics.DEADLETTER.name:
             track.outcome = "DEAD"
         if track.final and not was_final:
             kind, timestamp = message.timestamp()

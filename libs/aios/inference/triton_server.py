@@ -47,10 +47,11 @@ from aios.inference.triton_contract import (
     text_of,
     triton_model_name,
 )
+from aios.runtime.catalog import service
 
 logger = logging.getLogger(__name__)
 
-LOCAL_TRITON_HTTP_PORT = 28100
+_LOCAL = service("triton")
 
 
 class TritonSettings(BaseSettings):
@@ -59,9 +60,11 @@ class TritonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_TRITON_", extra="ignore", frozen=True)
 
     host: str = Field(default="127.0.0.1", description="Address the HTTP, gRPC and metrics endpoints bind.")
-    http_port: int = Field(default=LOCAL_TRITON_HTTP_PORT, ge=1, le=65535, description="KServe v2 HTTP port.")
-    grpc_port: int = Field(default=28101, ge=1, le=65535, description="KServe v2 gRPC port.")
-    metrics_port: int = Field(default=28102, ge=1, le=65535, description="Triton's Prometheus metrics port.")
+    http_port: int = Field(default=_LOCAL.port, ge=1, le=65535, description="KServe v2 HTTP port.")
+    grpc_port: int = Field(default=_LOCAL.port + 1, ge=1, le=65535, description="KServe v2 gRPC port (beside HTTP).")
+    metrics_port: int = Field(
+        default=_LOCAL.metrics_port, ge=1, le=65535, description="Triton's Prometheus metrics port."
+    )
     max_batch_size: int = Field(
         default=256, ge=1, description="Largest batch Triton hands a model; clients split larger batches."
     )

@@ -29,13 +29,11 @@ from aios.ingest.quotas import TenantQuotas
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
+from aios.kafka.serde import Codecs
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, new_trace_carrier
-from aios.schemas.serde import Codecs
 
 log = logging.getLogger(__name__)
-
-RECEIVED_TOPIC = "aios.events.received"
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class EventAcceptor:
         idempotency: IdempotencyKeys,
         status: EventStatusStore,
         ack_timeout_s: float,
-        topic: str = RECEIVED_TOPIC,
+        topic: str,
     ) -> None:
         self.producer = producer
         self.codecs = codecs

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 from redis.asyncio import Redis
 
-from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor
+from aios.ingest.accept import EventAcceptor
 from aios.ingest.auth import Authenticator
 from aios.ingest.idempotency import IdempotencyKeys
 from aios.ingest.quotas import TenantQuotas
@@ -20,8 +20,9 @@ from aios.ingest.replay import ReplayGuard
 from aios.ingest.settings import IngestSettings
 from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import schema_bindings
 from aios.observability.tracing import configure_tracing
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 
@@ -48,7 +49,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     await migrate(pool)
     redis = BatchingRedis.from_url(connection.redis_url)
     producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
-    codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
+    codecs = Codecs(connection.schema_registry_url, carries=schema_bindings(settings))
     status = EventStatusStore(redis, settings.status_ttl_s)
     parts = IngestParts(
         acceptor=EventAcceptor(

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-LOCAL_INGEST_PORT = 28000
+from aios.kafka import topics
+from aios.kafka.topics import topic_field
+from aios.runtime.catalog import service
 
 
 class IngestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_INGEST_", extra="ignore", frozen=True)
 
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
-    port: int = Field(default=LOCAL_INGEST_PORT, description="HTTP port (also serves /metrics).")
+    port: int = Field(default=service("ingest").port, description="HTTP port (also serves /metrics).")
     workers: int = Field(
         default=2, ge=1, description="uvicorn worker processes; each has its own Kafka producer and pools."
     )
@@ -34,9 +36,7 @@ class IngestSettings(BaseSettings):
     auth_cache_s: float = Field(
         default=30.0, ge=0, description="How long a resolved API key or webhook secret is cached in-process."
     )
-    topic: str = Field(
-        default="aios.events.received", description="Where accepted events are written (tests: a private copy)."
-    )
+    topic: str = topic_field(topics.EVENTS_RECEIVED, "Where accepted events are written (tests: a private copy).")
     status_ttl_s: int = Field(default=7 * 24 * 3600, description="How long `GET /v1/events/{id}` knows an event.")
 
     def base_url(self) -> str:

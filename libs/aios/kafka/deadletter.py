@@ -9,8 +9,6 @@ from typing import Any
 
 from confluent_kafka import Message
 
-DEADLETTER_TOPIC = "aios.deadletter"
-
 MAX_RECORD_BYTES = 512 * 1024
 """Largest record (key, value and headers) a consumer handles: twice what one ingest request may carry.
 

@@ -7,7 +7,7 @@ from confluent_kafka.error import SerializationError
 from aios.kafka.deadletter import ErrorKind
 from aios.kafka.errors import RecordRefused
 from aios.kafka.records import Value
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 
 
 def decode_value(codecs: Codecs, topic: str, data: bytes | None) -> Value:

@@ -22,7 +22,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import retry
-from aios.kafka.deadletter import DEADLETTER_TOPIC, MAX_RECORD_BYTES, ErrorKind
+from aios.kafka.deadletter import MAX_RECORD_BYTES, ErrorKind
 from aios.kafka.deadlettering import DeadLetter, dead_letter, handler_failed
 from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused
@@ -30,11 +30,12 @@ from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
 from aios.kafka.oversize import check_size
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.records import InputRecord, OutputRecord
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import DEADLETTER, topic_field
 from aios.kafka.tracefield import record_carrier
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, fail_span, headers_to_carrier, start_span
 from aios.schemas.errors import RecordEncodingError
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class LoopSettings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, description="Consumer group session timeout.")
     max_poll_interval_ms: int = Field(default=300_000, description="Longest time between polls.")
     statistics_interval_ms: int = Field(default=5_000, description="How often consumer lag is measured.")
-    deadletter_topic: str = Field(default=DEADLETTER_TOPIC)
+    deadletter_topic: str = topic_field(DEADLETTER, "Where records no handler can process go.")
     max_record_bytes: int = Field(
         default=MAX_RECORD_BYTES,
         ge=1024,

@@ -1,7 +1,7 @@
 """Private topics that carry a catalogue topic's schema: for tests, benchmarks and one-off copies of a stream.
 
 Each gets a fresh name and its subject holds the catalogue topic's schema, so `Codecs` built with
-`carries={name: catalogue_topic}` encode and decode it; `close()` deletes topics and subjects.
+`carries=scratch.carries` encode and decode it; `close()` deletes topics and subjects.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from aios.schemas.catalog import schema_for, subject_for
+from aios.kafka.subjects import schema_for, subject_for
 
 
 class ScratchTopics:
@@ -21,6 +21,8 @@ class ScratchTopics:
         self.registry = SchemaRegistryClient({"url": registry_url})
         self.prefix = prefix
         self.made: list[str] = []
+        self.carries: dict[str, str] = {}
+        """Each topic made → the catalogue topic whose schema it carries."""
 
     def make(
         self, carries: str, partitions: int = 3, replication: int = 1, config: Mapping[str, str] | None = None
@@ -32,6 +34,7 @@ class ScratchTopics:
             future.result(timeout=30)
         self.registry.register_schema(subject_for(name), Schema(schema_for(carries).text, "AVRO"))
         self.made.append(name)
+        self.carries[name] = carries
         return name
 
     def close(self) -> None:

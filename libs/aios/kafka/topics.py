@@ -1,11 +1,17 @@
-"""The topic catalogue (`infra/topics.yaml`) and its idempotent application to a cluster."""
+"""The topic catalogue (`infra/topics.yaml`), a handle per topic, and its idempotent application to a cluster.
+
+`infra/topics.yaml` is the only place a topic name is written: code uses the handles below
+(`topics.DECISIONS`, …), and a settings field that names a topic is a `topic_field`, whose default
+is its handle's name and which remembers which schema the topic carries when a test or a team
+renames it (`schema_bindings`).
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Final, Literal
 
 import yaml
 from confluent_kafka.admin import (
@@ -17,6 +23,7 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from aios.kafka.errors import KafkaSetupError
 from aios.paths import infra_dir
@@ -31,16 +38,18 @@ class TopicDefaults(BaseModel):
     replication_factor: int = Field(default=3, ge=1)
     retention_ms: int = Field(default=604_800_000, ge=-1)
     cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
+    key: str = "tenant_id:event_id"
 
 
-class TopicSpec(BaseModel):
-    """One declared topic; fields left out take the catalogue's defaults."""
+class Topic(BaseModel):
+    """One declared topic: the handle code holds instead of its name. Omitted fields take the defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str
     value_schema: str = Field(description="Stem of the `.avsc` in schemas/ its values follow.")
+    key: str = Field(description="What a record's key is made of, so per-entity order holds per partition.")
     partitions: int = Field(ge=1)
     replication_factor: int = Field(ge=1)
     retention_ms: int = Field(ge=-1)
@@ -62,24 +71,67 @@ class TopicCatalogue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     defaults: TopicDefaults
-    topics: list[TopicSpec]
+    topics: list[Topic]
 
     def names(self) -> list[str]:
         return [topic.name for topic in self.topics]
 
-    def get(self, name: str) -> TopicSpec:
+    def get(self, name: str) -> Topic:
         for topic in self.topics:
             if topic.name == name:
                 return topic
         raise KeyError(name)
+
+    def carrying(self, value_schema: str) -> Topic:
+        """The topic whose values follow `schemas/<value_schema>.avsc` (one per schema)."""
+        for topic in self.topics:
+            if topic.value_schema == value_schema:
+                return topic
+        raise KeyError(value_schema)
 
 
 def load_catalogue(path: Path | None = None) -> TopicCatalogue:
     """Read the catalogue, filling each topic's omitted fields from `defaults`."""
     raw = yaml.safe_load((path or infra_dir() / "topics.yaml").read_text())
     defaults = TopicDefaults.model_validate(raw.get("defaults", {}))
-    topics = [TopicSpec.model_validate({**defaults.model_dump(), **entry}) for entry in raw["topics"]]
+    topics = [Topic.model_validate({**defaults.model_dump(), **entry}) for entry in raw["topics"]]
     return TopicCatalogue(defaults=defaults, topics=topics)
+
+
+CATALOGUE: Final = load_catalogue()
+EVENTS_RECEIVED: Final = CATALOGUE.carrying("event_received")
+EVENTS_CLASSIFIED: Final = CATALOGUE.carrying("event_classified")
+EVENTS_ENRICHED: Final = CATALOGUE.carrying("event_enriched")
+DECISIONS: Final = CATALOGUE.carrying("decision")
+REVIEW_REQUESTED: Final = CATALOGUE.carrying("review_requested")
+REVIEW_COMPLETED: Final = CATALOGUE.carrying("review_completed")
+ACTIONS_EXECUTED: Final = CATALOGUE.carrying("action_executed")
+DEADLETTER: Final = CATALOGUE.carrying("dead_letter")
+
+_CARRIES = "carries"
+"""The key under which a `topic_field` keeps the catalogue topic whose schema it carries."""
+
+
+def topic_field(topic: Topic, description: str) -> Any:
+    """A settings field naming a topic: `topic`'s name unless overridden (a test's private copy, a team's filtered
+    stream), and whatever the name, known to carry `topic`'s schema."""
+    return Field(default=topic.name, description=description, json_schema_extra={_CARRIES: topic.name})
+
+
+def schema_bindings(*settings: BaseModel) -> dict[str, str]:
+    """Each topic the `topic_field`s of `settings` name → the catalogue topic whose schema it carries (for Codecs)."""
+    bindings: dict[str, str] = {}
+    for model in settings:
+        for name, info in type(model).model_fields.items():
+            carries = _carried(info)
+            if carries is not None:
+                bindings[getattr(model, name)] = carries
+    return bindings
+
+
+def _carried(info: FieldInfo) -> str | None:
+    extra = info.json_schema_extra
+    return str(extra[_CARRIES]) if isinstance(extra, dict) and _CARRIES in extra else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +141,7 @@ class TopicChange:
     detail: str = ""
 
 
-def apply_topics(bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0) -> list[TopicChange]:
+def apply_topics(bootstrap: str, specs: list[Topic], timeout_s: float = 30.0) -> list[TopicChange]:
     """Bring the cluster in line with `specs`: create, raise partitions, align configs.
 
     Idempotent: applying twice changes nothing the second time. Lowering partitions or
@@ -144,7 +196,7 @@ def apply_topics(bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0
     return changes
 
 
-def _align_configs(admin: AdminClient, specs: list[TopicSpec], brokers: int, timeout_s: float) -> list[TopicChange]:
+def _align_configs(admin: AdminClient, specs: list[Topic], brokers: int, timeout_s: float) -> list[TopicChange]:
     if not specs:
         return []
     resources = [ConfigResource(ConfigResource.Type.TOPIC, spec.name) for spec in specs]

@@ -27,10 +27,10 @@ from confluent_kafka import Message
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.deadletter import ErrorKind, dead_letter_value
 from aios.kafka.errors import DeliveryError
+from aios.kafka.serde import Codecs
 from aios.observability import metrics
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
 from aios.runtime.background import WakeableTask
-from aios.schemas.serde import Codecs
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from aios.settings import LOCAL_POSTGRES_PORT, LOCAL_REGISTRY_PORT
 
 
 class RegistrySettings(BaseSettings):
-    """The defaults are the local stack's endpoints, so `python -m aios.registry` needs no setup."""
+    """The defaults are the local stack's endpoints, so `python -m services.schema_registry` needs no setup."""
 
     model_config = SettingsConfigDict(env_prefix="AIOS_REGISTRY_", frozen=True, extra="ignore")
 

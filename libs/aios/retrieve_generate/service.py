@@ -21,19 +21,15 @@ from aios.generation.extractive import ExtractiveGenerator
 from aios.generation.triton import TritonGenerator
 from aios.inference.encoder import SentenceEncoder
 from aios.inference.settings import ModelSettings
-from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.errors import TransientError
-from aios.kafka.loop import ConsumerLoop, LoopSettings
-from aios.observability.metrics import serve_metrics
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
 from aios.retrieval.retriever import Retriever
 from aios.retrieval.settings import RetrievalSettings
 from aios.retrieval.store import KnowledgeBase
 from aios.retrieve_generate.handler import RetrieveGenerateHandler
-from aios.retrieve_generate.settings import CLASSIFIED_TOPIC, ENRICHED_TOPIC, RetrieveGenerateSettings
-from aios.schemas.serde import Codecs
-from aios.settings import ConnectionSettings
+from aios.retrieve_generate.settings import RetrieveGenerateSettings
+from aios.runtime.worker import Worker, WorkerSpec
 
 log = logging.getLogger(__name__)
 
@@ -81,37 +77,21 @@ def make_generators(settings: RetrieveGenerateSettings, encoder: SentenceEncoder
     }
 
 
-def run_worker(
-    settings: RetrieveGenerateSettings | None = None,
-    connection: ConnectionSettings | None = None,
-    loop_settings: LoopSettings | None = None,
-) -> None:
-    """Enrich classified events until SIGTERM (the batch in hand is finished and committed first)."""
-    settings = settings or RetrieveGenerateSettings()
-    connection = connection or ConnectionSettings()
-    loop_settings = loop_settings or LoopSettings()
+def start_retrieve_generate(worker: Worker[RetrieveGenerateSettings]) -> RetrieveGenerateHandler:
+    """Load the encoder and open the knowledge base (closed at shutdown); the handler enriches."""
+    settings = worker.settings
     retrieval = RetrievalSettings()
     encoder = load_encoder(ModelSettings())
-    database = Database(connection.postgres_dsn.get_secret_value())
+    database = Database(worker.connection.postgres_dsn.get_secret_value())
+    worker.on_close(database.close)
     retriever = Retriever(
         KnowledgeBase(database.pool, retrieval.text_search_config), DenseIndex(encoder.device), retrieval
     )
-    handler = RetrieveGenerateHandler(
+    return RetrieveGenerateHandler(
         retriever, encoder, make_generators(settings, encoder), database.run, settings, SERVICE
     )
-    serve_metrics(settings.metrics_port)
-    # Topics may be renamed (a test's private topics): say which catalogue schemas they carry.
-    codecs = Codecs(
-        connection.schema_registry_url,
-        carries={
-            settings.input_topic: CLASSIFIED_TOPIC,
-            settings.output_topic: ENRICHED_TOPIC,
-            loop_settings.deadletter_topic: DEADLETTER_TOPIC,
-        },
-    )
-    try:
-        ConsumerLoop(
-            SERVICE, settings.group_id, [settings.input_topic], handler, connection, loop_settings, codecs
-        ).run()
-    finally:
-        database.close()
+
+
+def retrieve_generate_worker(settings: RetrieveGenerateSettings) -> WorkerSpec[RetrieveGenerateSettings]:
+    """Enrich classified events until SIGTERM (the batch in hand is finished and committed first)."""
+    return WorkerSpec(SERVICE, settings, consume=start_retrieve_generate)

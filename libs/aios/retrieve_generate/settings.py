@@ -9,22 +9,23 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from aios.kafka import topics
+from aios.kafka.topics import topic_field
 from aios.retrieval.settings import Mode
+from aios.runtime.catalog import service
+from aios.runtime.worker import OneToOneSettings
 
-LOCAL_RETRIEVE_GENERATE_PORT = 28020
 LOCAL_STANDIN_URL = "http://127.0.0.1:28110"
-CLASSIFIED_TOPIC = "aios.events.classified"
-ENRICHED_TOPIC = "aios.events.enriched"
 
 
-class RetrieveGenerateSettings(BaseSettings):
+class RetrieveGenerateSettings(OneToOneSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_RETRIEVE_GENERATE_", extra="ignore", frozen=True)
 
     group_id: str = Field(default="retrieve-generate", description="Consumer group; instances share the partitions.")
-    input_topic: str = Field(default=CLASSIFIED_TOPIC, description="Topic of classified events.")
-    output_topic: str = Field(default=ENRICHED_TOPIC, description="Topic enriched events are written to.")
+    input_topic: str = topic_field(topics.EVENTS_CLASSIFIED, "Topic of classified events.")
+    output_topic: str = topic_field(topics.EVENTS_ENRICHED, "Topic enriched events are written to.")
     passages: int = Field(default=5, ge=1, le=50, description="Chunks retrieved and attached to each event.")
     mode: Mode = Field(
         default="hybrid", description="Retrieval: hybrid (both, fused as AIOS_KB_FUSION says), lexical or dense."
@@ -50,5 +51,5 @@ class RetrieveGenerateSettings(BaseSettings):
     )
     snippet_chars: int = Field(default=240, ge=40, description="Length of a passage's snippet in the record.")
     metrics_port: int = Field(
-        default=LOCAL_RETRIEVE_GENERATE_PORT, ge=0, description="Serves /metrics; 0 turns it off."
+        default=service("retrieve-generate").port, ge=0, description="Serves /metrics; 0 turns it off."
     )

@@ -29,7 +29,8 @@ from fastapi.templating import Jinja2Templates
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
-from aios.kafka.deadletter import DEADLETTER_TOPIC
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import schema_bindings
 from aios.observability import metrics
 from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.observability.tracing import resumed_span
@@ -38,9 +39,8 @@ from aios.review.accounts import ReviewerAccounts, Session
 from aios.review.errors import InvalidVerdict, ReviewError
 from aios.review.intake import ReviewIntake
 from aios.review.outbox import ReviewOutbox
-from aios.review.settings import REVIEW_COMPLETED_TOPIC, ReviewSettings
+from aios.review.settings import ReviewSettings
 from aios.review.store import Item, ReviewStore, Verdict
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,7 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         pool = await create_pool(connection.postgres_dsn.get_secret_value(), max_size=10)
         await migrate(pool)
         producer = AsyncProducer(connection.kafka_bootstrap, client_id=SERVICE)
-        codecs = Codecs(
-            connection.schema_registry_url,
-            carries={settings.completed_topic: REVIEW_COMPLETED_TOPIC, settings.deadletter_topic: DEADLETTER_TOPIC},
-        )
+        codecs = Codecs(connection.schema_registry_url, carries=schema_bindings(settings))
         outbox = OutboxPublisher(
             ReviewOutbox(pool, codecs, settings.completed_topic),
             producer,

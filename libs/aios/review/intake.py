@@ -15,15 +15,15 @@ import asyncpg
 
 from aios.db.errors import DatabaseUnavailableError
 from aios.db.pool import create_pool
-from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.errors import TransientError
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.kafka.records import InputRecord, OutputRecord
+from aios.kafka.serde import Codecs
+from aios.kafka.topics import schema_bindings
 from aios.observability import metrics
-from aios.review.settings import REVIEW_REQUESTED_TOPIC, ReviewSettings
+from aios.review.settings import ReviewSettings
 from aios.review.store import ReviewStore
 from aios.schemas.records import ReviewRequested
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,7 @@ class ReviewIntake:
 
     def _run(self) -> None:
         loop_settings = LoopSettings(deadletter_topic=self.settings.deadletter_topic)
-        codecs = Codecs(
-            self.connection.schema_registry_url,
-            carries={
-                self.settings.requested_topic: REVIEW_REQUESTED_TOPIC,
-                self.settings.deadletter_topic: DEADLETTER_TOPIC,
-            },
-        )
+        codecs = Codecs(self.connection.schema_registry_url, carries=schema_bindings(self.settings))
         self._consumer = ConsumerLoop(
             self.service,
             self.settings.group_id,

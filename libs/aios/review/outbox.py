@@ -13,9 +13,9 @@ import json
 
 import asyncpg
 
+from aios.kafka.serde import Codecs
 from aios.outbox.publisher import OutboxRow, Send
 from aios.schemas.errors import RecordEncodingError
-from aios.schemas.serde import Codecs
 
 
 class ReviewOutbox:

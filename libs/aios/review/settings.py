@@ -5,22 +5,20 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.kafka.deadletter import DEADLETTER_TOPIC
-
-LOCAL_REVIEW_PORT = 28040
-REVIEW_REQUESTED_TOPIC = "aios.review.requested"
-REVIEW_COMPLETED_TOPIC = "aios.review.completed"
+from aios.kafka import topics
+from aios.kafka.topics import topic_field
+from aios.runtime.catalog import service
 
 
 class ReviewSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_REVIEW_", extra="ignore", frozen=True)
 
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
-    port: int = Field(default=LOCAL_REVIEW_PORT, description="HTTP port: pages, /healthz, /readyz and /metrics.")
+    port: int = Field(default=service("review").port, description="HTTP port: pages, /healthz, /readyz and /metrics.")
     group_id: str = Field(default="review", description="Consumer group that stores review requests.")
-    requested_topic: str = Field(default=REVIEW_REQUESTED_TOPIC, description="Review requests from decide.")
-    completed_topic: str = Field(default=REVIEW_COMPLETED_TOPIC, description="Where verdicts are produced.")
-    deadletter_topic: str = Field(default=DEADLETTER_TOPIC, description="Requests that cannot be stored.")
+    requested_topic: str = topic_field(topics.REVIEW_REQUESTED, "Review requests from decide.")
+    completed_topic: str = topic_field(topics.REVIEW_COMPLETED, "Where verdicts are produced.")
+    deadletter_topic: str = topic_field(topics.DEADLETTER, "Requests that cannot be stored.")
     claim_ttl_s: int = Field(default=600, ge=10, description="How long a claim locks an item for its reviewer.")
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="How long a sign-in lasts.")
     cookie_secure: bool = Field(

@@ -1,7 +1,11 @@
-"""The service catalogue (`infra/services.yaml`): what `aios up` runs and where it listens."""
+"""The service catalogue (`infra/services.yaml`): what `aios up` runs and where it listens.
+
+The only home of the services' ports: each service's settings take their port defaults from here.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,10 +38,29 @@ class ServiceSpec(BaseModel):
     def metrics_ports(self) -> list[int]:
         return [port + self.metrics_offset for port in self.ports()]
 
+    @property
+    def metrics_port(self) -> int:
+        """Where the first instance serves Prometheus metrics."""
+        return self.port + self.metrics_offset
+
+    @property
+    def local_url(self) -> str:
+        """The first instance's base URL on the local machine."""
+        return f"http://127.0.0.1:{self.port}"
+
 
 def load_services(path: Path | None = None) -> list[ServiceSpec]:
     raw = yaml.safe_load((path or infra_dir() / "services.yaml").read_text()) or {}
     return [ServiceSpec.model_validate(entry) for entry in raw.get("services") or []]
+
+
+@cache
+def service(name: str) -> ServiceSpec:
+    """The catalogue's entry for service `name`: its port is the default of the service's settings."""
+    for spec in load_services():
+        if spec.name == name:
+            return spec
+    raise KeyError(f"service {name!r} is not declared in infra/services.yaml")
 
 
 class ServiceRuntime(BaseSettings):

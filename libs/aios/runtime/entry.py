@@ -1,4 +1,8 @@
-"""What every service's `python -m services.<name>` does before its own work: logging, tracing, its port."""
+"""What every `python -m services.<name>` does before its own work: logging, tracing, its port.
+
+Servers (ingest, review, decide, Triton, the schema registry) start with `run_service`; workers on
+the shared runner with `start_worker`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from pydantic import BaseModel
 
 from aios.observability.tracing import configure_tracing
 from aios.runtime.catalog import ServiceRuntime
+from aios.runtime.worker import ServiceSettings, WorkerSpec, run_worker
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
+WorkerSettingsT = TypeVar("WorkerSettingsT", bound=ServiceSettings)
 
 
 def run_service(
@@ -28,3 +34,24 @@ def run_service(
         configure_tracing(tracing)
     port = ServiceRuntime().port_or(getattr(settings, port_field))
     run(settings.model_copy(update={port_field: port}))
+
+
+def start_worker(
+    settings: WorkerSettingsT,
+    worker: Callable[[WorkerSettingsT], WorkerSpec[WorkerSettingsT]],
+    *,
+    port_field: str = "metrics_port",
+    traced: bool = True,
+) -> None:
+    """Run the worker `worker(settings)` describes, its `port_field` set to the port `aios up` gave this instance.
+
+    `traced`: its spans are exported under the worker's name (False for a worker that handles no records).
+    """
+
+    def run(settings: WorkerSettingsT) -> None:
+        spec = worker(settings)
+        if traced:
+            configure_tracing(spec.service)
+        run_worker(spec)
+
+    run_service(settings, port_field, run)

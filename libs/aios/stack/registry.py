@@ -1,4 +1,4 @@
-"""The project's schema registry service as a stack component (see `aios.registry`)."""
+"""The schema registry as a stack component (`python -m services.schema_registry`; the logic is `aios.registry`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class SchemaRegistryServer:
     def process(self) -> ManagedProcess:
         return ManagedProcess(
             name=self.name,
-            argv=[sys.executable, "-m", "aios.registry"],
+            argv=[sys.executable, "-m", "services.schema_registry"],
             state_dir=self.settings.state_dir / "logs",
             ports=[(self.settings.host, self.settings.registry_port)],
             env={

@@ -51,7 +51,7 @@ class LocalStack:
 
     def up(self, on_step: Callable[[str], None] = lambda _: None) -> list[TopicChange]:
         """Start whatever is not running, wait for health, apply topics and register schemas."""
-        from aios.schemas.catalog import register_all
+        from aios.kafka.subjects import register_all
 
         for component in self.components:
             on_step(f"starting {component.name}")

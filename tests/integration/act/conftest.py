@@ -13,7 +13,7 @@ import pytest
 
 from aios.connectors.config import ConnectorConfigs
 from aios.kafka.scratch import ScratchTopics
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.database import call_database
 from tests.support.kafka_io import produce_raw, read_topic

@@ -13,9 +13,9 @@ from aios.act.plan import executed_record, record_key
 from aios.act.store import ActStore
 from aios.db.pool import open_pool
 from aios.kafka.async_producer import AsyncProducer
+from aios.kafka.serde import Codecs
 from aios.outbox.publisher import OutboxPublisher
 from aios.schemas.records import TraceContext
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.kafka_io import read_topic
 

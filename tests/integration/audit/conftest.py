@@ -15,8 +15,8 @@ import pytest
 from confluent_kafka import Producer
 
 from aios.kafka.scratch import ScratchTopics
+from aios.kafka.serde import Codecs
 from aios.kafka.topics import load_catalogue
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.database import call_database
 from tests.support.http_target import free_port

@@ -19,7 +19,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from aios.audit.chain import GENESIS, ChainRow, canonical_json, check_chain
 from aios.audit.records import UNKNOWN_TENANT
 from aios.bench.lineage import TRACE_ID, event_records
-from aios.schemas.catalog import subject_for
+from aios.kafka.subjects import subject_for
 from aios.tenants.store import AUDITOR, IssuedKey, TenantStore
 from tests.integration.audit.conftest import AuditHarness
 from tests.support.cli import aios

@@ -14,7 +14,7 @@ from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from aios.inference.triton_process import start_triton
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.classify.conftest import MODEL, Registry, WorkerFactory
 from tests.support.events import event

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from aios.kafka.serde import Codecs
 from aios.paths import project_root
-from aios.schemas.serde import Codecs
 from tests.support.events import event
 from tests.support.kafka_io import produce_raw
 

@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, TopicPartition
 from typer.testing import CliRunner, Result
 
 from aios.cli.main import app
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.events import event
 from tests.support.kafka_io import produce_raw

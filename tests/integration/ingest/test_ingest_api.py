@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from aios.cli.main import app
 from aios.ingest.signatures import sign, signature_header
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret
 from tests.support.kafka_io import read_topic

@@ -15,8 +15,8 @@ from redis import Redis
 
 from aios.client import AiosClient, AsyncAiosClient, RetryPolicy
 from aios.ingest.quotas import LIMITS_KEY
+from aios.kafka.serde import Codecs
 from aios.kafka.topics import apply_topics, load_catalogue
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.stack.kafka import KafkaCluster
 from aios.stack.settings import StackSettings

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
 from tests.support.copy_worker import EVENTS, build_loop

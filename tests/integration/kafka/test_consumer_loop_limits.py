@@ -12,7 +12,7 @@ import hashlib
 import pytest
 from confluent_kafka import Producer
 
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
 from tests.integration.kafka.test_consumer_loop import encoded_events, run_copy_worker

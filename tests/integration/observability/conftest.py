@@ -158,7 +158,7 @@ def watched(
                     "services.lag_exporter",
                     {
                         **pipeline.envs["act"],
-                        "AIOS_LAG_EXPORTER_PORT": str(lag_port),
+                        "AIOS_LAG_EXPORTER_METRICS_PORT": str(lag_port),
                         "AIOS_LAG_EXPORTER_GROUPS": f"pipeline-{pipeline.run}-.*|{pipeline.decide.app_id}",
                         "AIOS_LAG_EXPORTER_INTERVAL_S": "2",
                     },

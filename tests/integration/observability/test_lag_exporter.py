@@ -8,7 +8,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from prometheus_client import REGISTRY
 
-from aios.observability.lag import BrokerLag, LagExporter
+from aios.lag.exporter import BrokerLag, LagExporter
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
 

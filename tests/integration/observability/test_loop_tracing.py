@@ -17,8 +17,8 @@ from opentelemetry.trace import StatusCode
 from prometheus_client import REGISTRY
 
 from aios.kafka.loop import ConsumerLoop, LoopSettings
+from aios.kafka.serde import Codecs
 from aios.observability.tracing import TracingSettings, carrier_to_headers, configure_tracing, new_trace_carrier
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
 from tests.support.copy_worker import EVENTS, copy_handler

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from aios.client import AiosClient
 from aios.db.scratch import scratch_database
-from aios.schemas.serde import Codecs
+from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import IssuedKey, TenantStore
 from tests.integration.ingest.conftest import IngestProcess

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from aios.bench.retrieval import classified_value
+from aios.kafka.serde import Codecs
 from aios.paths import project_root
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.kafka_io import at_least, produce_raw, read_topic
 from tests.support.knowledge_base import create_tenant, ingest, on_kb, write_articles

@@ -14,13 +14,13 @@ import pytest
 
 from aios.db.pool import open_pool
 from aios.kafka.async_producer import AsyncProducer
+from aios.kafka.serde import Codecs
 from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
 from aios.review.outbox import ReviewOutbox
 from aios.review.store import ReviewStore, Verdict
 from aios.schemas.records import ReviewRequested
-from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from tests.support.decide import enriched_value

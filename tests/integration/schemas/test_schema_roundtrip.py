@@ -9,9 +9,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from aios.kafka.serde import Codecs
+from aios.kafka.subjects import schema_for
 from aios.kafka.topics import load_catalogue
-from aios.schemas.catalog import schema_for
-from aios.schemas.serde import Codecs
 from tests.integration.conftest import TopicFactory
 from tests.support.avro_examples import example_value
 from tests.support.kafka_io import at_least, produce_raw, read_topic

@@ -17,25 +17,26 @@ from collections.abc import Iterable
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from aios.observability import metrics
-from aios.settings import ConnectionSettings
+from aios.runtime.catalog import service
+from aios.runtime.worker import ServiceSettings, Worker, WorkerSpec
 
 log = logging.getLogger(__name__)
 
-LOCAL_LAG_EXPORTER_PORT = 28090
+SERVICE = "lag-exporter"
 
 Coordinates = tuple[str, str, int]
 """(group, topic, partition)"""
 
 
-class LagExporterSettings(BaseSettings):
+class LagExporterSettings(ServiceSettings):
     """Read from `AIOS_LAG_EXPORTER_*` variables."""
 
     model_config = SettingsConfigDict(env_prefix="AIOS_LAG_EXPORTER_", extra="ignore", frozen=True)
 
-    port: int = Field(default=LOCAL_LAG_EXPORTER_PORT, ge=0, description="Serves /metrics; 0 turns it off.")
+    metrics_port: int = Field(default=service(SERVICE).port, ge=0, description="Serves /metrics; 0 turns it off.")
     interval_s: float = Field(default=10.0, gt=0, description="How often lag is read from the broker.")
     groups: str = Field(
         default=".*", description="Regular expression a consumer group id must match (whole id) to be reported."
@@ -125,17 +126,14 @@ class LagExporter:
         self._stop.set()
 
 
-def run_exporter(settings: LagExporterSettings | None = None, connection: ConnectionSettings | None = None) -> None:
-    """Serve broker-side consumer lag on /metrics until SIGTERM."""
-    import signal
-
-    settings = settings or LagExporterSettings()
-    connection = connection or ConnectionSettings()
-    exporter = LagExporter(
-        BrokerLag(connection.kafka_bootstrap, settings.groups, settings.timeout_s), settings.interval_s
-    )
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: exporter.stop())
-    metrics.serve_metrics(settings.port)
+def start_exporter(worker: Worker[LagExporterSettings]) -> LagExporter:
+    settings = worker.settings
     log.info("lag exporter: groups matching %r every %.0f s", settings.groups, settings.interval_s)
-    exporter.run()
+    return LagExporter(
+        BrokerLag(worker.connection.kafka_bootstrap, settings.groups, settings.timeout_s), settings.interval_s
+    )
+
+
+def lag_exporter(settings: LagExporterSettings) -> WorkerSpec[LagExporterSettings]:
+    """Serve broker-side consumer lag on /metrics until SIGTERM."""
+    return WorkerSpec(SERVICE, settings, run=start_exporter)

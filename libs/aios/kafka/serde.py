@@ -21,7 +21,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
-from aios.schemas.catalog import schema_for
+from aios.kafka.subjects import schema_for
 from aios.schemas.errors import RecordEncodingError
 
 Value = dict[str, Any]
