@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uvicorn
 
-from aios.registry.app import create_app
-from aios.registry.settings import RegistrySettings
 from aios.runtime.entry import run_service
+from aios.schema_registry.app import create_app
+from aios.schema_registry.settings import RegistrySettings
 
 
 def serve(settings: RegistrySettings) -> None:

@@ -24,7 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from confluent_kafka.error import SerializationError
 
 from aios.connectors.config import ConnectorConfigs
-from aios.inference.registry import LocalArtifactStore
+from aios.inference.model_registry import LocalArtifactStore
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import free_ports
 from aios.kafka.scratch import ScratchTopics

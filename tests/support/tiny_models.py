@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aios.db.pool import open_pool
 from aios.inference.encoder import SentenceEncoder
 from aios.inference.lifecycle import publish as publish_version
-from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
+from aios.inference.model_registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.training import Example, RecipeSettings, TrainResult, train
 from aios.paths import project_root
 

@@ -24,10 +24,10 @@ from aios.act.reports import Reports
 from aios.act.settings import ActSettings
 from aios.act.store import ActStore, ClaimedAction
 from aios.connectors.base import ActionRequest, ActionResult, Connector
+from aios.connectors.builtin import connector_for
 from aios.connectors.config import ConnectorConfigs
 from aios.connectors.errors import ConnectorError, TransportError
 from aios.connectors.policy import RetryPolicy
-from aios.connectors.registry import connector_for
 from aios.observability import metrics
 from aios.runtime.background import WakeableTask
 from aios.schemas.records import ActionStatus

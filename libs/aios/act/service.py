@@ -20,8 +20,8 @@ from aios.act.intake import ActIntake
 from aios.act.reports import Reports
 from aios.act.settings import ActSettings
 from aios.act.store import ActStore
+from aios.connectors.builtin import default_connectors
 from aios.connectors.config import ConnectorConfigs
-from aios.connectors.registry import default_connectors
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer

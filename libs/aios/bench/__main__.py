@@ -28,7 +28,7 @@ from aios.db.scratch import scratch_database
 from aios.demo.setup import start_pipeline
 from aios.inference.classifier import TextClassifier
 from aios.inference.lifecycle import publish
-from aios.inference.registry import LocalArtifactStore, ModelRegistry, ModelVersion
+from aios.inference.model_registry import LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, load_clinc150, train
 from aios.inference.triton_process import start_triton

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from aios.classify.routes import ModelRef
 from aios.inference.classifier import Prediction
-from aios.inference.registry import ModelVersion
+from aios.inference.model_registry import ModelVersion
 
 
 class InferenceBackend(Protocol):

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from aios.inference.registry import AliasRow
+from aios.inference.model_registry import AliasRow
 
 
 @dataclass(frozen=True, order=True)

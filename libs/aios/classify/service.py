@@ -11,7 +11,7 @@ from aios.classify.torch_backend import TorchBackend
 from aios.classify.watcher import RegistryWatcher
 from aios.drift.monitor import DriftMonitor
 from aios.errors import AiosError
-from aios.inference.registry import LocalArtifactStore
+from aios.inference.model_registry import LocalArtifactStore
 from aios.inference.settings import ModelSettings
 from aios.runtime.worker import Worker, WorkerSpec
 

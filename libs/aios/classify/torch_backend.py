@@ -12,7 +12,7 @@ from aios.classify.routes import ModelRef
 from aios.errors import AiosError
 from aios.inference.classifier import Prediction, TextClassifier
 from aios.inference.loading import load_version
-from aios.inference.registry import ArtifactStore, ModelVersion
+from aios.inference.model_registry import ArtifactStore, ModelVersion
 from aios.inference.settings import ModelSettings
 
 log = logging.getLogger(__name__)

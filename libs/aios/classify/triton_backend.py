@@ -20,7 +20,7 @@ import tritonclient.http as triton_http
 from aios.classify.routes import ModelRef
 from aios.inference.classifier import Prediction
 from aios.inference.encoder import length_sorted_batches
-from aios.inference.registry import ModelVersion
+from aios.inference.model_registry import ModelVersion
 from aios.inference.triton_client import REQUEST_ERRORS, TritonClients, request_failure
 from aios.inference.triton_contract import OUTPUT_NAMES, TEXT, decode_predictions, triton_model_name
 

@@ -17,7 +17,7 @@ from aios.classify.routes import ModelRef, RoutingTable
 from aios.db.migrations import migrate
 from aios.db.pool import open_pool
 from aios.drift.monitor import DriftMonitor
-from aios.inference.registry import ModelRegistry
+from aios.inference.model_registry import ModelRegistry
 from aios.observability import metrics
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ import typer
 
 from aios.cli.tenants import resolve_tenant
 from aios.connectors.base import Connector
+from aios.connectors.builtin import default_connectors
 from aios.connectors.config import ConnectorConfigs
 from aios.connectors.errors import ConnectorConfigError
-from aios.connectors.registry import default_connectors
 from aios.db.pool import run_on_database
 from aios.tenants.secrets import new_webhook_secret
 

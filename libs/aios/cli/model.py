@@ -19,7 +19,7 @@ from aios.db.pool import run_on_database
 from aios.inference.classifier import TextClassifier
 from aios.inference.lifecycle import artifact_store, train_and_register, train_default_model
 from aios.inference.loading import load_version
-from aios.inference.registry import ALIASES, ModelRegistry, ModelVersion, parse_ref
+from aios.inference.model_registry import ALIASES, ModelRegistry, ModelVersion, parse_ref
 from aios.inference.settings import ModelSettings
 from aios.inference.training import RecipeSettings, evaluate, load_examples
 from aios.paths import project_root

@@ -19,15 +19,15 @@ from rich.console import Console
 from rich.progress import Progress
 
 from aios.classify.settings import ClassifySettings
+from aios.connectors.builtin import default_connectors
 from aios.connectors.config import ConnectorConfigs
-from aios.connectors.registry import default_connectors
 from aios.db.pool import run_on_database
 from aios.demo.receiver import ReceiverSettings
 from aios.demo.tracking import PipelineWatch
 from aios.errors import AiosError
 from aios.inference.errors import ModelNotFoundError
 from aios.inference.lifecycle import train_default_model
-from aios.inference.registry import ModelRegistry
+from aios.inference.model_registry import ModelRegistry
 from aios.paths import project_root
 from aios.policy.loading import load_policy_file
 from aios.policy.store import PolicyStore

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aios.db.pool import run_on_database
-from aios.inference.registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
+from aios.inference.model_registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.training import (
     Example,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aios.inference.classifier import TextClassifier
-from aios.inference.registry import ArtifactStore, ModelVersion
+from aios.inference.model_registry import ArtifactStore, ModelVersion
 from aios.inference.settings import ModelSettings
 
 

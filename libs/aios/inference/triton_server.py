@@ -34,7 +34,7 @@ from aios.db.pool import open_pool
 from aios.inference.classifier import TextClassifier
 from aios.inference.errors import InferenceError
 from aios.inference.loading import load_version
-from aios.inference.registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
+from aios.inference.model_registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.triton_contract import (
     CONFIDENCE,

@@ -12,7 +12,7 @@ from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brok
 from aios.stack.postgres import PostgresServer
 from aios.stack.prometheus import PrometheusServer
 from aios.stack.redis import RedisServer
-from aios.stack.registry import SchemaRegistryServer
+from aios.stack.schema_registry import SchemaRegistryServer
 from aios.stack.settings import StackSettings
 from aios.stack.tansu import TansuBroker
 

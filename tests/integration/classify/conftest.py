@@ -15,7 +15,7 @@ import pytest
 
 from aios.db.pool import open_pool
 from aios.inference.classifier import TextClassifier
-from aios.inference.registry import LocalArtifactStore, ModelRegistry
+from aios.inference.model_registry import LocalArtifactStore, ModelRegistry
 from aios.inference.training import TrainResult
 from aios.paths import project_root
 from aios.settings import ConnectionSettings

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from aios.cli.main import app as main_app
 from aios.cli.model import app
 from aios.db.pool import open_pool
-from aios.inference.registry import ModelRegistry
+from aios.inference.model_registry import ModelRegistry
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
 

@@ -19,7 +19,7 @@ import pytest
 from aios.classify.routes import ModelRef
 from aios.classify.triton_backend import TritonBackend
 from aios.inference.classifier import Prediction, TextClassifier
-from aios.inference.registry import LocalArtifactStore, ModelVersion
+from aios.inference.model_registry import LocalArtifactStore, ModelVersion
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import TritonProcess, start_triton
 from aios.kafka.errors import TransientError

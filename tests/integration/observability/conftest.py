@@ -20,7 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from aios.db.scratch import scratch_database
-from aios.inference.registry import LocalArtifactStore, ModelRegistry
+from aios.inference.model_registry import LocalArtifactStore, ModelRegistry
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import free_ports
 from aios.settings import ConnectionSettings

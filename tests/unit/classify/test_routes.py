@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aios.classify.routes import ModelRef, Route, RoutingTable, canary_bucket
-from aios.inference.registry import AliasRow
+from aios.inference.model_registry import AliasRow
 
 
 def alias(name: str, alias_: str, version: int, tenant: str | None = None, share: float = 1.0) -> AliasRow:

@@ -6,10 +6,10 @@ import httpx
 import pytest
 
 from aios.connectors.base import ActionRequest
+from aios.connectors.builtin import connector_for, default_connectors
 from aios.connectors.email import build_message, message_id
 from aios.connectors.errors import ConnectorConfigError, InvalidActionError, UnknownConnectorError
 from aios.connectors.http import render
-from aios.connectors.registry import connector_for, default_connectors
 
 CONNECTORS = default_connectors(httpx.AsyncClient())
 

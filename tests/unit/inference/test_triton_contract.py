@@ -14,7 +14,7 @@ from aios.classify.routes import ModelRef
 from aios.classify.triton_backend import TritonBackend
 from aios.inference.classifier import Prediction
 from aios.inference.errors import InferenceError
-from aios.inference.registry import ModelVersion
+from aios.inference.model_registry import ModelVersion
 from aios.inference.triton_client import request_failure
 from aios.inference.triton_contract import (
     CONFIDENCE,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aios.paths import schemas_dir
-from aios.registry.compatibility import CompatibilityLevel, check_compatibility, parse_schema
+from aios.schema_registry.compatibility import CompatibilityLevel, check_compatibility, parse_schema
 
 CURRENT = sorted(schemas_dir().glob("*.avsc"))
 RELEASED = schemas_dir() / "released"

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from aios.registry.compatibility import (
+from aios.schema_registry.compatibility import (
     CompatibilityLevel,
     ParsedSchema,
     check_compatibility,
     parse_level,
     parse_schema,
 )
-from aios.registry.errors import InvalidCompatibilityLevelError, InvalidSchemaError
+from aios.schema_registry.errors import InvalidCompatibilityLevelError, InvalidSchemaError
 
 Level = CompatibilityLevel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.registry.compatibility import CompatibilityLevel
+from aios.schema_registry.compatibility import CompatibilityLevel
 from aios.settings import LOCAL_POSTGRES_PORT, LOCAL_REGISTRY_PORT
 
 

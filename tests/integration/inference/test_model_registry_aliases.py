@@ -9,7 +9,7 @@ import pytest
 
 from aios.db.pool import open_pool
 from aios.inference.errors import ModelNotFoundError
-from aios.inference.registry import LocalArtifactStore, ModelRegistry
+from aios.inference.model_registry import LocalArtifactStore, ModelRegistry
 from aios.inference.training import TrainResult
 from tests.support.tiny_models import publish
 

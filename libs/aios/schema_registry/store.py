@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aios.registry.compatibility import (
+from aios.schema_registry.compatibility import (
     CompatibilityLevel,
     ParsedSchema,
     check_compatibility,
     parse_schema,
 )
-from aios.registry.errors import (
+from aios.schema_registry.errors import (
     IncompatibleSchemaError,
     SchemaNotFoundError,
     SubjectCompatibilityNotConfiguredError,

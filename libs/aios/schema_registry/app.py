@@ -17,15 +17,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from aios.registry.compatibility import ParsedSchema, parse_level, parse_schema
-from aios.registry.errors import (
+from aios.schema_registry.compatibility import ParsedSchema, parse_level, parse_schema
+from aios.schema_registry.errors import (
     InvalidSchemaError,
     InvalidVersionError,
     RegistryError,
     SubjectCompatibilityNotConfiguredError,
 )
-from aios.registry.settings import RegistrySettings
-from aios.registry.store import BACKEND_ERRORS, RegistryStore, SubjectVersion
+from aios.schema_registry.settings import RegistrySettings
+from aios.schema_registry.store import BACKEND_ERRORS, RegistryStore, SubjectVersion
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The schema registry as a stack component (`python -m services.schema_registry`; the logic is `aios.registry`)."""
+"""The schema registry as a stack component: `python -m services.schema_registry` (logic in `aios.schema_registry`)."""
 
 from __future__ import annotations
 

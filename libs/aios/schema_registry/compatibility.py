@@ -19,7 +19,7 @@ import avro.errors
 import avro.schema
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
-from aios.registry.errors import InvalidCompatibilityLevelError, InvalidSchemaError
+from aios.schema_registry.errors import InvalidCompatibilityLevelError, InvalidSchemaError
 
 
 class CompatibilityLevel(StrEnum):
