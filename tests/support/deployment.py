@@ -572,6 +572,35 @@ def _listeners(value: str) -> dict[str, tuple[str, int]]:
     return found
 
 
+def _broker_problems(d: Deployment, name: str, env: dict[str, str], quorum: dict[str, str], count: int) -> list[str]:
+    """One broker's listeners, quorum entry, replication settings and log volume."""
+    problems: list[str] = []
+    listeners, advertised = _listeners(env["KAFKA_LISTENERS"]), _listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+    protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    controller = env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+    inter = env["KAFKA_INTER_BROKER_LISTENER_NAME"]
+    if quorum.get(env["KAFKA_NODE_ID"]) != f"{name}:{listeners[controller][1]}":
+        problems.append(f"{name}: node {env['KAFKA_NODE_ID']} is {quorum.get(env['KAFKA_NODE_ID'])} in the quorum")
+    if set(listeners) - set(protocols):
+        problems.append(f"{name}: listeners {set(listeners) - set(protocols)} have no security protocol")
+    if advertised[inter][0] != name or advertised[inter][1] != listeners[inter][1]:
+        problems.append(f"{name}: advertises {advertised[inter]} on {inter}, listens on {listeners[inter]}")
+    for listener, (host, port) in advertised.items():
+        if host in LOCAL_HOSTS and d.published_ports(name).get(port) != listeners[listener][1]:
+            problems.append(f"{name}: advertises {host}:{port} to the host but does not publish it")
+    if int(env["KAFKA_DEFAULT_REPLICATION_FACTOR"]) != count:
+        problems.append(f"{name}: default replication {env['KAFKA_DEFAULT_REPLICATION_FACTOR']}")
+    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
+        if int(env[key]) != count:
+            problems.append(f"{name}: {key}={env[key]}")
+    for key in ("KAFKA_MIN_INSYNC_REPLICAS", "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"):
+        if int(env[key]) != 2:
+            problems.append(f"{name}: {key}={env[key]}, not 2")
+    if not any(str(v).endswith(f":{env['KAFKA_LOG_DIRS']}") for v in d.services[name].get("volumes") or []):
+        problems.append(f"{name}: its log dir {env['KAFKA_LOG_DIRS']} is on no volume")
+    return problems
+
+
 def check_kafka(d: Deployment) -> list[str]:
     brokers = {
         name: d.environment(name) for name, svc in d.services.items() if svc["image"].startswith("apache/kafka:")
@@ -585,30 +614,10 @@ def check_kafka(d: Deployment) -> list[str]:
     quorum = {entry.split("@")[0]: entry.split("@")[1] for entry in next(iter(voters), "").split(",")}
     advertised_internal = set()
     for name, env in brokers.items():
-        listeners, advertised = _listeners(env["KAFKA_LISTENERS"]), _listeners(env["KAFKA_ADVERTISED_LISTENERS"])
-        protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
-        controller = env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+        problems += _broker_problems(d, name, env, quorum, len(brokers))
         inter = env["KAFKA_INTER_BROKER_LISTENER_NAME"]
-        if quorum.get(env["KAFKA_NODE_ID"]) != f"{name}:{listeners[controller][1]}":
-            problems.append(f"{name}: node {env['KAFKA_NODE_ID']} is {quorum.get(env['KAFKA_NODE_ID'])} in the quorum")
-        if set(listeners) - set(protocols):
-            problems.append(f"{name}: listeners {set(listeners) - set(protocols)} have no security protocol")
-        if advertised[inter][0] != name or advertised[inter][1] != listeners[inter][1]:
-            problems.append(f"{name}: advertises {advertised[inter]} on {inter}, listens on {listeners[inter]}")
-        advertised_internal.add(f"{advertised[inter][0]}:{advertised[inter][1]}")
-        for listener, (host, port) in advertised.items():
-            if host in LOCAL_HOSTS and d.published_ports(name).get(port) != listeners[listener][1]:
-                problems.append(f"{name}: advertises {host}:{port} to the host but does not publish it")
-        if int(env["KAFKA_DEFAULT_REPLICATION_FACTOR"]) != len(brokers):
-            problems.append(f"{name}: default replication {env['KAFKA_DEFAULT_REPLICATION_FACTOR']}")
-        for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
-            if int(env[key]) != len(brokers):
-                problems.append(f"{name}: {key}={env[key]}")
-        for key in ("KAFKA_MIN_INSYNC_REPLICAS", "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"):
-            if int(env[key]) != 2:
-                problems.append(f"{name}: {key}={env[key]}, not 2")
-        if not any(str(v).endswith(f":{env['KAFKA_LOG_DIRS']}") for v in d.services[name].get("volumes") or []):
-            problems.append(f"{name}: its log dir {env['KAFKA_LOG_DIRS']} is on no volume")
+        host, port = _listeners(env["KAFKA_ADVERTISED_LISTENERS"])[inter]
+        advertised_internal.add(f"{host}:{port}")
     if len(set(quorum)) != len(brokers) or {env["KAFKA_NODE_ID"] for env in brokers.values()} != set(quorum):
         problems.append(f"node ids {[env['KAFKA_NODE_ID'] for env in brokers.values()]} against quorum {quorum}")
     for name in d.aios_services():

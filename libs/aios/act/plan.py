@@ -77,7 +77,7 @@ def plan(decision: Decision) -> DecisionPlan | None:
     )
 
 
-def executed_record(
+def executed_record(  # noqa: PLR0913 -- one keyword per field of the record it builds
     *,
     event_id: str,
     tenant_id: str,

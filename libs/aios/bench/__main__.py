@@ -86,8 +86,8 @@ def ingest_section(console: Console, connection: ConnectionSettings, duration_s:
                         tenant.tenant_id,
                         connection,
                         topic,
-                        tuple(int(level) for level in levels.split(",")),
-                        duration_s,
+                        levels=tuple(int(level) for level in levels.split(",")),
+                        duration_s=duration_s,
                     )
                 )
         finally:
@@ -122,7 +122,7 @@ def classify_section(console: Console, connection: ConnectionSettings, texts: in
                     {"torch": torch_backend, "triton": triton_backend},
                     ModelRef(version.name, version.version),
                     sample,
-                    batch_size,
+                    batch_size=batch_size,
                     single_texts=min(len(sample), 400),
                 )
         finally:

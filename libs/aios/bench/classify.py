@@ -49,8 +49,8 @@ def worker(
         bench_events(texts, "bench"),
         lambda sink: ClassifyHandler(backend, lambda: table, output_topic=sink, service="classify-bench"),
         "classify-bench",
-        max_batch,
-        label,
+        max_batch=max_batch,
+        label=label,
     )
 
 
@@ -69,6 +69,7 @@ def run_classify_bench(
     backends: dict[str, InferenceBackend],
     ref: ModelRef,
     texts: Sequence[str],
+    *,
     batch_size: int,
     single_texts: int,
 ) -> ClassifyBenchResult:

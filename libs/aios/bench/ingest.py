@@ -57,6 +57,7 @@ async def run_ingest_bench(
     tenant_id: str,
     connection: ConnectionSettings,
     topic: str,
+    *,
     levels: tuple[int, ...],
     duration_s: float,
 ) -> IngestBenchResult:

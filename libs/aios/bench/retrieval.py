@@ -186,6 +186,7 @@ def service_throughput(
     encoder: SentenceEncoder,
     events: Sequence[tuple[str, str]],
     result: RetrievalBenchResult,
+    *,
     batch: int,
 ) -> None:
     service = "retrieve-generate-bench"
@@ -205,8 +206,8 @@ def service_throughput(
             values,
             handler,
             service,
-            batch,
-            "retrieve-generate",
+            max_batch=batch,
+            label="retrieve-generate",
         )
     finally:
         database.close()
@@ -252,7 +253,7 @@ def run_retrieval_bench(
 
         asyncio.run(load_demo())
         with console.status(f"retrieve-generate through Kafka: {events} events"):
-            service_throughput(connection, service_dsn, service_tenant, encoder, sample[:events], result, batch)
+            service_throughput(connection, service_dsn, service_tenant, encoder, sample[:events], result, batch=batch)
     result.load = (load_before, os.getloadavg()[0])
     return result
 

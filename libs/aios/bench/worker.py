@@ -44,6 +44,7 @@ def run_worker(
     values: Sequence[dict[str, Any]],
     make_handler: Callable[[str], Handler],
     service: str,
+    *,
     max_batch: int,
     label: str,
 ) -> Throughput:
@@ -67,9 +68,9 @@ def run_worker(
             f"bench-{uuid.uuid4().hex[:8]}",
             [source],
             handler,
-            connection,
-            LoopSettings(max_batch=max_batch, max_wait_ms=100, deadletter_topic=dead),
-            codecs,
+            connection=connection,
+            settings=LoopSettings(max_batch=max_batch, max_wait_ms=100, deadletter_topic=dead),
+            codecs=codecs,
         )
         loop.subscribe()
         try:

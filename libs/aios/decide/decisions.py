@@ -139,7 +139,17 @@ def reviewed_decision(
             raise ValueError("a RELABEL verdict without corrected_label")
         facts = facts.relabelled(str(completion["corrected_label"]))
         if policy is None:  # the tenant had no policy: the label is corrected, nothing is automated
-            return _reviewed(pending, facts, "APPROVED", reason, [], rule, reviewer, now, trace)
+            return _reviewed(
+                pending,
+                facts,
+                outcome="APPROVED",
+                reason=reason,
+                actions=[],
+                rule=rule,
+                reviewer=reviewer,
+                now=now,
+                trace=trace,
+            )
         decided = evaluate_after_review(policy.policy, facts)
         rule, reason = decided.rule, decided.reason or reason
         if decided.outcome == "reject":
@@ -149,12 +159,23 @@ def reviewed_decision(
     else:
         outcome, reason = "REJECTED", str(completion.get("reason") or "rejected by the reviewer")
     actions = actions if outcome == "APPROVED" else []
-    return _reviewed(pending, facts, outcome, reason, actions, rule, reviewer, now, trace)
+    return _reviewed(
+        pending,
+        facts,
+        outcome=outcome,
+        reason=reason,
+        actions=actions,
+        rule=rule,
+        reviewer=reviewer,
+        now=now,
+        trace=trace,
+    )
 
 
 def _reviewed(
     pending: PendingReview,
     facts: EventFacts,
+    *,
     outcome: str,
     reason: str,
     actions: list[Value],
@@ -185,7 +206,7 @@ def _reviewed(
     )
 
 
-def _decision(
+def _decision(  # noqa: PLR0913 -- one keyword per field of the decision record it builds
     event: Mapping[str, Any],
     facts: EventFacts,
     *,

@@ -96,6 +96,7 @@ class ConsumerLoop:
         group_id: str,
         topics: Sequence[str],
         handler: Handler,
+        *,
         connection: ConnectionSettings | None = None,
         settings: LoopSettings | None = None,
         codecs: Codecs | None = None,

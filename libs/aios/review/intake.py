@@ -59,9 +59,9 @@ class ReviewIntake:
             self.settings.group_id,
             [self.settings.requested_topic],
             self.handle,
-            self.connection,
-            loop_settings,
-            codecs,
+            connection=self.connection,
+            settings=loop_settings,
+            codecs=codecs,
         )
         try:
             self._consumer.run()

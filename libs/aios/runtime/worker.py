@@ -156,9 +156,9 @@ def run_worker(
                 settings.group_id,
                 settings.input_topics(),
                 handler,
-                worker.connection,
-                worker.loop_settings,
-                worker.codecs(),
+                connection=worker.connection,
+                settings=worker.loop_settings,
+                codecs=worker.codecs(),
             )
         with _stopping_on_signals(loop):
             loop.run()

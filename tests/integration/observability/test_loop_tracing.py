@@ -38,7 +38,13 @@ def loop(service: str, source: str, sink: str, deadletter: str, connection: Conn
     codecs = Codecs(connection.schema_registry_url, carries=carries)
     settings = LoopSettings(max_wait_ms=100, handler_retries=0, retry_backoff_ms=1, deadletter_topic=deadletter)
     return ConsumerLoop(
-        service, f"{service}-{uuid.uuid4().hex[:8]}", [source], copy_handler(sink), connection, settings, codecs
+        service,
+        f"{service}-{uuid.uuid4().hex[:8]}",
+        [source],
+        copy_handler(sink),
+        connection=connection,
+        settings=settings,
+        codecs=codecs,
     )
 
 
