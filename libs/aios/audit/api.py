@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 
 from aios.audit.lineage import lineage
 from aios.audit.store import AuditStore
-from aios.ingest.auth import Authenticator
-from aios.ingest.errors import IngestRefused
+from aios.errors import Refused
 from aios.observability.http import RequestMetrics, add_metrics_route
+from aios.tenants.auth import Authenticator
 from aios.tenants.store import AUDITOR, TenantStore
 
 
@@ -28,8 +28,8 @@ def create_audit_app(pool: asyncpg.Pool, auth_cache_s: float = 30.0) -> FastAPI:
     add_metrics_route(app)
     app.add_middleware(RequestMetrics, service="audit")
 
-    @app.exception_handler(IngestRefused)
-    async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
 
     @app.get("/v1/audit/events/{event_id}", summary="An event's lineage, in order, with its audit rows")

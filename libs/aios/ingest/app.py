@@ -21,7 +21,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from aios.audit.store import AuditStore
-from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, IngestRefused, InvalidEvent
+from aios.errors import Refused
+from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, InvalidEvent
 from aios.ingest.models import REFUSALS, Accepted, EventIn, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts, open_parts
 from aios.ingest.settings import IngestSettings
@@ -60,8 +61,8 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
     def parts(request: Request) -> IngestParts:
         return request.app.state.parts
 
-    @app.exception_handler(IngestRefused)
-    async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     async def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -12,7 +12,6 @@ import asyncpg
 from redis.asyncio import Redis
 
 from aios.ingest.accept import RECEIVED_TOPIC, EventAcceptor
-from aios.ingest.auth import Authenticator
 from aios.ingest.idempotency import IdempotencyKeys
 from aios.ingest.quotas import TenantQuotas
 from aios.ingest.redis_batching import BatchingRedis
@@ -23,6 +22,7 @@ from aios.kafka.async_producer import AsyncProducer
 from aios.observability.tracing import configure_tracing
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
+from aios.tenants.auth import Authenticator
 from aios.tenants.store import TenantStore
 
 

@@ -21,20 +21,20 @@ from starlette.datastructures import Headers
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from aios.errors import Refused
 from aios.ingest.accept import Submission
 from aios.ingest.errors import (
     DEPENDENCY_UNAVAILABLE,
     DEPENDENCY_UNAVAILABLE_REASON,
-    IngestRefused,
     InvalidEvent,
     PayloadTooLarge,
-    SignatureInvalid,
     UnsupportedMediaType,
 )
 from aios.ingest.models import REFUSALS
 from aios.ingest.parts import IngestParts
 from aios.ingest.settings import IngestSettings
-from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
+from aios.tenants.errors import SignatureInvalid
+from aios.tenants.signatures import SIGNATURE_HEADER, parse_signature, signed_digest, verify_signature
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class SubmissionRoutes:
                 event_id = await self.submit_webhook(path_params["source"], headers, receive)
         except ClientGone:
             return
-        except IngestRefused as exc:
+        except Refused as exc:
             await respond(send, exc.status, {"detail": exc.detail}, exc.headers)
         except DEPENDENCY_UNAVAILABLE as exc:
             log.warning("POST %s refused: a dependency is unavailable: %r", route.path, exc)
@@ -112,8 +112,11 @@ class SubmissionRoutes:
         if found is None:
             raise SignatureInvalid("unknown webhook source or bad signature")
         verify_signature(signature, body, found.secrets, time.time(), self.settings.signature_tolerance_s)
-        if not await parts.replay.first_use(source, header or ""):
-            raise SignatureInvalid("this signature was already used (replay)")
+        signed = signed_digest(source, signature.timestamp, body)
+        # The header is not signed: absent, the key is what was signed, so a resent request is the same event.
+        idempotency_key = idempotency_key or f"signed:{signed}"
+        if not await parts.replay.admits(signed, idempotency_key):
+            raise SignatureInvalid("this signed request was already used under another Idempotency-Key (replay)")
         submission = Submission(
             found.tenant_id,
             body,

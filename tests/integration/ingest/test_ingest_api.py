@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aios.cli.main import app
-from aios.ingest.signatures import sign, signature_header
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
+from aios.tenants.signatures import sign, signature_header
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret
 from tests.support.kafka_io import read_topic
 
@@ -178,10 +178,14 @@ def test_another_tenants_event_is_404(
     assert httpx.get(f"{ingest_url}/v1/events/{event_id}", headers=auth(tenant)).status_code == 200
 
 
-def post_webhook(ingest_url: str, source: str, body: bytes, header: str | None) -> httpx.Response:
+def post_webhook(
+    ingest_url: str, source: str, body: bytes, header: str | None, idempotency_key: str | None = None
+) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
     if header is not None:
         headers["AIOS-Signature"] = header
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
     return httpx.post(f"{ingest_url}/v1/webhooks/{source}", content=body, headers=headers)
 
 
@@ -211,7 +215,7 @@ def test_forged_stale_replayed_and_missing_signatures_get_401(ingest_url: str, w
 
     valid = signature_header(webhook.secret, now, body)
     assert post_webhook(ingest_url, webhook.source, body, valid).status_code == 202
-    replay = post_webhook(ingest_url, webhook.source, body, valid)
+    replay = post_webhook(ingest_url, webhook.source, body, valid, idempotency_key="another-key")
     assert replay.status_code == 401
     assert "replay" in replay.json()["detail"]
 
@@ -220,6 +224,51 @@ def test_forged_stale_replayed_and_missing_signatures_get_401(ingest_url: str, w
         post_webhook(ingest_url, webhook.source, tampered, signature_header(webhook.secret, now, body)).status_code
         == 401
     )
+
+
+def test_every_spelling_of_one_signed_request_is_that_request_and_adds_no_event(
+    ingest_url: str, webhook: IssuedWebhookSecret, connection: ConnectionSettings
+) -> None:
+    """Replays are recognised by what was signed (source, t, body), not by the header's spelling:
+    resent without a key it is a retry (the first event's id, no new record), with another key it is refused."""
+    body = json.dumps({**BODY, "text": f"replayed {uuid.uuid4()}"}).encode()
+    now = int(time.time())
+    v1 = sign(webhook.secret, now, body)
+    first = post_webhook(ingest_url, webhook.source, body, f"t={now},v1={v1}")
+    assert first.status_code == 202, first.text
+    event_id = first.json()["event_id"]
+    spellings = [
+        f"t={now},v1={v1.upper()}",
+        f" t={now} ,  v1={v1} ",
+        f"v1={v1},t={now}",
+        f"t={now},nonce=1,v1={v1}",
+        f"t={now},v1={'0' * 64},v1={v1}",
+    ]
+    for spelling in spellings:
+        again = post_webhook(ingest_url, webhook.source, body, spelling)
+        assert again.status_code == 202, (spelling, again.text)
+        assert again.json()["event_id"] == event_id, spelling
+        replay = post_webhook(ingest_url, webhook.source, body, spelling, idempotency_key=f"new {spelling}")
+        assert replay.status_code == 401, spelling
+        assert "replay" in replay.json()["detail"]
+    for timestamp in (f"0{now}", f"+{now}", f"{now}.0", f"{now:_}"):
+        other = post_webhook(ingest_url, webhook.source, body, f"t={timestamp},v1={v1}")
+        assert other.status_code == 401, timestamp
+        assert "digits only" in other.json()["detail"]
+    assert [r["event_id"] for r in received_records(connection, {event_id})] == [event_id]
+
+
+def test_a_replay_of_a_keyed_webhook_under_another_key_or_none_is_refused(
+    ingest_url: str, webhook: IssuedWebhookSecret
+) -> None:
+    body = json.dumps({**BODY, "text": f"keyed {uuid.uuid4()}"}).encode()
+    header = signature_header(webhook.secret, int(time.time()), body)
+    first = post_webhook(ingest_url, webhook.source, body, header, idempotency_key="k-1")
+    assert first.status_code == 202, first.text
+    retry = post_webhook(ingest_url, webhook.source, body, header, idempotency_key="k-1")
+    assert retry.json()["event_id"] == first.json()["event_id"]
+    assert post_webhook(ingest_url, webhook.source, body, header).status_code == 401
+    assert post_webhook(ingest_url, webhook.source, body, header, idempotency_key="k-2").status_code == 401
 
 
 def test_rotated_secret_accepts_either_signature_while_both_are_active(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Generic, TypeVar
 
-from aios.ingest.errors import Unauthenticated
+from aios.tenants.errors import Unauthenticated
 from aios.tenants.secrets import hash_api_key
 from aios.tenants.store import SENDER, Tenant, TenantStore, WebhookSource
 
