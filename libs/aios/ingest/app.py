@@ -95,8 +95,12 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
         found = await parts(request).status.get(event_id, tenant.tenant_id)
         if found is None:
             return JSONResponse({"detail": "no such event for this tenant"}, status_code=404)
-        stages = await AuditStore(parts(request).pool).stages(tenant.tenant_id, event_id)
-        return EventStatus.model_validate({**found, "event_id": event_id, "stage": stages[-1], "stages": stages})
+        audit = AuditStore(parts(request).pool)
+        stages = await audit.stages(tenant.tenant_id, event_id)
+        reason = await audit.dead_letter_reason(tenant.tenant_id, event_id) if "dead_lettered" in stages else None
+        return EventStatus.model_validate(
+            {**found, "event_id": event_id, "stage": stages[-1], "stages": stages, "dead_letter_reason": reason}
+        )
 
     @app.get("/healthz", response_model=Health, summary="The process is up")
     async def healthz() -> Health:

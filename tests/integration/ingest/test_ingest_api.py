@@ -7,17 +7,22 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from aios.audit.chain import AuditEntry, canonical_json
+from aios.audit.store import AuditStore
 from aios.cli.main import app
+from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.signatures import sign, signature_header
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import decoded_values, read_topic
 
 RECEIVED = "aios.events.received"
 BODY = {"type": "support.ticket", "text": "I was charged twice", "attributes": {"customer": "C-1"}}
@@ -33,11 +38,7 @@ def received_records(connection: ConnectionSettings, event_ids: set[str], timeou
     found: list[dict] = []
 
     def enough(messages: list) -> bool:
-        found.clear()
-        for message in messages:
-            value = codecs.decode(RECEIVED, message.value())
-            if value["event_id"] in event_ids:
-                found.append(value)
+        found[:] = [value for value in decoded_values(codecs, RECEIVED, messages) if value["event_id"] in event_ids]
         return {v["event_id"] for v in found} >= event_ids
 
     read_topic(connection.kafka_bootstrap, RECEIVED, enough, timeout_s)
@@ -63,6 +64,30 @@ def test_accepted_event_is_in_kafka_and_its_status_readable(
     assert status.json()["stage"] == status.json()["stages"][-1]
 
 
+def test_a_dead_lettered_event_shows_it_in_its_status_with_the_reason(
+    ingest_url: str, tenant: IssuedKey, connection: ConnectionSettings
+) -> None:
+    """The status is read from the audit trail: a dead letter recorded there for the tenant ends `received`."""
+    response = httpx.post(f"{ingest_url}/v1/events", json=BODY, headers=auth(tenant))
+    event_id = response.json()["event_id"]
+    letter = {"event_id": event_id, "tenant_id": tenant.tenant_id, "service": "classify", "reason": "undecodable: x"}
+
+    async def audit_the_dead_letter() -> None:
+        pool = await asyncpg.create_pool(connection.postgres_dsn.get_secret_value(), min_size=1, max_size=1)
+        try:
+            entry = AuditEntry(
+                tenant.tenant_id, event_id, DEADLETTER_TOPIC, f"test.deadletter.{uuid.uuid4()}", 0, 0,
+                datetime.now(UTC), None, None, canonical_json(letter),
+            )  # fmt: skip
+            await AuditStore(pool).append([entry])
+        finally:
+            await pool.close()
+
+    asyncio.run(audit_the_dead_letter())
+    status = httpx.get(response.json()["status_url"], headers=auth(tenant)).json()
+    assert (status["stage"], status["dead_letter_reason"]) == ("dead_lettered", "undecodable: x")
+
+
 def test_no_202_without_the_record_in_kafka(ingest_url: str, tenant: IssuedKey, connection: ConnectionSettings) -> None:
     async def burst() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=ingest_url, headers=auth(tenant)) as client:
@@ -84,6 +109,10 @@ def test_no_202_without_the_record_in_kafka(ingest_url: str, tenant: IssuedKey, 
         ({"type": "support.ticket", "text": ""}, ["text"]),
         ({"type": "support.ticket", "text": "x", "attributes": {"n": 1}}, ["attributes", "n"]),
         ({"type": "support.ticket", "text": "x", "occurred_at": "2026-01-01T00:00:00"}, ["occurred_at"]),
+        # parse, but no stage could read them back once converted to UTC: refused here, not dead-lettered later
+        ({"type": "support.ticket", "text": "x", "occurred_at": "0001-01-01T00:00:00+14:00"}, ["occurred_at"]),
+        ({"type": "support.ticket", "text": "x", "occurred_at": "9999-12-31T23:00:00-05:00"}, ["occurred_at"]),
+        ({"type": "support.ticket", "text": "x", "occurred_at": "1969-12-31T23:59:59Z"}, ["occurred_at"]),
         ({"type": "support.ticket", "text": "x", "surprise": True}, ["surprise"]),
         # PostgreSQL text cannot hold NUL: refused here, not dead-lettered by review or search later
         ({"type": "support.ticket", "text": "a\u0000b"}, ["text"]),
@@ -239,7 +268,7 @@ def test_every_spelling_of_one_signed_request_is_that_request_and_adds_no_event(
     event_id = first.json()["event_id"]
     spellings = [
         f"t={now},v1={v1.upper()}",
-        f" t={now} ,  v1={v1} ",
+        f"t={now} ,  v1={v1}",
         f"v1={v1},t={now}",
         f"t={now},nonce=1,v1={v1}",
         f"t={now},v1={'0' * 64},v1={v1}",
