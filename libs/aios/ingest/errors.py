@@ -40,6 +40,12 @@ class InvalidEvent(IngestRefused):
         return self.problems
 
 
+class RequestTimeout(IngestRefused):
+    """The body did not arrive in time: the connection is closed, so a stalled client holds nothing."""
+
+    status = 408
+
+
 class PayloadTooLarge(IngestRefused):
     status = 413
 

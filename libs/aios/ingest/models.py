@@ -113,6 +113,7 @@ class Health(BaseModel):
 REFUSALS: dict[int, str] = {
     400: "Invalid JSON or fields; `detail` lists each field's problem.",
     401: "Missing or unknown API key, or a bad webhook signature.",
+    408: "The body did not arrive within the server's body timeout; the connection is closed.",
     413: "Body larger than the configured limit.",
     415: "Content-Type is not application/json.",
     422: "The Idempotency-Key was used for a different request.",

@@ -10,6 +10,7 @@ request goes on to the FastAPI app.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from aios.ingest.errors import (
     DEPENDENCY_UNAVAILABLE_REASON,
     InvalidEvent,
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
 )
 from aios.ingest.models import REFUSALS
@@ -127,7 +129,8 @@ class SubmissionRoutes:
         return await parts.acceptor.accept(submission)
 
     async def read_json_body(self, headers: Headers, receive: Receive) -> bytes:
-        """The raw body, refusing a wrong content type (415) or a body over the limit (413) early."""
+        """The raw body, refusing a wrong content type (415) or a body over the limit (413) early, and a
+        body that has not arrived within `body_timeout_s` (408, closing the connection)."""
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise UnsupportedMediaType("send the event as application/json")
@@ -135,16 +138,25 @@ class SubmissionRoutes:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            body.extend(message.get("body", b""))
-            if len(body) > limit:
-                raise _too_large(limit)
-            if not message.get("more_body", False):
-                return bytes(body)
+        timeout_s = self.settings.body_timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await _read_body(receive, limit)
+        except TimeoutError:
+            raise RequestTimeout(f"the body did not arrive within {timeout_s:g} s", {"Connection": "close"}) from None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        body.extend(message.get("body", b""))
+        if len(body) > limit:
+            raise _too_large(limit)
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
