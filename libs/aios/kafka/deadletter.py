@@ -87,12 +87,12 @@ def dead_letter_value(
 def _ids_from_key(key: bytes | None) -> dict[str, str]:
     """Tenant and event of a record whose value cannot be read, from its key `<tenant uuid>:<event id>`,
     so the dead letter (and the audit trail, and the event's status) stays with its tenant."""
-    tenant, _, event = (key or b"").decode("utf-8", "replace").partition(":")
+    tenant, colon, event = (key or b"").decode("utf-8", "replace").partition(":")
     try:
-        uuid.UUID(tenant)
+        canonical = colon and str(uuid.UUID(tenant)) == tenant  # tenant ids are written as str(uuid4())
     except ValueError:
-        return {}
-    return {"tenant_id": tenant, "event_id": event[:128]}
+        canonical = False
+    return {"tenant_id": tenant, "event_id": event[:128]} if canonical else {}
 
 
 def _fingerprint(data: bytes | None) -> str:

@@ -28,7 +28,8 @@ def test_an_unreadable_record_keeps_the_tenant_and_event_of_its_key() -> None:
 
 
 def test_a_key_that_names_no_tenant_leaves_the_record_unknown() -> None:
-    for key in (None, b"", b"not-a-tenant:e-1", b"\xff\xfe"):
+    tenant = uuid.uuid4()
+    for key in (None, b"", b"not-a-tenant:e-1", b"\xff\xfe", tenant.hex.encode(), f"{tenant.hex}:e-1".encode()):
         value = letter(key)
         assert value["tenant_id"] == "unknown"
         assert str(value["event_id"]).startswith("sha256:")
