@@ -27,7 +27,7 @@ from aios.ingest.models import REFUSALS, Accepted, EventIn, EventStatus, Health,
 from aios.ingest.parts import IngestParts, open_parts
 from aios.ingest.settings import IngestSettings
 from aios.ingest.submissions import OPERATIONS, SubmissionRoutes, json_content
-from aios.observability.http import RequestMetrics, add_metrics_route
+from aios.observability.http import HttpExposureSettings, RequestMetrics, add_metrics_route
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
         version="1.0.0",
         summary="Events from RPA bots, webhooks and systems into AIOS.",
         lifespan=lifespan,
+        **HttpExposureSettings().docs_routes(),
     )
     add_metrics_route(app)
 

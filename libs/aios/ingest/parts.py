@@ -50,6 +50,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
     codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
     status = EventStatusStore(redis, settings.status_ttl_s)
+    auth = Authenticator(TenantStore(pool), settings.auth_cache_s)
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,
@@ -60,7 +61,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
             settings.ack_timeout_s,
             settings.topic,
         ),
-        auth=Authenticator(TenantStore(pool), settings.auth_cache_s),
+        auth=auth,
         replay=ReplayGuard(redis, settings.signature_tolerance_s),
         status=status,
         producer=producer,
@@ -77,4 +78,5 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     finally:
         await asyncio.to_thread(producer.close)
         await redis.aclose()
+        await auth.close()
         await pool.close()

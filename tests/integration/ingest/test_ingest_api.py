@@ -312,3 +312,28 @@ def test_rotated_secret_accepts_either_signature_while_both_are_active(
     only_new = f"t={now + 1},v1={sign(rotated.secret, now + 1, body)}"
     assert post_webhook(ingest_url, webhook.source, body, both).status_code == 202
     assert post_webhook(ingest_url, webhook.source, body, only_new).status_code == 202
+
+
+def test_a_revoked_api_key_is_refused_at_once(ingest_url: str, tenant: IssuedKey) -> None:
+    """Every worker has the key cached (AIOS_INGEST_AUTH_CACHE_S, 30 s) when it is revoked."""
+    for _ in range(6):  # reach both workers
+        assert httpx.post(f"{ingest_url}/v1/events", json=BODY, headers=auth(tenant)).status_code == 202
+    revoked = CliRunner().invoke(app, ["keys", "revoke", tenant.name])
+    assert revoked.exit_code == 0, revoked.output
+    time.sleep(0.5)  # the announcement travels through PostgreSQL
+    codes = {httpx.post(f"{ingest_url}/v1/events", json=BODY, headers=auth(tenant)).status_code for _ in range(6)}
+    assert codes == {401}
+
+
+def test_a_revoked_webhook_secret_is_refused_at_once(ingest_url: str, webhook: IssuedWebhookSecret) -> None:
+    def signed(text: str) -> int:
+        body = json.dumps({**BODY, "text": text}).encode()
+        return post_webhook(
+            ingest_url, webhook.source, body, signature_header(webhook.secret, int(time.time()), body)
+        ).status_code
+
+    assert {signed(f"before {n}") for n in range(6)} == {202}
+    revoked = CliRunner().invoke(app, ["webhooks", "revoke", webhook.source])
+    assert revoked.exit_code == 0, revoked.output
+    time.sleep(0.5)
+    assert {signed(f"after {n}") for n in range(6)} == {401}
