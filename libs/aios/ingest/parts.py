@@ -51,6 +51,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     codecs = Codecs(connection.schema_registry_url, carries={settings.topic: RECEIVED_TOPIC})
     status = EventStatusStore(redis, settings.status_ttl_s)
     auth = Authenticator(TenantStore(pool), settings.auth_cache_s)
+    await auth.listen()
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,

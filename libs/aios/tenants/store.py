@@ -189,15 +189,14 @@ class TenantStore:
         return len(revoked)
 
     async def watch_revocations(self, revoked: Callable[[], None]) -> asyncpg.Connection:
-        """A connection of the pool that calls `revoked` at every revocation, and when it is lost (from then
-        on nobody tells); give it back with `stop_watching`."""
+        """A connection of the pool that calls `revoked` at every revocation (until it is closed or lost:
+        `is_closed()`); give it back with `stop_watching`."""
         conn: asyncpg.Connection = await self._pool.acquire()
         try:
             await conn.add_listener(REVOCATIONS, lambda *_: revoked())
         except BaseException:
             await self._pool.release(conn)
             raise
-        conn.add_termination_listener(lambda *_: revoked())
         return conn
 
     async def stop_watching(self, conn: asyncpg.Connection) -> None:
