@@ -25,6 +25,8 @@ def serve(settings: IngestSettings) -> None:
             workers=settings.workers,
             access_log=False,
             log_level="info",
+            timeout_keep_alive=settings.keep_alive_s,
+            limit_concurrency=settings.max_connections,
         )
     finally:
         if shared is not None:

@@ -659,6 +659,8 @@ def check_prometheus(d: Deployment, scratch: Path) -> list[str]:
     rules = d.mounted(name, "/etc/prometheus/rules") if name else None
     if config_path is None or rules is None:
         return ["no Prometheus with a config and the rules of this checkout"]
+    if "--web.enable-lifecycle" in (d.services[name].get("command") or []):
+        return ["Prometheus runs with --web.enable-lifecycle: whoever reaches it can stop it (POST /-/quit)"]
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     scraped = {
         (target, entry["port"])

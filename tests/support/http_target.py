@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from aios.ingest.errors import SignatureInvalid
-from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
+from aios.tenants.errors import SignatureInvalid
+from aios.tenants.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
 
 
 def free_port() -> int:

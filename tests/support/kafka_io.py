@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka.error import SerializationError
+
+from aios.kafka.serde import Codecs
+
+log = logging.getLogger(__name__)
 
 
 def read_topic(
@@ -35,6 +42,20 @@ def read_topic(
     finally:
         consumer.close()
     return records
+
+
+def decoded_values(codecs: Codecs, topic: str, messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """The values that decode; an undecodable record is reported with its place and skipped, as any reader
+    of a shared topic must (anyone with write access can put one there)."""
+    values = []
+    for message in messages:
+        try:
+            values.append(codecs.decode(topic, message.value() or b""))
+        except SerializationError as exc:
+            log.warning(
+                "%s[%s]@%s: undecodable, skipped: %s", message.topic(), message.partition(), message.offset(), exc
+            )
+    return values
 
 
 def at_least(count: int) -> Callable[[list[Message]], bool]:

@@ -46,6 +46,7 @@ class ReviewProcess:
             "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
             "AIOS_SCHEMA_REGISTRY_URL": connection.schema_registry_url,
             "AIOS_POSTGRES_DSN": dsn,
+            "AIOS_REDIS_URL": connection.redis_url,
             "AIOS_REVIEW_PORT": str(self.port),
             "AIOS_REVIEW_GROUP_ID": f"test-review-{uuid.uuid4().hex[:8]}",
             "AIOS_REVIEW_REQUESTED_TOPIC": requested_topic,

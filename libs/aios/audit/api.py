@@ -7,6 +7,8 @@ exactly like an unknown one, so keys cannot probe for other tenants' ids.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -15,21 +17,34 @@ from fastapi.responses import JSONResponse
 
 from aios.audit.lineage import lineage
 from aios.audit.store import AuditStore
-from aios.ingest.auth import Authenticator
-from aios.ingest.errors import IngestRefused
-from aios.observability.http import RequestMetrics, add_metrics_route
+from aios.errors import Refused
+from aios.observability.http import HttpExposureSettings, RequestMetrics, add_metrics_route
+from aios.tenants.auth import Authenticator
 from aios.tenants.store import AUDITOR, TenantStore
 
 
 def create_audit_app(pool: asyncpg.Pool, auth_cache_s: float = 30.0) -> FastAPI:
     store = AuditStore(pool)
     auth = Authenticator(TenantStore(pool), auth_cache_s, role=AUDITOR)
-    app = FastAPI(title="AIOS audit", version="1.0.0", summary="Lineage of events for a tenant's auditors.")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await auth.listen()
+        yield
+        await auth.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="AIOS audit",
+        version="1.0.0",
+        summary="Lineage of events for a tenant's auditors.",
+        **HttpExposureSettings().docs_routes(),
+    )
     add_metrics_route(app)
     app.add_middleware(RequestMetrics, service="audit")
 
-    @app.exception_handler(IngestRefused)
-    async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
 
     @app.get("/v1/audit/events/{event_id}", summary="An event's lineage, in order, with its audit rows")

@@ -18,6 +18,7 @@ import asyncpg
 from aios.audit.chain import GENESIS, AuditEntry, Break, ChainRow, check_chain, row_hash
 from aios.audit.errors import ChainBrokenError
 from aios.audit.lineage import RECEIVED, stages_reached
+from aios.kafka.topics import DEADLETTER
 
 COLUMNS = (
     "tenant_id", "chain_seq", "event_id", "record_type", "topic", "kafka_partition", "kafka_offset",
@@ -141,6 +142,17 @@ class AuditStore:
             "SELECT DISTINCT record_type FROM audit_log WHERE event_id = $1 AND tenant_id = $2", event_id, tenant_id
         )
         return [row["record_type"] for row in rows]
+
+    async def dead_letter_reason(self, tenant_id: str, event_id: str) -> str | None:
+        """Why the event was last dead-lettered, or None when it never was."""
+        reason: str | None = await self._pool.fetchval(
+            "SELECT record::jsonb ->> 'reason' FROM audit_log WHERE event_id = $1 AND tenant_id = $2"
+            " AND record_type = $3 ORDER BY chain_seq DESC LIMIT 1",
+            event_id,
+            tenant_id,
+            DEADLETTER.name,
+        )
+        return reason
 
     async def stages(self, tenant_id: str, event_id: str) -> list[str]:
         """The stages an event reached, in pipeline order; `received` always (ingest accepted it)."""

@@ -12,7 +12,6 @@ from typing import Any, cast
 
 import typer
 from confluent_kafka import Consumer, Message
-from confluent_kafka.error import SerializationError
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -96,11 +95,16 @@ def require_subject(registry: SchemaRegistryClient, topic: str) -> None:
 
 
 def decoded(deserializer: AvroDeserializer, message: Message) -> dict[str, Any]:
-    """The record as JSON; a value that does not decode is shown as base64 with the reason, not skipped."""
+    """The record as JSON; a value that does not decode is shown as base64 with the reason, not skipped.
+
+    fastavro raises many types for bad bytes (a timestamp out of Python's range is an OverflowError or
+    a ValueError, not a SerializationError): any of them is this record's fault, and tailing goes on.
+    """
     try:
         value = deserializer(message.value(), SerializationContext(message.topic() or "", MessageField.VALUE))
-    except (SerializationError, SchemaRegistryError) as exc:
-        return {**record_json(message, message.value()), "error": str(exc)}
+    except Exception as exc:
+        log.warning("%s[%s]@%s: undecodable: %r", message.topic(), message.partition(), message.offset(), exc)
+        return {**record_json(message, message.value()), "error": f"undecodable: {exc!r}"}
     return record_json(message, value)
 
 

@@ -19,11 +19,15 @@ from redis.asyncio import Redis
 from aios.db.pool import run_on_database
 from aios.ingest.quotas import TenantQuotas
 from aios.settings import ConnectionSettings
-from aios.tenants.store import Tenant, TenantStore
+from aios.tenants.store import KEY_ROLES, SENDER, Tenant, TenantStore
 
 tenants_app = typer.Typer(no_args_is_help=True, help="Create and list tenants; a new tenant's API key is shown once.")
-keys_app = typer.Typer(no_args_is_help=True, help="Rotate tenants' API keys (the previous key keeps a grace period).")
-webhooks_app = typer.Typer(no_args_is_help=True, help="Register webhook sources and rotate their signing secrets.")
+keys_app = typer.Typer(
+    no_args_is_help=True, help="Rotate tenants' API keys (the previous key keeps a grace period), or revoke them now."
+)
+webhooks_app = typer.Typer(
+    no_args_is_help=True, help="Register webhook sources, rotate their signing secrets, or revoke them now."
+)
 
 T = TypeVar("T")
 
@@ -99,6 +103,31 @@ def rotate_key(
     typer.echo(f"tenant   {issued.name} ({issued.tenant_id})")
     typer.echo(f"api key  {issued.api_key}")
     typer.echo(_SHOWN_ONCE, err=True)
+
+
+@keys_app.command("revoke")
+def revoke_keys(
+    tenant: str = typer.Argument(..., help="Tenant name or id."),
+    key: str | None = typer.Option(None, "--key", help="Only this API key (default: every key of the role)."),
+    role: str = typer.Option(SENDER, "--role", help=f"Keys of this role: {', '.join(KEY_ROLES)}."),
+) -> None:
+    """End the tenant's API keys now, grace periods included; ingest and audit stop taking them at once.
+
+    `aios keys rotate` then issues a new one.
+    """
+    revoked = _with_store(lambda store: store.revoke_keys(tenant, role, key))
+    typer.echo(f"revoked {revoked} {role} key(s) of tenant {tenant}")
+    if key is not None and not revoked:
+        raise typer.Exit(1)
+
+
+@webhooks_app.command("revoke")
+def revoke_webhook(source: str = typer.Argument(..., help="Source name, as in /v1/webhooks/SOURCE.")) -> None:
+    """End every signing secret of the source now; its requests get 401 until `aios webhooks add` issues a new one."""
+    revoked = _with_store(lambda store: store.revoke_webhook_secrets(source))
+    typer.echo(f"revoked {revoked} signing secret(s) of webhook source {source}")
+    if not revoked:
+        raise typer.Exit(1)
 
 
 @webhooks_app.command("add")

@@ -1,7 +1,7 @@
 """`webhook.<operation>`: POST the action as JSON to the tenant's URL, signed the way ingest verifies webhooks.
 
 The `AIOS-Signature` header is `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
-tenant's secret (`aios.ingest.signatures`), so receivers verify it exactly as AIOS verifies senders.
+tenant's secret (`aios.tenants.signatures`), so receivers verify it exactly as AIOS verifies senders.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr
 from aios.connectors.base import ActionRequest, ActionResult, ConfiguredConnector, ConnectorConfig
 from aios.connectors.httpcall import json_headers, reference, send
 from aios.connectors.policy import HTTP_RETRYABLE, RetryPolicy
-from aios.ingest.signatures import SIGNATURE_HEADER, signature_header
+from aios.tenants.signatures import SIGNATURE_HEADER, signature_header
 
 
 class WebhookConfig(ConnectorConfig):

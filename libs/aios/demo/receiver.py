@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.ingest.errors import SignatureInvalid
-from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
 from aios.paths import project_root
+from aios.tenants.errors import SignatureInvalid
+from aios.tenants.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
 
 
 class ReceiverSettings(BaseSettings):

@@ -21,12 +21,13 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from aios.audit.store import AuditStore
-from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, IngestRefused, InvalidEvent
+from aios.errors import Refused
+from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, InvalidEvent
 from aios.ingest.models import REFUSALS, Accepted, EventIn, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts, open_parts
 from aios.ingest.settings import IngestSettings
 from aios.ingest.submissions import OPERATIONS, SubmissionRoutes, json_content
-from aios.observability.http import RequestMetrics, add_metrics_route
+from aios.observability.http import HttpExposureSettings, RequestMetrics, add_metrics_route
 from aios.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,15 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
         version="1.0.0",
         summary="Events from RPA bots, webhooks and systems into AIOS.",
         lifespan=lifespan,
+        **HttpExposureSettings().docs_routes(),
     )
     add_metrics_route(app)
 
     def parts(request: Request) -> IngestParts:
         return request.app.state.parts
 
-    @app.exception_handler(IngestRefused)
-    async def refused(request: Request, exc: IngestRefused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     async def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -94,8 +96,12 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
         found = await parts(request).status.get(event_id, tenant.tenant_id)
         if found is None:
             return JSONResponse({"detail": "no such event for this tenant"}, status_code=404)
-        stages = await AuditStore(parts(request).pool).stages(tenant.tenant_id, event_id)
-        return EventStatus.model_validate({**found, "event_id": event_id, "stage": stages[-1], "stages": stages})
+        audit = AuditStore(parts(request).pool)
+        stages = await audit.stages(tenant.tenant_id, event_id)
+        reason = await audit.dead_letter_reason(tenant.tenant_id, event_id) if "dead_lettered" in stages else None
+        return EventStatus.model_validate(
+            {**found, "event_id": event_id, "stage": stages[-1], "stages": stages, "dead_letter_reason": reason}
+        )
 
     @app.get("/healthz", response_model=Health, summary="The process is up")
     async def healthz() -> Health:

@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aios.db.pool import UNAVAILABLE_ERRORS
-from aios.errors import AiosError
+from aios.errors import Refused
 
 REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 """Redis cannot be reached right now."""
@@ -21,20 +21,8 @@ DEPENDENCY_UNAVAILABLE_REASON = (
 )
 
 
-class IngestRefused(AiosError):
-    """A request the edge refuses; `status` and `reason` go back to the caller unchanged."""
-
-    status = 400
-
-    def __init__(self, reason: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.headers = headers or {}
-
-    @property
-    def detail(self) -> Any:
-        """The answer's `detail`: the reason, or a list of field problems."""
-        return self.reason
+class IngestRefused(Refused):
+    """A request the ingest edge refuses."""
 
 
 class InvalidEvent(IngestRefused):
@@ -52,8 +40,10 @@ class InvalidEvent(IngestRefused):
         return self.problems
 
 
-class Unauthenticated(IngestRefused):
-    status = 401
+class RequestTimeout(IngestRefused):
+    """The body did not arrive in time: the connection is closed, so a stalled client holds nothing."""
+
+    status = 408
 
 
 class PayloadTooLarge(IngestRefused):
@@ -78,7 +68,3 @@ class BrokerUnavailable(IngestRefused):
     """Kafka did not acknowledge in time: the event is not accepted."""
 
     status = 503
-
-
-class SignatureInvalid(Unauthenticated):
-    """Webhook signature missing, malformed, stale, forged or replayed."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -13,6 +13,23 @@ def _without_nul(value: str) -> str:
     where review and search store or query its text."""
     if "\x00" in value:
         raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+OCCURRED_AT_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+OCCURRED_AT_AHEAD = timedelta(days=1)
+"""How far past the server's clock `occurred_at` may lie (senders' clocks drift, events are not future)."""
+
+
+def _in_window(value: datetime) -> datetime:
+    """Every stage converts `occurred_at` to UTC milliseconds; a value that parses but lies outside what
+    they can hold (year 1 at +14:00, year 9999 at -05:00) would be accepted here and fail after."""
+    latest = datetime.now(UTC) + OCCURRED_AT_AHEAD
+    if not OCCURRED_AT_EARLIEST <= value <= latest:
+        raise ValueError(
+            f"must lie between {OCCURRED_AT_EARLIEST.isoformat()} and one day after the server's clock"
+            f" ({latest.isoformat(timespec='seconds')})"
+        )
     return value
 
 
@@ -48,8 +65,10 @@ class EventIn(BaseModel):
         default_factory=dict, max_length=64, description="Extra string fields (customer id, channel, ...)."
     )
     source_ref: SourceRef | None = Field(default=None, description="The sender's own id for the event.")
-    occurred_at: AwareDatetime | None = Field(
-        default=None, description="When it happened (ISO-8601 with a time zone); defaults to receipt time."
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_in_window)] | None = Field(
+        default=None,
+        description="When it happened (ISO-8601 with a time zone), from 1970-01-01T00:00:00Z to one day after"
+        " the server's clock; defaults to receipt time.",
     )
 
 
@@ -68,6 +87,9 @@ class EventStatus(BaseModel):
         default_factory=list,
         description="Every stage reached, in pipeline order (received, classified, enriched, review_requested,"
         " reviewed, decided, acted, dead_lettered), as the audit trail records them.",
+    )
+    dead_letter_reason: str | None = Field(
+        default=None, description="Why a stage could not process the event, when it was dead-lettered."
     )
 
 
@@ -91,6 +113,7 @@ class Health(BaseModel):
 REFUSALS: dict[int, str] = {
     400: "Invalid JSON or fields; `detail` lists each field's problem.",
     401: "Missing or unknown API key, or a bad webhook signature.",
+    408: "The body did not arrive within the server's body timeout; the connection is closed.",
     413: "Body larger than the configured limit.",
     415: "Content-Type is not application/json.",
     422: "The Idempotency-Key was used for a different request.",

@@ -12,7 +12,6 @@ import asyncpg
 from redis.asyncio import Redis
 
 from aios.ingest.accept import EventAcceptor
-from aios.ingest.auth import Authenticator
 from aios.ingest.idempotency import IdempotencyKeys
 from aios.ingest.quotas import TenantQuotas
 from aios.ingest.redis_batching import BatchingRedis
@@ -24,6 +23,7 @@ from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
 from aios.observability.tracing import configure_tracing
 from aios.settings import ConnectionSettings
+from aios.tenants.auth import Authenticator
 from aios.tenants.store import TenantStore
 
 
@@ -51,6 +51,8 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     producer = AsyncProducer(connection.kafka_bootstrap, client_id="ingest")
     codecs = Codecs(connection.schema_registry_url, carries=schema_bindings(settings))
     status = EventStatusStore(redis, settings.status_ttl_s)
+    auth = Authenticator(TenantStore(pool), settings.auth_cache_s)
+    await auth.listen()
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,
@@ -61,7 +63,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
             settings.ack_timeout_s,
             settings.topic,
         ),
-        auth=Authenticator(TenantStore(pool), settings.auth_cache_s),
+        auth=auth,
         replay=ReplayGuard(redis, settings.signature_tolerance_s),
         status=status,
         producer=producer,
@@ -78,4 +80,5 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     finally:
         await asyncio.to_thread(producer.close)
         await redis.aclose()
+        await auth.close()
         await pool.close()

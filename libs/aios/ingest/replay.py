@@ -1,4 +1,10 @@
-"""Webhook replay protection: each signature is accepted once within its validity window."""
+"""Webhook replay protection: what a source signed is accepted once, under one idempotency key.
+
+The guard is keyed on `signed_digest` (source, timestamp, body), never on the header's spelling.
+The first use records the request's idempotency key; a later request with the same signed content
+is a retry of that request when it carries the same key (the acceptor then answers with the first
+event), and a replay, refused, when it carries any other.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,12 @@ class ReplayGuard:
         # Twice the tolerance: a signature is valid from t - tolerance to t + tolerance.
         self.window_s = 2 * window_s
 
-    async def first_use(self, source: str, signature_header: str) -> bool:
-        digest = hashlib.sha256(signature_header.encode()).hexdigest()
-        return bool(await self.redis.set(f"aios:replay:{source}:{digest}", 1, nx=True, ex=self.window_s))
+    async def admits(self, signed_digest: str, idempotency_key: str) -> bool:
+        """True for the first use of what was signed, and for its retries under the same idempotency key."""
+        key = f"aios:replay:{signed_digest}"
+        mine = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        if await self.redis.set(key, mine, nx=True, ex=self.window_s):
+            return True
+        first = await self.redis.get(key)
+        # None (expired since the SET) refuses: by then the signature's timestamp is stale anyway.
+        return first in (mine, mine.encode())

@@ -22,6 +22,16 @@ class IngestSettings(BaseSettings):
         default=None, description="Base URL callers use, for `status_url`; defaults to http://host:port."
     )
     max_body_bytes: int = Field(default=256 * 1024, ge=1, description="Larger requests get 413.")
+    body_timeout_s: float = Field(
+        default=10.0, gt=0, description="A submission whose body has not fully arrived by then gets 408 and is closed."
+    )
+    keep_alive_s: int = Field(default=5, ge=1, description="An idle keep-alive connection is closed after this.")
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections and requests one worker holds at once; more get 503 at once (uvicorn's"
+        " limit_concurrency), so stalled clients cannot exhaust a worker's file descriptors.",
+    )
     ack_timeout_s: float = Field(
         default=5.0, gt=0, description="How long a request waits for the broker's ack before answering 503."
     )

@@ -10,6 +10,7 @@ request goes on to the FastAPI app.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -21,20 +22,21 @@ from starlette.datastructures import Headers
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from aios.errors import Refused
 from aios.ingest.accept import Submission
 from aios.ingest.errors import (
     DEPENDENCY_UNAVAILABLE,
     DEPENDENCY_UNAVAILABLE_REASON,
-    IngestRefused,
     InvalidEvent,
     PayloadTooLarge,
-    SignatureInvalid,
+    RequestTimeout,
     UnsupportedMediaType,
 )
 from aios.ingest.models import REFUSALS
 from aios.ingest.parts import IngestParts
 from aios.ingest.settings import IngestSettings
-from aios.ingest.signatures import SIGNATURE_HEADER, parse_signature, verify_signature
+from aios.tenants.errors import SignatureInvalid
+from aios.tenants.signatures import SIGNATURE_HEADER, parse_signature, signed_digest, verify_signature
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class SubmissionRoutes:
                 event_id = await self.submit_webhook(path_params["source"], headers, receive)
         except ClientGone:
             return
-        except IngestRefused as exc:
+        except Refused as exc:
             await respond(send, exc.status, {"detail": exc.detail}, exc.headers)
         except DEPENDENCY_UNAVAILABLE as exc:
             log.warning("POST %s refused: a dependency is unavailable: %r", route.path, exc)
@@ -112,8 +114,11 @@ class SubmissionRoutes:
         if found is None:
             raise SignatureInvalid("unknown webhook source or bad signature")
         verify_signature(signature, body, found.secrets, time.time(), self.settings.signature_tolerance_s)
-        if not await parts.replay.first_use(source, header or ""):
-            raise SignatureInvalid("this signature was already used (replay)")
+        signed = signed_digest(source, signature.timestamp, body)
+        # The header is not signed: absent, the key is what was signed, so a resent request is the same event.
+        idempotency_key = idempotency_key or f"signed:{signed}"
+        if not await parts.replay.admits(signed, idempotency_key):
+            raise SignatureInvalid("this signed request was already used under another Idempotency-Key (replay)")
         submission = Submission(
             found.tenant_id,
             body,
@@ -124,7 +129,8 @@ class SubmissionRoutes:
         return await parts.acceptor.accept(submission)
 
     async def read_json_body(self, headers: Headers, receive: Receive) -> bytes:
-        """The raw body, refusing a wrong content type (415) or a body over the limit (413) early."""
+        """The raw body, refusing a wrong content type (415) or a body over the limit (413) early, and a
+        body that has not arrived within `body_timeout_s` (408, closing the connection)."""
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise UnsupportedMediaType("send the event as application/json")
@@ -132,16 +138,25 @@ class SubmissionRoutes:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            body.extend(message.get("body", b""))
-            if len(body) > limit:
-                raise _too_large(limit)
-            if not message.get("more_body", False):
-                return bytes(body)
+        timeout_s = self.settings.body_timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await _read_body(receive, limit)
+        except TimeoutError:
+            raise RequestTimeout(f"the body did not arrive within {timeout_s:g} s", {"Connection": "close"}) from None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        body.extend(message.get("body", b""))
+        if len(body) > limit:
+            raise _too_large(limit)
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

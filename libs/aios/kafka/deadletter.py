@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -62,14 +63,15 @@ def dead_letter_value(
     `keep_bytes`: then the reason gives the value's size and SHA-256 instead.
     """
     original = message.value()
-    event_id = (decoded or {}).get("event_id") or _fingerprint(original)
+    known = decoded or _ids_from_key(message.key())
+    event_id = known.get("event_id") or _fingerprint(original)
     kept = record_bytes(message) <= keep_bytes
     if not kept:
         size = len(original or b"")
         reason = f"{reason[:3800]} [original record not kept: value of {size} bytes, {_fingerprint(original)}]"
     return {
         "event_id": str(event_id),
-        "tenant_id": str((decoded or {}).get("tenant_id") or "unknown"),
+        "tenant_id": str(known.get("tenant_id") or "unknown"),
         "occurred_at": datetime.now(UTC),
         "reason": reason[:4000],
         "error_kind": kind.value,
@@ -83,6 +85,17 @@ def dead_letter_value(
         "attempts": attempts,
         "trace": trace,
     }
+
+
+def _ids_from_key(key: bytes | None) -> dict[str, str]:
+    """Tenant and event of a record whose value cannot be read, from its key `<tenant uuid>:<event id>`,
+    so the dead letter (and the audit trail, and the event's status) stays with its tenant."""
+    tenant, colon, event = (key or b"").decode("utf-8", "replace").partition(":")
+    try:
+        canonical = colon and str(uuid.UUID(tenant)) == tenant  # tenant ids are written as str(uuid4())
+    except ValueError:
+        canonical = False
+    return {"tenant_id": tenant, "event_id": event[:128]} if canonical else {}
 
 
 def _fingerprint(data: bytes | None) -> str:

@@ -11,10 +11,14 @@ import os
 import shutil
 import tempfile
 import time
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from pydantic import Field, IPvAnyNetwork
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,18 +58,55 @@ class RequestMetrics:
             metrics.HTTP_SECONDS.labels(self.service, route).observe(time.perf_counter() - started)
 
 
+class HttpExposureSettings(BaseSettings):
+    """What the HTTP services (ingest, audit) serve besides their API, read from `AIOS_HTTP_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AIOS_HTTP_", extra="ignore", frozen=True)
+
+    docs: bool = Field(
+        default=True,
+        description="Serve the interactive API docs (/docs, /redoc) and /openapi.json; turn off where the API is"
+        " public and its callers get the document another way (docs/openapi.json).",
+    )
+    metrics_networks: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: [ip_network("0.0.0.0/0"), ip_network("::/0")],
+        description="Client networks that may read /metrics on a service's API port (ingest, review, audit): set"
+        ' Prometheus\'s, e.g. ["10.0.0.0/8"]; others get 404. Default: any.',
+    )
+
+    def docs_routes(self) -> dict[str, Any]:
+        """FastAPI's arguments for the docs and OpenAPI routes: their paths, or None for none."""
+        shown = self.docs
+        return {
+            "docs_url": "/docs" if shown else None,
+            "redoc_url": "/redoc" if shown else None,
+            "openapi_url": "/openapi.json" if shown else None,
+        }
+
+
 def add_metrics_route(app: Starlette) -> None:
     """`GET /metrics` (exactly: no redirect to /metrics/): this process's registry, or every worker's
-    when they share a folder."""
+    when they share a folder; to clients of `AIOS_HTTP_METRICS_NETWORKS` only (a 404 for others)."""
     registry = REGISTRY
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
+    networks = HttpExposureSettings().metrics_networks
 
-    async def scrape(_request: Request) -> Response:
+    async def scrape(request: Request) -> Response:
+        if not _client_in(request, networks):
+            return Response(status_code=404)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
+
+
+def _client_in(request: Request, networks: list[IPv4Network | IPv6Network]) -> bool:
+    try:
+        client = ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(client in network for network in networks)
 
 
 def share_metrics_across_workers(instance: str) -> Path:

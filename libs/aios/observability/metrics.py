@@ -308,5 +308,5 @@ REVIEW_OUTBOX_PENDING = Gauge(
     "aios_review_outbox_pending", "Completed reviews not yet acknowledged by Kafka.", ["service"]
 )
 REVIEW_LOGINS = Counter(
-    "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused).", ["service", "result"]
+    "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused, throttled).", ["service", "result"]
 )

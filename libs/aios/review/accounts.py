@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from aios.review.errors import ReviewerExists, ReviewerNotFound
-from aios.review.passwords import hash_password, verify_password
+from aios.review.passwords import hash_password_off_loop, verify_password_off_loop
 from aios.tenants.errors import InvalidNameError
 from aios.tenants.store import NAME_PATTERN, Tenant
 
@@ -47,13 +47,14 @@ class ReviewerAccounts:
         if not NAME_PATTERN.fullmatch(username):
             raise InvalidNameError(f"reviewer name {username!r} must be 1-64 letters, digits, '.', '_' or '-'")
         reviewer_id = uuid.uuid4()
+        password_hash = await hash_password_off_loop(password)
         inserted = await self._pool.fetchval(
             "INSERT INTO reviewers (reviewer_id, tenant_id, username, password_hash) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (tenant_id, username) DO NOTHING RETURNING reviewer_id",
             reviewer_id,
             tenant.tenant_id,
             username,
-            hash_password(password),
+            password_hash,
         )
         if inserted is None:
             raise ReviewerExists(username, tenant.name)
@@ -61,12 +62,13 @@ class ReviewerAccounts:
 
     async def set_password(self, tenant: Tenant, username: str, password: str) -> None:
         """A new password; the reviewer's open sessions end."""
+        password_hash = await hash_password_off_loop(password)
         async with self._pool.acquire() as conn, conn.transaction():
             reviewer_id = await conn.fetchval(
                 "UPDATE reviewers SET password_hash = $3 WHERE tenant_id = $1 AND username = $2 RETURNING reviewer_id",
                 tenant.tenant_id,
                 username,
-                hash_password(password),
+                password_hash,
             )
             if reviewer_id is None:
                 raise ReviewerNotFound(username, tenant.name)
@@ -95,7 +97,7 @@ class ReviewerAccounts:
             tenant_name,
             username,
         )
-        if not verify_password(row["password_hash"] if row else None, password) or row is None:
+        if not await verify_password_off_loop(row["password_hash"] if row else None, password) or row is None:
             return None
         return Reviewer(str(row["reviewer_id"]), username, str(row["tenant_id"]), row["name"])
 

@@ -1,7 +1,8 @@
 """The review web service (FastAPI, server-rendered Jinja2 pages; no front-end build).
 
 Reviewers sign in per tenant; the session cookie is HttpOnly and SameSite=Strict and every form
-carries the session's CSRF token (the sign-in form a double-submit token). Every query is scoped
+carries the session's CSRF token (the sign-in form a double-submit token the server signed; failed
+sign-ins are throttled per account and client address, `signin.py`). Every query is scoped
 to the reviewer's tenant, so another tenant's item is simply not found (404). Background work in
 the same process: the intake thread that stores review requests, the outbox publisher that
 produces verdicts, and the open/overdue gauges.
@@ -25,6 +26,9 @@ import asyncpg
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
@@ -40,6 +44,7 @@ from aios.review.errors import InvalidVerdict, ReviewError
 from aios.review.intake import ReviewIntake
 from aios.review.outbox import ReviewOutbox
 from aios.review.settings import ReviewSettings
+from aios.review.signin import LOGIN_TOKEN_TTL_S, LoginTokens, SignInThrottle, ThrottlePolicy
 from aios.review.store import Item, ReviewStore, Verdict
 from aios.settings import ConnectionSettings
 
@@ -73,6 +78,8 @@ class ReviewParts:
     outbox: OutboxPublisher
     intake: ReviewIntake
     tasks: list[asyncio.Task[None]]
+    redis: Redis
+    signin: SignInThrottle
 
 
 def create_app(settings: ReviewSettings | None = None, connection: ConnectionSettings | None = None) -> FastAPI:
@@ -102,8 +109,28 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
             asyncio.create_task(outbox.run()),
             asyncio.create_task(_count_items(store, settings.gauges_interval_s)),
         ]
-        app.state.parts = ReviewParts(pool, ReviewerAccounts(pool), store, producer, outbox, intake, tasks)
+        redis = Redis.from_url(connection.redis_url)
+        signin = SignInThrottle(
+            redis,
+            ThrottlePolicy(
+                settings.signin_free_failures,
+                settings.signin_delay_s,
+                settings.signin_lockout_failures,
+                settings.signin_lockout_s,
+            ),
+            ThrottlePolicy(
+                settings.signin_address_free_failures,
+                settings.signin_delay_s,
+                settings.signin_address_lockout_failures,
+                settings.signin_lockout_s,
+            ),
+            settings.signin_window_s,
+        )
+        app.state.parts = ReviewParts(
+            pool, ReviewerAccounts(pool), store, producer, outbox, intake, tasks, redis, signin
+        )
         yield
+        await redis.aclose()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -116,6 +143,8 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
     add_metrics_route(app)
     app.add_middleware(RequestMetrics, service=SERVICE)
     TEMPLATES.env.filters.update(when=_when, ago=_ago, ahead=_ahead)
+    key = settings.signin_token_key
+    login_tokens = LoginTokens(key.get_secret_value().encode() if key else secrets.token_bytes(32))
 
     def parts(request: Request) -> ReviewParts:
         found: ReviewParts = request.app.state.parts
@@ -168,9 +197,9 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     async def login_page(request: Request) -> Response:
-        token = secrets.token_urlsafe(32)
+        token = login_tokens.issue()
         response = page(request, "login.html", csrf_token=token)
-        set_cookie(response, LOGIN_CSRF_COOKIE, token, 3600)
+        set_cookie(response, LOGIN_CSRF_COOKIE, token, LOGIN_TOKEN_TTL_S)
         return response
 
     @app.post("/login", include_in_schema=False)
@@ -182,18 +211,31 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
         csrf_token: str | None = Form(None),
     ) -> Response:
         check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token)
+        if not login_tokens.valid(csrf_token or ""):
+            raise CsrfRefused("the sign-in form is not one this server issued, or too old; reload the page")
+
+        def again(status: int, problem: str) -> HTMLResponse:
+            return page(
+                request, "login.html", status, csrf_token=csrf_token, tenant=tenant, username=username, problem=problem
+            )
+
+        address = request.client.host if request.client else "unknown"
+        throttle = parts(request).signin
+        try:
+            wait_s = await throttle.admit(tenant, username, address)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("sign-in refused: Redis (which counts failed sign-ins) is unavailable: %r", exc)
+            return again(503, "Signing in is unavailable for a moment; try again shortly.")
+        if wait_s:
+            metrics.REVIEW_LOGINS.labels(SERVICE, "throttled").inc()
+            throttled = again(429, f"Too many failed sign-ins; try again in {wait_s} s.")
+            throttled.headers["Retry-After"] = str(wait_s)
+            return throttled
         reviewer = await parts(request).accounts.authenticate(tenant, username, password)
         if reviewer is None:
             metrics.REVIEW_LOGINS.labels(SERVICE, "refused").inc()
-            return page(
-                request,
-                "login.html",
-                401,
-                csrf_token=csrf_token,
-                tenant=tenant,
-                username=username,
-                problem="Wrong tenant, user name or password.",
-            )
+            return again(401, "Wrong tenant, user name or password.")
+        await throttle.succeeded(tenant, username, address)
         metrics.REVIEW_LOGINS.labels(SERVICE, "ok").inc()
         token, _session = await parts(request).accounts.open_session(reviewer, settings.session_ttl_s)
         signed = RedirectResponse("/", status_code=303)

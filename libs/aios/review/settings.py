@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import topics
@@ -42,3 +42,27 @@ class ReviewSettings(BaseSettings):
         default=200, ge=1, description="Longest corrected intent a verdict may name; a longer one is refused (400)."
     )
     gauges_interval_s: float = Field(default=15.0, gt=0, description="How often open and overdue items are counted.")
+    signin_window_s: int = Field(
+        default=900, ge=1, description="Failed sign-ins are counted (in Redis) over this window since the last one."
+    )
+    signin_free_failures: int = Field(
+        default=5, ge=0, description="Failures of one account within the window before each next attempt must wait."
+    )
+    signin_lockout_failures: int = Field(
+        default=10, ge=1, description="Failures of one account within the window that lock it out."
+    )
+    signin_address_free_failures: int = Field(
+        default=20, ge=0, description="Failures from one client address before each next attempt must wait."
+    )
+    signin_address_lockout_failures: int = Field(
+        default=100, ge=1, description="Failures from one client address within the window that lock it out."
+    )
+    signin_delay_s: float = Field(
+        default=1.0, gt=0, description="The first wait past the free failures; it doubles with each further failure."
+    )
+    signin_lockout_s: float = Field(default=900.0, gt=0, description="How long a lockout lasts (the longest wait).")
+    signin_token_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the sign-in form's CSRF token; give every instance the same one. Unset: a random"
+        " key per process, so a sign-in page served before a restart must be reloaded.",
+    )

@@ -38,7 +38,7 @@ class PrometheusServer:
                 f"--config.file={self.root / 'prometheus.yml'}",
                 f"--storage.tsdb.path={self.root / 'data'}",
                 f"--web.listen-address={self.settings.host}:{self.settings.prometheus_port}",
-                "--web.enable-lifecycle",
+                # No --web.enable-lifecycle: it lets anyone who reaches the port stop Prometheus (/-/quit).
                 "--storage.tsdb.retention.time=2d",
             ],
             state_dir=self.settings.state_dir / "logs",

@@ -1,6 +1,6 @@
 """Errors of tenant, API key and webhook source management."""
 
-from aios.errors import AiosError
+from aios.errors import AiosError, Refused
 
 
 class TenantError(AiosError):
@@ -30,3 +30,13 @@ class WebhookSourceTakenError(TenantError):
 
     def __init__(self, source: str) -> None:
         super().__init__(f"webhook source {source!r} belongs to another tenant")
+
+
+class Unauthenticated(TenantError, Refused):
+    """A caller's API key or webhook signature does not say who it is: the edges answer 401."""
+
+    status = 401
+
+
+class SignatureInvalid(Unauthenticated):
+    """Webhook signature missing, malformed, stale, forged or replayed."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SENDER = "sender"
 AUDITOR = "auditor"
 KEY_ROLES = (SENDER, AUDITOR)
+REVOCATIONS = "aios_credentials_revoked"
+"""PostgreSQL channel a revocation is announced on (at commit): every `Authenticator` then forgets its cache."""
 """What an API key may do: senders submit events (ingest), auditors read the tenant's audit trail."""
 
 
@@ -161,6 +164,44 @@ class TenantStore:
             )
         logger.info("issued a %s key for tenant %s (%s)", role, found.name, found.tenant_id)
         return IssuedKey(found.tenant_id, found.name, api_key)
+
+    async def revoke_keys(self, tenant: str, role: str = SENDER, api_key: str | None = None) -> int:
+        """End the tenant's keys of `role` now, or only `api_key` when given, grace or not; how many ended."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await self._resolve(conn, tenant)
+            revoked = await conn.fetch(
+                "DELETE FROM api_keys WHERE tenant_id = $1 AND role = $2 AND ($3::text IS NULL OR key_hash = $3)"
+                " RETURNING key_hash",
+                uuid.UUID(found.tenant_id),
+                role,
+                None if api_key is None else hash_api_key(api_key),
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", REVOCATIONS, found.tenant_id)
+        logger.info("revoked %d %s key(s) of tenant %s (%s)", len(revoked), role, found.name, found.tenant_id)
+        return len(revoked)
+
+    async def revoke_webhook_secrets(self, source: str) -> int:
+        """End every signing secret of `source` now (it stays registered: `add_webhook_source` issues a new one)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            revoked = await conn.fetch("DELETE FROM webhook_secrets WHERE source = $1 RETURNING source", source)
+            await conn.execute("SELECT pg_notify($1, $2)", REVOCATIONS, source)
+        logger.info("revoked %d signing secret(s) of webhook source %s", len(revoked), source)
+        return len(revoked)
+
+    async def watch_revocations(self, revoked: Callable[[], None]) -> asyncpg.Connection:
+        """A connection of the pool that calls `revoked` at every revocation (until it is closed or lost:
+        `is_closed()`); give it back with `stop_watching`."""
+        conn: asyncpg.Connection = await self._pool.acquire()
+        try:
+            await conn.add_listener(REVOCATIONS, lambda *_: revoked())
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        return conn
+
+    async def stop_watching(self, conn: asyncpg.Connection) -> None:
+        """Back to the pool, whose reset drops the listeners (`UNLISTEN *`)."""
+        await self._pool.release(conn)
 
     async def tenant_for_api_key(self, api_key: str, role: str = SENDER) -> Tenant | None:
         """The tenant `api_key` belongs to, None when the key is unknown, expired or of another role."""

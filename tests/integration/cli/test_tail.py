@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
@@ -98,6 +99,23 @@ def test_tail_prints_compact_lines_and_shows_undecodable_values(
     assert second.startswith(f"{topic}[0]@1 key=k2 ")
     records = tail_json(connection, topic, "--from-beginning", "--max-records", "2")
     assert records[1]["value"] == "bm90IGF2cm8=" and records[1]["error"]
+
+
+def test_tail_reports_a_record_fastavro_cannot_read_and_goes_on(
+    topics: Callable[..., str], connection: ConnectionSettings, kafka_bootstrap: str
+) -> None:
+    """A timestamp past year 9999 in UTC is valid Avro that fastavro raises on (OverflowError)."""
+    topic = topics("aios.events.received", partitions=1)
+    codecs = Codecs(connection.schema_registry_url, carries={topic: "aios.events.received"})
+    late = event("late", occurred_at=datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))))
+    good = event("after it")
+    produce_raw(kafka_bootstrap, topic, [(b"k1", codecs.encode(topic, late)), (b"k2", codecs.encode(topic, good))])
+
+    records = tail_json(connection, topic, "--from-beginning", "--max-records", "2")
+
+    assert (records[0]["topic"], records[0]["partition"], records[0]["offset"]) == (topic, 0, 0)
+    assert "undecodable" in records[0]["error"]
+    assert records[1]["value"]["event_id"] == good["event_id"]
 
 
 def test_tail_refuses_a_topic_without_a_schema(connection: ConnectionSettings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -30,7 +31,11 @@ def free_port() -> int:
 class IngestProcess:
     """`python -m services.ingest` with its own settings; its log goes to a file for failures."""
 
-    def __init__(self, connection: ConnectionSettings, log_dir: Path, **settings: str) -> None:
+    def __init__(
+        self, connection: ConnectionSettings, log_dir: Path, max_open_files: int | None = None, **settings: str
+    ) -> None:
+        """`max_open_files` caps the process's file descriptors (RLIMIT_NOFILE), as a small host would."""
+        self.max_open_files = max_open_files
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -48,7 +53,11 @@ class IngestProcess:
     def start(self, ready: str = "/healthz") -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.ingest"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "services.ingest"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self._limit_open_files,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -60,6 +69,10 @@ class IngestProcess:
                 pass
             time.sleep(0.2)
         raise TimeoutError(self.log.read_text()[-3000:])
+
+    def _limit_open_files(self) -> None:
+        if self.max_open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
 
     def stop(self) -> None:
         """SIGTERM and a graceful exit: uvicorn drains, runs the lifespan shutdown (producer flush),

@@ -49,6 +49,15 @@ def test_prometheus_scrapes_every_service_and_promtool_accepts_its_config(
     assert check_prometheus(deployment, tmp_path) == []
 
 
+def test_a_prometheus_anyone_can_stop_is_reported(deployment: Deployment, tmp_path: Path) -> None:
+    broken = deployment.copy()
+    prometheus = next(svc for svc in broken.services.values() if svc["image"].startswith("prom/prometheus:"))
+    prometheus["command"] = [*prometheus["command"], "--web.enable-lifecycle"]
+    assert check_prometheus(broken, tmp_path) == [
+        "Prometheus runs with --web.enable-lifecycle: whoever reaches it can stop it (POST /-/quit)"
+    ]
+
+
 def test_every_catalogue_service_runs_from_the_one_image(deployment: Deployment) -> None:
     modules = {deployment.module(name) for name in deployment.aios_services()}
     assert set(deployment.catalogue()) <= modules

@@ -2,19 +2,27 @@
 
 Several `v1` values may be sent while a source rotates its secret; one matching any active
 secret is enough. Comparisons are constant-time. The timestamp bounds replays to the
-tolerance window; the replay store closes the window itself.
+tolerance window; the replay store closes the window itself, keyed on `signed_digest` (what was
+signed), so no re-spelling of the header (hex case, spaces, field order, extra fields or `v1`
+values) makes a replay look new. `t` is strict: ASCII digits without sign or leading zeros, so
+one timestamp has one spelling. Fields other than `t` and `v1` are ignored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aios.ingest.errors import SignatureInvalid
+from aios.tenants.errors import SignatureInvalid
 
 SIGNATURE_HEADER = "AIOS-Signature"
+_TIMESTAMP = re.compile(r"0|[1-9][0-9]{0,11}")
+"""Unix seconds as the one decimal spelling `str(int)` gives (12 digits reach far past year 9999)."""
+_V1 = re.compile(r"[0-9a-fA-F]{64}")
+"""A hex SHA-256 HMAC; any other `v1` value cannot match and is ignored like an unknown field."""
 
 
 @dataclass(frozen=True)
@@ -25,8 +33,16 @@ class ParsedSignature:
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The hex `v1` signature of a body; what senders compute."""
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), signed_message(timestamp, body), hashlib.sha256).hexdigest()
+
+
+def signed_message(timestamp: int, body: bytes) -> bytes:
+    return f"{timestamp}.".encode() + body
+
+
+def signed_digest(source: str, timestamp: int, body: bytes) -> str:
+    """What a verified request signed, for its source: equal for every spelling of the same request."""
+    return hashlib.sha256(source.encode() + b"\0" + signed_message(timestamp, body)).hexdigest()
 
 
 def signature_header(secret: str, timestamp: int, body: bytes) -> str:
@@ -36,20 +52,23 @@ def signature_header(secret: str, timestamp: int, body: bytes) -> str:
 def parse_signature(header: str | None) -> ParsedSignature:
     if not header:
         raise SignatureInvalid(f"missing {SIGNATURE_HEADER} header")
-    timestamp: int | None = None
+    timestamps: list[str] = []
     signatures: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
         if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                raise SignatureInvalid(f"{SIGNATURE_HEADER}: t must be unix seconds") from None
-        elif key == "v1" and value:
+            timestamps.append(value)
+        elif key == "v1" and _V1.fullmatch(value):
             signatures.append(value.lower())
-    if timestamp is None or not signatures:
-        raise SignatureInvalid(f"{SIGNATURE_HEADER} must carry t=<unix seconds> and at least one v1=<hex>")
-    return ParsedSignature(timestamp, tuple(signatures))
+    if len(timestamps) > 1:
+        raise SignatureInvalid(f"{SIGNATURE_HEADER} must carry one t=<unix seconds>, not several")
+    if not timestamps or not signatures:
+        raise SignatureInvalid(f"{SIGNATURE_HEADER} must carry t=<unix seconds> and at least one v1=<64 hex digits>")
+    if not _TIMESTAMP.fullmatch(timestamps[0]):
+        raise SignatureInvalid(
+            f"{SIGNATURE_HEADER}: t must be unix seconds, digits only, without sign or leading zeros"
+        )
+    return ParsedSignature(int(timestamps[0]), tuple(signatures))
 
 
 def verify_signature(
