@@ -54,6 +54,7 @@ class EventAcceptor:
         quotas: TenantQuotas,
         idempotency: IdempotencyKeys,
         status: EventStatusStore,
+        *,
         ack_timeout_s: float,
         topic: str,
     ) -> None:
