@@ -6,7 +6,7 @@ import os
 
 import uvicorn
 
-from aios.review.app import SERVICE
+from aios.review.parts import SERVICE
 from aios.review.settings import ReviewSettings
 from aios.runtime.entry import run_service
 

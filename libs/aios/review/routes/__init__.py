@@ -1,0 +1,1 @@
+"""The review service's routes, one router per part of the site."""
