@@ -26,7 +26,7 @@ from aios.policy.loading import load_policy
 from aios.policy.store import PolicyStore
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 
 TopicFactory = Callable[..., str]
 
@@ -211,6 +211,6 @@ class TopicIO:
         """Every decoded record of `topic`, read until `until(values)` holds or time runs out."""
 
         def decoded(messages: list[Message]) -> list[dict[str, Any]]:
-            return [self.codecs.decode(topic, m.value() or b"") for m in messages]
+            return [self.codecs.decode(topic, value_of(m)) for m in messages]
 
         return decoded(read_topic(self.bootstrap, topic, lambda ms: until(decoded(ms)), timeout_s))

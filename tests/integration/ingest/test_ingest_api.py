@@ -17,7 +17,7 @@ from aios.ingest.signatures import sign, signature_header
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 
 RECEIVED = "aios.events.received"
 BODY = {"type": "support.ticket", "text": "I was charged twice", "attributes": {"customer": "C-1"}}
@@ -35,7 +35,7 @@ def received_records(connection: ConnectionSettings, event_ids: set[str], timeou
     def enough(messages: list) -> bool:
         found.clear()
         for message in messages:
-            value = codecs.decode(RECEIVED, message.value())
+            value = codecs.decode(RECEIVED, value_of(message))
             if value["event_id"] in event_ids:
                 found.append(value)
         return {v["event_id"] for v in found} >= event_ids
