@@ -35,8 +35,9 @@ demo: setup ## Start the stack and every service, send 1,000 events, summarise (
 demo-down: setup ## Stop the demo's receiver, the services and the stack
 	$(AIOS) demo --stop
 
-test: setup ## Lint, unit and integration tests against the real local stack (reduced chaos and fuzz suites)
+test: setup ## Lint, type-check, unit and integration tests against the real local stack (reduced chaos and fuzz suites)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(PYTEST) -m "not slow"
 
 test-unit: setup ## Unit tests only (no stack)

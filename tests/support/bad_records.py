@@ -52,7 +52,7 @@ def _example(pipeline: Pipeline, name: str, text_bytes: int = 0) -> bytes:
 
 def make_bad_records(pipeline: Pipeline, per_kind: int = 1, seed: int = 0) -> list[BadRecord]:
     rng = random.Random(seed)
-    records = []
+    records: list[BadRecord] = []
     for name in PIPELINE_TOPICS:
         valid = _example(pipeline, name)
         for _ in range(per_kind):
@@ -85,7 +85,9 @@ def produce_bad_records(pipeline: Pipeline, records: list[BadRecord]) -> list[Ba
     def delivered(index: int, record: BadRecord) -> Any:
         def report(error: KafkaError | None, message: Message) -> None:
             assert error is None, error
-            placed[index] = BadRecord(record.topic, record.kind, record.value, message.partition(), message.offset())
+            partition, offset = message.partition(), message.offset()
+            assert partition is not None and offset is not None, "an acknowledged record has its place"
+            placed[index] = BadRecord(record.topic, record.kind, record.value, partition, offset)
 
         return report
 

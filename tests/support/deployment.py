@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 import typer.main
 import yaml
-from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -178,12 +177,14 @@ def _environ_reads() -> set[str]:
     names: set[str] = set()
     for path in Path(aios.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            target = (
-                node.func if isinstance(node, ast.Call) else node.value if isinstance(node, ast.Subscript) else None
-            )
-            if target is None or ("environ" not in ast.unparse(target) and "getenv" not in ast.unparse(target)):
+            if isinstance(node, ast.Call):
+                target, candidates = node.func, node.args[:1]
+            elif isinstance(node, ast.Subscript):
+                target, candidates = node.value, [node.slice]
+            else:
                 continue
-            candidates = node.args[:1] if isinstance(node, ast.Call) else [node.slice]
+            if "environ" not in ast.unparse(target) and "getenv" not in ast.unparse(target):
+                continue
             for candidate in candidates:
                 if isinstance(candidate, ast.Constant) and str(candidate.value).startswith("AIOS_"):
                     names.add(str(candidate.value))
@@ -611,7 +612,10 @@ def check_kafka(d: Deployment) -> list[str]:
     voters = {env.get("KAFKA_CONTROLLER_QUORUM_VOTERS") for env in brokers.values()}
     if len(voters) != 1:
         return [f"brokers disagree on the controller quorum: {voters}"]
-    quorum = {entry.split("@")[0]: entry.split("@")[1] for entry in next(iter(voters), "").split(",")}
+    (voter_list,) = voters
+    if voter_list is None:
+        return ["the brokers set no KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    quorum = {entry.split("@")[0]: entry.split("@")[1] for entry in voter_list.split(",")}
     advertised_internal = set()
     for name, env in brokers.items():
         problems += _broker_problems(d, name, env, quorum, len(brokers))
@@ -657,7 +661,7 @@ def check_prometheus(d: Deployment, scratch: Path) -> list[str]:
     name = next((n for n, svc in d.services.items() if svc["image"].startswith("prom/prometheus:")), None)
     config_path = d.mounted(name, "/etc/prometheus/prometheus.yml") if name else None
     rules = d.mounted(name, "/etc/prometheus/rules") if name else None
-    if config_path is None or rules is None:
+    if name is None or config_path is None or rules is None:
         return ["no Prometheus with a config and the rules of this checkout"]
     if "--web.enable-lifecycle" in (d.services[name].get("command") or []):
         return ["Prometheus runs with --web.enable-lifecycle: whoever reaches it can stop it (POST /-/quit)"]
@@ -886,8 +890,8 @@ def _requirement_closure(requirements: tuple[str, ...]) -> frozenset[str]:
     pending = [(Requirement(text), "") for text in requirements]
     while pending:
         requirement, extra = pending.pop()
-        environment = {**default_environment(), "extra": extra}
-        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+        # evaluate() starts from this interpreter's environment and overrides what it is given: here the extra
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
             continue
         name = canonicalize_name(requirement.name)
         for wanted in ("", *sorted(requirement.extras)):

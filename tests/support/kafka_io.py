@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.error import SerializationError
 
@@ -62,8 +63,16 @@ def at_least(count: int) -> Callable[[list[Message]], bool]:
     return lambda records: len(records) >= count
 
 
-def produce_raw(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]]) -> None:
+def produce_raw(bootstrap: str, topic: str, values: Sequence[tuple[bytes | None, bytes]]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
     for key, value in values:
         producer.produce(topic, key=key, value=value)
     assert producer.flush(60) == 0
+
+
+def value_of(message: Message) -> bytes:
+    """The record's value; a record without one (a tombstone) fails the test, saying where it sits."""
+    value = message.value()
+    if value is None:
+        pytest.fail(f"no value in the record at {message.topic()}[{message.partition()}]@{message.offset()}")
+    return value

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ def explain(pipeline: Pipeline, event_ids: list[str], reviewers: list[Reviewer])
             {
                 "event_id": event_id,
                 "stages": {name: when(name, event_id) for name in pipeline.topics},
-                "audit_trail": call_database(pipeline.dsn, lambda pool, e=event_id: trail(pool, e)),
+                "audit_trail": call_database(pipeline.dsn, partial(trail, event_id=event_id)),
                 "review_requested": reviews,
                 "review_completed": about("review_completed", event_id, "review_id", "verdict", "completed_at"),
                 "decisions": about("decisions", event_id, "outcome", "decided_at"),

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Message
 
 from aios.connectors.config import ConnectorConfigs
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.database import call_database
-from tests.support.kafka_io import produce_raw, read_topic
+from tests.support.kafka_io import produce_raw, read_topic, value_of
 from tests.support.services import ServiceProcess, stack_env
 
 DECISIONS, EXECUTED, DEADLETTER = "aios.decisions", "aios.actions.executed", "aios.deadletter"
@@ -60,12 +61,14 @@ class ActHarness:
 
     def records(
         self, topic: str, events: set[str], until: Callable[[list[dict[str, Any]]], bool], timeout_s: float = 60
-    ):
+    ) -> list[dict[str, Any]]:
         """Decoded records of `topic` about `events`, read until `until(records)` holds."""
         found: list[dict[str, Any]] = []
 
-        def done(messages: list[Any]) -> bool:
-            found[:] = [v for v in (self.codecs.decode(topic, m.value()) for m in messages) if v["event_id"] in events]
+        def done(messages: list[Message]) -> bool:
+            found[:] = [
+                v for v in (self.codecs.decode(topic, value_of(m)) for m in messages) if v["event_id"] in events
+            ]
             return until(found)
 
         read_topic(self.connection.kafka_bootstrap, topic, done, timeout_s=timeout_s)
@@ -81,6 +84,12 @@ class ActHarness:
         return call_database(
             self.dsn, lambda pool: pool.fetchrow("SELECT * FROM act_actions WHERE action_id = $1", action_id)
         )
+
+    def inbox_status(self, action_id: str) -> str:
+        """The status in the action's inbox row, which the test expects act to have written."""
+        row = self.inbox(action_id)
+        assert row is not None, f"no inbox row of {action_id}"
+        return row["status"]
 
     def wait_inbox(
         self, action_id: str, check: Callable[[dict[str, Any]], bool], timeout_s: float = 30

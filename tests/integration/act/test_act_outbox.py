@@ -17,7 +17,7 @@ from aios.kafka.serde import Codecs
 from aios.outbox.publisher import OutboxPublisher
 from aios.schemas.records import TraceContext
 from aios.settings import ConnectionSettings
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 
 TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
 
@@ -72,12 +72,12 @@ def test_sent_rows_are_deleted_and_a_refused_one_is_dead_lettered_and_kept(
 
     asyncio.run(scenario())
     published = read_topic(connection.kafka_bootstrap, executed, lambda records: len(records) >= 2)
-    assert [codecs.decode(executed, m.value() or b"")["action_id"] for m in published] == [
+    assert [codecs.decode(executed, value_of(m))["action_id"] for m in published] == [
         values[0]["action_id"],
         values[2]["action_id"],
     ]
     [letter] = [
-        codecs.decode(deadletter, m.value() or b"")
+        codecs.decode(deadletter, value_of(m))
         for m in read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 1)
     ]
     assert (letter["event_id"], letter["tenant_id"], letter["service"], letter["error_kind"]) == (

@@ -32,7 +32,7 @@ def test_an_effect_performed_before_a_crash_is_not_performed_again(
         act.send(sent)
         target.wait_for(1, "/hooks")
         first.kill()
-        assert act.inbox(sent["actions"][0]["action_id"])["status"] == "running", "nothing recorded before the crash"
+        assert act.inbox_status(sent["actions"][0]["action_id"]) == "running", "nothing recorded before the crash"
         second = act.start(tmp_path / "act-2.log", group, lease_s="3")
         (record,) = act.results({sent["event_id"]}, 1)
         assert second.stop() == 0

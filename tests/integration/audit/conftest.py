@@ -66,8 +66,8 @@ class AuditHarness:
         for name, value in records.items():
             topic = self.topics[name.split("#")[0]]
             key = f"{value['tenant_id']}:{value['event_id']}"
-            extra = {"timestamp": timestamp_ms} if timestamp_ms is not None else {}
-            producer.produce(topic, key=key, value=self.codecs.encode(topic, value), **extra)
+            encoded = self.codecs.encode(topic, value)
+            producer.produce(topic, key=key, value=encoded, timestamp=timestamp_ms or 0)  # 0: the producer's clock
         assert producer.flush(30) == 0
 
     def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.classify.conftest import MODEL, Registry, WorkerFactory
 from tests.support.events import event
-from tests.support.kafka_io import at_least, produce_raw, read_topic
+from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 from tests.support.tiny_models import ClincSubset
 
 RECEIVED, CLASSIFIED, DEADLETTER = "aios.events.received", "aios.events.classified", "aios.deadletter"
@@ -42,7 +42,7 @@ def produce_events(connection: ConnectionSettings, codecs: Codecs, topic: str, e
 
 def classified(connection: ConnectionSettings, codecs: Codecs, topic: str, count: int) -> list[dict]:
     messages = read_topic(connection.kafka_bootstrap, topic, at_least(count), timeout_s=180)
-    return [codecs.decode(topic, m.value()) for m in messages]
+    return [codecs.decode(topic, value_of(m)) for m in messages]
 
 
 @pytest.mark.parametrize("backend", ["torch", "triton"])
@@ -107,7 +107,7 @@ def test_an_undecodable_record_is_dead_lettered_and_the_rest_classified(
     classify_worker(received, out, dead, group_id)
 
     assert {r["event_id"] for r in classified(connection, codecs, out, 2)} == {e["event_id"] for e in good}
-    letters = [codecs.decode(dead, m.value()) for m in read_topic(connection.kafka_bootstrap, dead, at_least(1))]
+    letters = [codecs.decode(dead, value_of(m)) for m in read_topic(connection.kafka_bootstrap, dead, at_least(1))]
     assert len(letters) == 1
     assert letters[0]["error_kind"] == "undecodable" and letters[0]["service"] == "classify"
     assert letters[0]["original_topic"] == received
@@ -176,7 +176,7 @@ def test_two_workers_share_the_load_and_a_promotion_applies_within_10_s_without_
     producing.join()
 
     messages = read_topic(connection.kafka_bootstrap, out, at_least(len(sent)), timeout_s=180)
-    records = [(m, codecs.decode(out, m.value())) for m in messages]
+    records = [(m, codecs.decode(out, value_of(m))) for m in messages]
     ids = Counter(r["event_id"] for _, r in records)
     assert set(ids) == set(sent), "every event was classified"
     assert max(ids.values()) == 1, "and none twice"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,7 +19,7 @@ ECHO_SCRIPT = "return ARGV[1]"
 def test_concurrent_callers_share_one_connection_and_get_their_own_results(connection: ConnectionSettings) -> None:
     prefix = f"test:batching:{uuid.uuid4().hex}"
 
-    async def run(client: Redis) -> tuple[list[object], int]:
+    async def run(client: Redis) -> tuple[Sequence[object], int]:
         async with client:
             results = await asyncio.gather(
                 *(client.set(f"{prefix}:{n}", n, ex=60) for n in range(40)),
@@ -37,7 +38,7 @@ def test_concurrent_callers_share_one_connection_and_get_their_own_results(conne
 def test_a_failing_command_fails_only_its_caller(connection: ConnectionSettings) -> None:
     key = f"test:batching:{uuid.uuid4().hex}"
 
-    async def run() -> list[object]:
+    async def run() -> Sequence[object]:
         async with BatchingRedis.from_url(connection.redis_url) as client:
             await client.hset(key, "field", "x")
             await client.expire(key, 60)
@@ -63,7 +64,7 @@ def test_a_script_flushed_from_redis_is_loaded_again(connection: ConnectionSetti
 
 
 def test_every_caller_gets_the_error_when_redis_is_unreachable() -> None:
-    async def run() -> list[object]:
+    async def run() -> Sequence[object]:
         async with BatchingRedis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1) as client:
             return await asyncio.gather(client.get("a"), client.set("b", 1), return_exceptions=True)
 

@@ -22,7 +22,7 @@ from aios.stack.kafka import KafkaCluster
 from aios.stack.settings import StackSettings
 from aios.tenants.store import IssuedKey
 from tests.integration.ingest.conftest import IngestProcess
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 
 PATIENT = RetryPolicy(max_attempts=40, base_delay_s=0.2, max_delay_s=1.0)
 
@@ -91,7 +91,7 @@ def test_stopped_broker_gets_503_then_the_sdk_succeeds_after_restart_with_one_ev
 
     codecs = Codecs(connection.schema_registry_url)
     messages = read_topic(private_kafka.bootstrap, "aios.events.received", lambda r: False, timeout_s=8)
-    values = [codecs.decode("aios.events.received", m.value()) for m in messages]
+    values = [codecs.decode("aios.events.received", value_of(m)) for m in messages]
     outage = [v for v in values if v["text"] == "submitted during the outage"]
     assert outage, "the accepted event is in Kafka"
     assert {v["event_id"] for v in outage} == {result["event_id"]}, json.dumps([v["event_id"] for v in outage])

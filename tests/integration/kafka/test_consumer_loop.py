@@ -18,7 +18,7 @@ from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
 from tests.support.copy_worker import EVENTS, build_loop
 from tests.support.events import event
-from tests.support.kafka_io import at_least, produce_raw, read_topic
+from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 
 
 @pytest.fixture
@@ -65,8 +65,8 @@ def test_every_kind_of_undecodable_record_is_dead_lettered_not_fatal(
     produce_raw(connection.kafka_bootstrap, source, [(b"poison", poison), *encoded_events(codecs, source, [good])])
 
     outputs, dead = run_copy_worker(source, sink, deadletter, group_id, connection, 1, 1)
-    assert [codecs.decode(sink, m.value())["event_id"] for m in outputs] == [good["event_id"]]
-    letter = codecs.decode(deadletter, dead[0].value())
+    assert [codecs.decode(sink, value_of(m))["event_id"] for m in outputs] == [good["event_id"]]
+    letter = codecs.decode(deadletter, value_of(dead[0]))
     assert letter["error_kind"] == "undecodable" and (letter["original_value"] or b"") == poison
 
 
@@ -88,8 +88,8 @@ def test_poison_records_are_dead_lettered_and_the_rest_processed(
 
     outputs, dead = run_copy_worker(source, sink, deadletter, group_id, connection, 3, 2)
 
-    assert sorted(codecs.decode(sink, m.value())["event_id"] for m in outputs) == sorted(e["event_id"] for e in good)
-    by_kind = {v["error_kind"]: v for v in (codecs.decode(deadletter, m.value()) for m in dead)}
+    assert sorted(codecs.decode(sink, value_of(m))["event_id"] for m in outputs) == sorted(e["event_id"] for e in good)
+    by_kind = {v["error_kind"]: v for v in (codecs.decode(deadletter, value_of(m)) for m in dead)}
     undecodable, failed = by_kind["undecodable"], by_kind["handler-failed"]
     assert undecodable["original_value"] == b"not an avro record"
     assert (undecodable["original_topic"], undecodable["original_partition"], undecodable["original_offset"]) == (
@@ -108,7 +108,8 @@ def test_poison_records_are_dead_lettered_and_the_rest_processed(
     # The trace travels: outputs carry a traceparent header of the input's trace.
     trace_id = good[0]["trace"]["traceparent"].split("-")[1]
     headers = dict(outputs[0].headers() or [])
-    assert headers["traceparent"].decode().split("-")[1] == trace_id
+    traceparent = headers["traceparent"]
+    assert isinstance(traceparent, bytes) and traceparent.decode().split("-")[1] == trace_id
     assert committed(connection, group_id, source, 1) == [5]
 
 
@@ -166,7 +167,7 @@ def workers() -> Iterator[list[WorkerProcess]]:
 
 
 def unique_ids(codecs: Codecs, topic: str, messages: list) -> set[str]:
-    return {codecs.decode(topic, m.value())["event_id"] for m in messages}
+    return {codecs.decode(topic, value_of(m))["event_id"] for m in messages}
 
 
 @pytest.mark.chaos

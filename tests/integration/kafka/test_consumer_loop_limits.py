@@ -18,6 +18,7 @@ from tests.integration.conftest import TopicFactory
 from tests.integration.kafka.test_consumer_loop import encoded_events, run_copy_worker
 from tests.support.copy_worker import EVENTS
 from tests.support.events import event
+from tests.support.kafka_io import value_of
 
 pytestmark = pytest.mark.fuzz
 
@@ -36,10 +37,10 @@ def test_a_record_above_the_limit_is_dead_lettered_as_too_large_and_the_next_one
 
     outputs, dead = run_copy_worker(source, sink, deadletter, group_id, connection, 1, 1)
 
-    assert [codecs.decode(sink, m.value() or b"")["event_id"] for m in outputs] == [good["event_id"]]
-    letter = codecs.decode(deadletter, dead[0].value() or b"")
+    assert [codecs.decode(sink, value_of(m))["event_id"] for m in outputs] == [good["event_id"]]
+    letter = codecs.decode(deadletter, value_of(dead[0]))
     assert letter["error_kind"] == "too-large"
     assert f"{len(huge) + len(b'huge')} bytes, above the limit of 524288" in letter["reason"]
     assert letter["original_value"] is None and letter["original_key"] is None
     assert hashlib.sha256(huge).hexdigest()[:32] in letter["reason"]
-    assert len(dead[0].value() or b"") < 10_000
+    assert len(value_of(dead[0])) < 10_000

@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from aios.kafka.producer import ReliableProducer
 from aios.stack.kafka import KafkaCluster
 from aios.stack.settings import StackSettings
-from tests.support.kafka_io import at_least, read_topic
+from tests.support.kafka_io import at_least, read_topic, value_of
 
 RECORDS = 10_000
 
@@ -59,4 +59,4 @@ def test_killing_a_broker_during_acks_all_produce_loses_nothing(three_brokers: K
     assert 0 < acked_before_kill < RECORDS
     assert three_brokers.running() == [True, False, True]
     records = read_topic(three_brokers.bootstrap, topic, at_least(RECORDS), timeout_s=120)
-    assert {m.value().decode() for m in records} == {f"record-{n}" for n in range(RECORDS)}
+    assert {value_of(m).decode() for m in records} == {f"record-{n}" for n in range(RECORDS)}

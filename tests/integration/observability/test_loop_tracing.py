@@ -9,14 +9,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from confluent_kafka import Producer
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from opentelemetry.util.types import AttributeValue
 from prometheus_client import REGISTRY
 
 from aios.kafka.loop import ConsumerLoop, LoopSettings
+from aios.kafka.producer import ClientHeaders
 from aios.kafka.serde import Codecs
 from aios.observability.tracing import TracingSettings, carrier_to_headers, configure_tracing, new_trace_carrier
 from aios.settings import ConnectionSettings
@@ -31,6 +35,12 @@ def exported() -> Iterator[InMemorySpanExporter]:
     configure_tracing("loop-test", TracingSettings(), exporter)
     yield exporter
     configure_tracing("loop-test", TracingSettings())
+
+
+def attribute(span: ReadableSpan, name: str) -> AttributeValue:
+    """One attribute of a span that the test expects to carry attributes."""
+    assert span.attributes is not None, f"span {span.name!r} has no attributes"
+    return span.attributes[name]
 
 
 def loop(service: str, source: str, sink: str, deadletter: str, connection: ConnectionSettings) -> ConsumerLoop:
@@ -60,7 +70,8 @@ def test_each_hop_is_the_child_of_the_span_that_produced_its_input(
     started = new_trace_carrier("ingest", "ingest accept")
     producer = Producer({"bootstrap.servers": connection.kafka_bootstrap})
     for value in (good, bad):
-        producer.produce(a, codecs.encode(a, value), key=value["event_id"], headers=carrier_to_headers(started))
+        headers = cast(ClientHeaders, carrier_to_headers(started))  # the stubs' list is invariant, see ClientHeaders
+        producer.produce(a, codecs.encode(a, value), key=value["event_id"], headers=headers)
     assert producer.flush(30) == 0
 
     for consumer_loop in (first, second):
@@ -79,12 +90,12 @@ def test_each_hop_is_the_child_of_the_span_that_produced_its_input(
     ours = [s for s in spans if s.name.endswith(" process")]
     assert {s.context.trace_id for s in ours} == {root.context.trace_id}  # one trace, through two topics
 
-    by_event = {(s.name, s.attributes["aios.event_id"]): s for s in ours}
+    by_event = {(s.name, attribute(s, "aios.event_id")): s for s in ours}
     hop1 = by_event[(f"{first.service} process", good["event_id"])]
     hop2 = by_event[(f"{second.service} process", good["event_id"])]
-    assert hop1.parent.span_id == root.context.span_id
-    assert hop2.parent.span_id == hop1.context.span_id
-    assert hop1.attributes["messaging.destination.name"] == a and hop2.attributes["messaging.destination.name"] == b
+    assert hop1.parent is not None and hop1.parent.span_id == root.context.span_id
+    assert hop2.parent is not None and hop2.parent.span_id == hop1.context.span_id
+    assert attribute(hop1, "messaging.destination.name") == a and attribute(hop2, "messaging.destination.name") == b
     assert hop1.status.status_code is StatusCode.UNSET
 
     # The record the handler failed on is dead-lettered; its span says so, under the same trace.
@@ -97,4 +108,5 @@ def test_each_hop_is_the_child_of_the_span_that_produced_its_input(
     labels = {"service": first.service, "topic": a}
     assert REGISTRY.get_sample_value("aios_end_to_end_seconds_count", labels) == 2
     assert REGISTRY.get_sample_value("aios_consume_delay_seconds_count", labels) == 2
-    assert REGISTRY.get_sample_value("aios_batch_wait_seconds_count", {"service": first.service}) >= 1
+    batches = REGISTRY.get_sample_value("aios_batch_wait_seconds_count", {"service": first.service})
+    assert batches is not None and batches >= 1

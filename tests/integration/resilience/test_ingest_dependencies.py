@@ -25,7 +25,7 @@ from aios.tenants.store import IssuedKey, TenantStore
 from tests.integration.ingest.conftest import IngestProcess
 from tests.support.database import call_database
 from tests.support.decide import TopicFactory
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 from tests.support.private_stack import PrivateStack, private_stack
 from tests.support.traffic import PATIENT
 
@@ -69,7 +69,7 @@ def post(edge: IngestProcess, key: str, text: str) -> httpx.Response:
 def texts_on(connection: ConnectionSettings, topic: str, count: int) -> list[str]:
     codecs = Codecs(connection.schema_registry_url, carries={topic: "aios.events.received"})
     messages = read_topic(connection.kafka_bootstrap, topic, lambda found: len(found) >= count, timeout_s=20)
-    return [codecs.decode(topic, m.value() or b"")["text"] for m in messages]
+    return [codecs.decode(topic, value_of(m))["text"] for m in messages]
 
 
 def test_while_redis_is_down_ingest_answers_503_and_accepts_nothing_then_the_sdk_gets_in(

@@ -17,7 +17,7 @@ from aios.bench.retrieval import classified_value
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
-from tests.support.kafka_io import at_least, produce_raw, read_topic
+from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 from tests.support.knowledge_base import create_tenant, ingest, on_kb, write_articles
 from tests.support.standin_process import MODEL, start_standin
 
@@ -108,7 +108,7 @@ def produce(connection: ConnectionSettings, codecs: Codecs, topic: str, values: 
 
 def enriched(connection: ConnectionSettings, codecs: Codecs, topic: str, count: int) -> dict[str, dict[str, Any]]:
     messages = read_topic(connection.kafka_bootstrap, topic, at_least(count), timeout_s=120)
-    values = [codecs.decode(topic, m.value()) for m in messages]
+    values = [codecs.decode(topic, value_of(m)) for m in messages]
     return {v["event_id"]: v for v in values}
 
 
@@ -187,7 +187,7 @@ def test_events_are_enriched_with_their_tenants_passages_and_cited_drafts(
 
     dead_letters = read_topic(connection.kafka_bootstrap, dead, at_least(1), timeout_s=30)
     assert len(dead_letters) == 1
-    assert "undecodable" in codecs.decode(dead, dead_letters[0].value())["reason"]
+    assert "undecodable" in codecs.decode(dead, value_of(dead_letters[0]))["reason"]
 
     # A document added while the service runs is found by the next event (the KB revision moved).
     ingest(

@@ -318,7 +318,8 @@ def test_claims_tenants_csrf_and_overdue(browser: Browser, env: Env) -> None:
 
     # Another tenant's reviewer: the item does not exist for them.
     bob_context, bob = sign_in(browser, env, "globex", "bob")
-    assert bob.goto(f"{env.url}/items/{fraud}").status == 404
+    response = bob.goto(f"{env.url}/items/{fraud}")
+    assert response is not None and response.status == 404
     assert bob.locator("#queue").count() == 0 or "Lisbon" not in bob.content()
 
     # The sign-in form needs its token too; a wrong password is refused without saying which part was wrong.

@@ -24,9 +24,10 @@ from aios.schemas.records import ReviewRequested
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from tests.support.decide import enriched_value
-from tests.support.kafka_io import read_topic
+from tests.support.kafka_io import read_topic, value_of
 
-TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": None}
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+TRACE = {"traceparent": TRACEPARENT, "tracestate": None}
 PASSWORD = "a long enough password"
 
 
@@ -199,10 +200,10 @@ def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
 
     run(migrated_database, scenario)
     [message] = read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 1)
-    value = codecs.decode(topic, message.value() or b"")
+    value = codecs.decode(topic, value_of(message))
     assert (value["verdict"], value["edited_draft"], value["reviewer"]) == ("EDIT_APPROVE", "Better.", "alice")
     assert message.key() == f"{value['tenant_id']}:{value['event_id']}".encode()
-    assert dict(message.headers() or [])["traceparent"] == TRACE["traceparent"].encode()
+    assert dict(message.headers() or [])["traceparent"] == TRACEPARENT.encode()
 
 
 def test_a_verdict_kafka_refuses_is_dead_lettered_and_the_others_go_on(
@@ -252,11 +253,11 @@ def test_a_verdict_kafka_refuses_is_dead_lettered_and_the_others_go_on(
 
     run(migrated_database, scenario)
     published = read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 3)
-    assert sorted(codecs.decode(topic, m.value() or b"")["review_id"] for m in published) == sorted(
+    assert sorted(codecs.decode(topic, value_of(m))["review_id"] for m in published) == sorted(
         requests[name].review_id for name in ("first", "other-tenant", "last")
     )
     letters = [
-        codecs.decode(deadletter, m.value() or b"")
+        codecs.decode(deadletter, value_of(m))
         for m in read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 2)
     ]
     by_event = {letter["event_id"]: letter for letter in letters}
@@ -303,7 +304,7 @@ def test_a_stored_verdict_that_does_not_fit_the_schema_is_dead_lettered_as_it_wa
     run(migrated_database, scenario)
     assert len(read_topic(connection.kafka_bootstrap, topic, lambda records: len(records) >= 1)) == 1
     [message] = read_topic(connection.kafka_bootstrap, deadletter, lambda records: len(records) >= 1)
-    letter = codecs.decode(deadletter, message.value() or b"")
+    letter = codecs.decode(deadletter, value_of(message))
     assert (letter["event_id"], letter["error_kind"]) == (stored[0].event_id, "output-invalid")
     assert "does not fit its schema" in letter["reason"]
     assert json.loads(letter["original_value"])["review_id"] == stored[0].review_id

@@ -15,7 +15,7 @@ from aios.kafka.serde import Codecs
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
-from tests.support.kafka_io import at_least, produce_raw, read_topic
+from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 from tests.support.services import stack_env
 
 
@@ -70,7 +70,7 @@ def test_the_example_worker_labels_events_on_private_topics(
     assert len(records) == 2, log.read_text()
     labels = {
         value["event_id"]: value["classification"]["label"]
-        for value in (codecs.decode(sink, record.value() or b"") for record in records)
+        for value in (codecs.decode(sink, value_of(record)) for record in records)
     }
     assert labels == {refund["event_id"]: "refund", other["event_id"]: "other"}
     assert {record.key() for record in records} == {f"t1:{v['event_id']}".encode() for v in (refund, other)}

@@ -14,7 +14,7 @@ from aios.kafka.subjects import schema_for
 from aios.kafka.topics import load_catalogue
 from tests.integration.conftest import TopicFactory
 from tests.support.avro_examples import example_value
-from tests.support.kafka_io import at_least, produce_raw, read_topic
+from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 
 CATALOGUE_TOPICS = load_catalogue().names()
 
@@ -33,7 +33,7 @@ def test_schema_round_trips_through_kafka_and_the_registry(
     [message] = read_topic(kafka_bootstrap, topic, at_least(1))
 
     reader = Codecs(schema_registry_url, carries={topic: carries})  # fresh: nothing cached
-    assert reader.decode(topic, message.value()) == value
+    assert reader.decode(topic, value_of(message)) == value
 
 
 def test_a_confluent_only_consumer_decodes_what_aios_produced(

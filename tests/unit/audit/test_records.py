@@ -13,7 +13,7 @@ from aios.kafka.records import InputRecord
 from aios.pii import KINDS
 
 
-def consumed(value: dict, topic: str = "aios.events.received", **extra: object) -> InputRecord:
+def consumed(value: dict, topic: str = "aios.events.received") -> InputRecord:
     return InputRecord(
         topic=topic,
         partition=2,
@@ -24,7 +24,6 @@ def consumed(value: dict, topic: str = "aios.events.received", **extra: object) 
         trace={},
         schema_id=5,
         timestamp_ms=1767268800123,
-        **extra,  # type: ignore[arg-type]
     )
 
 

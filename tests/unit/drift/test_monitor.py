@@ -26,6 +26,13 @@ def gauge(service: str, version: int, signal: str = "labels") -> float | None:
     )
 
 
+def measured(service: str, version: int, signal: str = "labels") -> float:
+    """The gauge's value, which the test expects to be exported."""
+    value = gauge(service, version, signal)
+    assert value is not None, f"no drift gauge for {service} version {version} ({signal})"
+    return value
+
+
 def reference(rng: random.Random) -> dict:
     labels = [rng.choice(LABELS) for _ in range(2000)]
     return {"reference": Reference.from_predictions(labels, [rng.uniform(0.7, 1) for _ in labels]).to_json()}
@@ -43,15 +50,14 @@ def test_the_gauge_rises_when_the_stream_shifts_and_falls_when_it_recovers() -> 
 
     feed(monitor, rng, LABELS, 400, (0.7, 1.0))
     monitor.compute()
-    stable = gauge("drift-test-shift", 3)
-    assert stable is not None and stable < 0.1
-    assert gauge("drift-test-shift", 3, "confidence") < 0.1
+    assert measured("drift-test-shift", 3) < 0.1
+    assert measured("drift-test-shift", 3, "confidence") < 0.1
 
     clock.now += 601  # the stable window ages out; only shifted predictions remain
     feed(monitor, rng, LABELS[:3], 400, (0.3, 0.6))
     monitor.compute()
-    assert gauge("drift-test-shift", 3) > 0.25  # the AiosPredictionDrift threshold
-    assert gauge("drift-test-shift", 3, "confidence") > 0.25
+    assert measured("drift-test-shift", 3) > 0.25  # the AiosPredictionDrift threshold
+    assert measured("drift-test-shift", 3, "confidence") > 0.25
     assert (
         REGISTRY.get_sample_value(
             "aios_model_drift_window_events", {"service": "drift-test-shift", "model": "intents", "version": "3"}
@@ -62,7 +68,7 @@ def test_the_gauge_rises_when_the_stream_shifts_and_falls_when_it_recovers() -> 
     clock.now += 601
     feed(monitor, rng, LABELS, 400, (0.7, 1.0))
     monitor.compute()
-    assert gauge("drift-test-shift", 3) < 0.1
+    assert measured("drift-test-shift", 3) < 0.1
 
 
 def test_too_few_predictions_export_nothing_rather_than_noise() -> None:

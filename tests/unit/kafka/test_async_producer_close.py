@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from confluent_kafka import Message
 
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
@@ -13,7 +14,7 @@ from aios.kafka.errors import DeliveryError
 def test_close_fails_what_the_broker_never_acknowledged() -> None:
     """Before, the record stayed queued: its future never settled and the client kept reconnecting."""
 
-    async def scenario() -> asyncio.Future[object]:
+    async def scenario() -> asyncio.Future[Message]:
         producer = AsyncProducer("127.0.0.1:1", client_id="test-close-unreachable")  # nothing listens there
         ack = producer.send("aios.events.received", b"value", key="tenant:event")
         assert await asyncio.to_thread(producer.close, 0.1) == 1

@@ -40,8 +40,8 @@ def test_each_hop_is_a_child_of_the_span_that_produced_its_input(exported: InMem
     ingest, classify, decide = exported.get_finished_spans()
     assert {s.context.trace_id for s in (ingest, classify, decide)} == {ingest.context.trace_id}
     assert ingest.parent is None
-    assert classify.parent.span_id == ingest.context.span_id
-    assert decide.parent.span_id == classify.context.span_id
+    assert classify.parent is not None and classify.parent.span_id == ingest.context.span_id
+    assert decide.parent is not None and decide.parent.span_id == classify.context.span_id
     assert classify.resource.attributes["service.name"] == "aios-unit"
 
 
@@ -59,9 +59,10 @@ def test_a_review_wait_is_a_link_in_the_same_trace_not_a_long_span(exported: InM
         pass
     request, verdict = exported.get_finished_spans()
     assert verdict.context.trace_id == request.context.trace_id
-    assert verdict.parent.span_id == request.context.span_id
+    assert verdict.parent is not None and verdict.parent.span_id == request.context.span_id
     (link,) = verdict.links
-    assert link.context.span_id == request.context.span_id and link.attributes[WAIT_LINK] == "review"
+    assert link.context.span_id == request.context.span_id
+    assert link.attributes is not None and link.attributes[WAIT_LINK] == "review"
     assert after["traceparent"].split("-")[2] == format(verdict.context.span_id, "016x")
 
 
