@@ -1,4 +1,4 @@
-"""`aios stack`: start, stop and inspect Kafka, the registry, PostgreSQL, Redis and Prometheus."""
+"""`aios stack`: start, stop and inspect Kafka, the registry, PostgreSQL, Redis, Prometheus and Jaeger."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aios.stack.jaeger import build_jaeger
 from aios.stack.kafka import resolve_jars
 from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
@@ -55,6 +56,12 @@ def status(as_json: bool = typer.Option(False, "--json", help="One JSON object, 
 def jars() -> None:
     """Resolve the Kafka jars from Maven Central into the cache (done by `make setup`)."""
     console.print(str(resolve_jars(StackSettings().cache_dir)))
+
+
+@app.command()
+def jaeger() -> None:
+    """Build Jaeger from the Go module proxy into the cache, unless it is there (done by `make setup`)."""
+    console.print(str(build_jaeger(StackSettings().cache_dir)))
 
 
 def _print_status(report: dict[str, object]) -> None:

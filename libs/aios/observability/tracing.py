@@ -1,7 +1,8 @@
 """Traces across Kafka: W3C context in record headers, one span per record per service.
 
-Every service calls `configure_tracing(service)` once at start: spans go to an OTLP collector
-when `AIOS_TRACING_OTLP_ENDPOINT` is set and nowhere otherwise. A record's span is the child
+Every service calls `configure_tracing(service)` once at start: spans go to the OTLP collector of
+`AIOS_TRACING_OTLP_ENDPOINT`, by default the local stack's Jaeger, in the background (a collector that
+is down costs lost spans and a log line, never a stalled service). A record's span is the child
 of the span that produced it (its `traceparent` header), so one event is one trace from ingest
 to audit. A wait of hours (a human review) is no span: the span that resumes the work is
 linked to the one that started the wait (`resumed_span`).
@@ -23,6 +24,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aios.settings import LOCAL_JAEGER_OTLP_PORT
+
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 WAIT_LINK = "aios.link"
@@ -32,17 +35,23 @@ _propagator = TraceContextTextMapPropagator()
 
 
 class TracingSettings(BaseSettings):
-    """Where spans go, read from `AIOS_TRACING_*` variables; without an endpoint nothing is exported."""
+    """Where spans go, read from `AIOS_TRACING_*` variables; with an empty endpoint nothing is exported."""
 
     model_config = SettingsConfigDict(env_prefix="AIOS_TRACING_", extra="ignore", frozen=True)
 
     otlp_endpoint: str | None = Field(
-        default=None,
+        default=f"http://127.0.0.1:{LOCAL_JAEGER_OTLP_PORT}",
         description="OTLP collector, e.g. http://127.0.0.1:4318 (http/protobuf) or http://127.0.0.1:4317 (grpc); "
-        "unset: spans are made (the context still travels) but not exported.",
+        "the default is the local stack's Jaeger. Empty: spans are made (the context still travels) but not exported.",
     )
     otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
         default="http/protobuf", description="OTLP transport of the collector."
+    )
+    export_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long one export (retries included) may try; bounds a flush and the exit when the "
+        "collector is down.",
     )
     sample_ratio: float = Field(
         default=1.0, ge=0, le=1, description="Share of new traces recorded; a record's trace follows its parent."
@@ -89,10 +98,12 @@ def _otlp_exporter(settings: TracingSettings) -> SpanExporter:
     if settings.otlp_protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
-        return GrpcExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+        return GrpcExporter(
+            endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=settings.export_timeout_s
+        )
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
-    return HttpExporter(endpoint=f"{endpoint}/v1/traces")
+    return HttpExporter(endpoint=f"{endpoint}/v1/traces", timeout=settings.export_timeout_s)
 
 
 def flush_tracing(timeout_ms: int = 5000) -> None:

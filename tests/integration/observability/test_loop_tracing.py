@@ -28,9 +28,9 @@ from tests.support.events import event
 @pytest.fixture
 def exported() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    configure_tracing("loop-test", TracingSettings(), exporter)
+    configure_tracing("loop-test", TracingSettings(otlp_endpoint=""), exporter)
     yield exporter
-    configure_tracing("loop-test", TracingSettings())
+    configure_tracing("loop-test", TracingSettings(otlp_endpoint=""))
 
 
 def loop(service: str, source: str, sink: str, deadletter: str, connection: ConnectionSettings) -> ConsumerLoop:
