@@ -214,7 +214,7 @@ class ConsumerLoop:
         if value.get("event_id"):
             span.set_attribute("aios.event_id", str(value["event_id"]))
         timestamp_ms = _timestamp_ms(message)
-        metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time())
+        metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time(), trace)
         record = InputRecord(
             topic=topic,
             partition=message.partition() or 0,

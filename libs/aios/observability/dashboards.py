@@ -27,6 +27,8 @@ class Query:
     expr: str
     legend: str = ""
     heatmap: bool = False
+    exemplars: bool = False
+    """Show the series' exemplars (trace ids of observations) as points on the panel."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _panel(number: int, panel: Panel, grid: dict[str, int]) -> dict[str, Any]:
             target["legendFormat"] = query.legend
         if query.heatmap:
             target["format"] = "heatmap"
+        if query.exemplars:
+            target["exemplar"] = True
         targets.append(target)
     defaults: dict[str, Any] = {"unit": panel.unit}
     if panel.kind == "timeseries":
@@ -169,9 +173,11 @@ def quantile(q: float, histogram: str, by: str, selector: str = "") -> str:
     return f"histogram_quantile({q}, sum by ({by}, le) ({rate(histogram + '_bucket', selector)}))"
 
 
-def quantiles(histogram: str, by: str, selector: str = "", qs: Sequence[float] = (0.5, 0.95, 0.99)) -> list[Query]:
+def quantiles(
+    histogram: str, by: str, selector: str = "", qs: Sequence[float] = (0.5, 0.95, 0.99), exemplars: bool = False
+) -> list[Query]:
     legend = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(","))
-    return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}") for q in qs]
+    return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}", exemplars=exemplars) for q in qs]
 
 
 def share(numerator: str, denominator: str, by: str) -> str:
@@ -199,10 +205,10 @@ OVERVIEW = Dashboard(
         ),
         Panel(
             "End-to-end latency per stage",
-            quantiles("aios_end_to_end_seconds", "service"),
+            quantiles("aios_end_to_end_seconds", "service", exemplars=True),
             unit="s",
             description="Time from an event's occurred_at to each stage handling it. After a review this includes "
-            "the human's time.",
+            "the human's time. Points are exemplars: one event's observation, with its trace id (Jaeger).",
             width=24,
         ),
         Panel(
@@ -244,9 +250,10 @@ OVERVIEW = Dashboard(
         ),
         Panel(
             "Consumer delay p99",
-            quantiles("aios_consume_delay_seconds", "service", qs=(0.99,)),
+            quantiles("aios_consume_delay_seconds", "service", qs=(0.99,), exemplars=True),
             unit="s",
-            description="Time from a record's Kafka timestamp to its handler starting.",
+            description="Time from a record's Kafka timestamp to its handler starting. Points are exemplars "
+            "(trace ids).",
         ),
         Panel(
             "Handler time p99",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.openmetrics import exposition as openmetrics
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -62,7 +63,10 @@ def add_metrics_route(app: Starlette) -> None:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
 
-    async def scrape(_request: Request) -> Response:
+    async def scrape(request: Request) -> Response:
+        # Prometheus asks for OpenMetrics first: the only format that carries exemplars (trace ids).
+        if "application/openmetrics-text" in request.headers.get("accept", ""):
+            return Response(openmetrics.generate_latest(registry), media_type=openmetrics.CONTENT_TYPE_LATEST)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)

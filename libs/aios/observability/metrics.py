@@ -7,6 +7,7 @@ carries the `service` label, so one Grafana panel covers all services.
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
 
@@ -66,12 +67,32 @@ BATCH_WAIT_SECONDS = Histogram(
 )
 
 
-def observe_record_times(service: str, topic: str, occurred_at: object, timestamp_ms: int | None, now: float) -> None:
-    """The end-to-end latency and consume delay of one record handled at `now` (Unix seconds)."""
+def observe_record_times(
+    service: str,
+    topic: str,
+    occurred_at: object,
+    timestamp_ms: int | None,
+    now: float,
+    trace: Mapping[str, str] | None = None,
+) -> None:
+    """The end-to-end latency and consume delay of one record handled at `now` (Unix seconds).
+
+    With the record's trace context, each observation carries its trace id as an exemplar
+    (OpenMetrics), so a point on a latency panel leads to the trace of an event that took that long.
+    """
+    exemplar = _trace_exemplar(trace)
     if isinstance(occurred_at, datetime):
-        END_TO_END_SECONDS.labels(service, topic).observe(max(0.0, now - occurred_at.timestamp()))
+        END_TO_END_SECONDS.labels(service, topic).observe(max(0.0, now - occurred_at.timestamp()), exemplar)
     if timestamp_ms is not None and timestamp_ms > 0:
-        CONSUME_DELAY_SECONDS.labels(service, topic).observe(max(0.0, now - timestamp_ms / 1000))
+        CONSUME_DELAY_SECONDS.labels(service, topic).observe(max(0.0, now - timestamp_ms / 1000), exemplar)
+
+
+def _trace_exemplar(trace: Mapping[str, str] | None) -> dict[str, str] | None:
+    """`{"trace_id": ...}` of a W3C traceparent (`version-traceid-spanid-flags`), None without a valid one."""
+    parts = (trace or {}).get("traceparent", "").split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or parts[1] == "0" * 32:
+        return None
+    return {"trace_id": parts[1]}
 
 
 GROUP_LAG = Gauge(
@@ -310,3 +331,4 @@ REVIEW_OUTBOX_PENDING = Gauge(
 REVIEW_LOGINS = Counter(
     "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused).", ["service", "result"]
 )
+
