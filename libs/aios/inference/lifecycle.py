@@ -103,9 +103,8 @@ def train_default_model(data: Path, *, promote: bool = True, on_step: TrainingPr
 
 def headline(version: ModelVersion) -> str:
     """One line for a person: name:version, the figures that matter on the test set (else validation), time."""
-    split, figures = next(
-        ((name, version.metrics[name]) for name in ("test", "validation") if version.metrics.get(name)), ("", {})
-    )
+    split = next((name for name in ("test", "validation") if version.metrics.get(name)), "")
+    figures: dict[str, Any] = version.metrics.get(split, {}) if split else {}
     shown = [
         f"{label} {figures[key]:.1%}"
         for key, label in (
