@@ -17,6 +17,7 @@ import httpx
 
 from aios.act.executor import Executor
 from aios.act.intake import ActIntake
+from aios.act.plan import ACTION_FAILED, COMPENSATION_FAILED
 from aios.act.publisher import OutboxPublisher
 from aios.act.reports import Reports
 from aios.act.settings import DECISIONS_TOPIC, EXECUTED_TOPIC, ActSettings
@@ -28,6 +29,7 @@ from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.loop import ConsumerLoop, LoopSettings
+from aios.observability import metrics
 from aios.observability.metrics import serve_metrics
 from aios.runtime.background import BackgroundLoop
 from aios.schemas.serde import Codecs
@@ -62,10 +64,16 @@ class ActRuntime:
         producer = AsyncProducer(connection.kafka_bootstrap, client_id=SERVICE)
         store = ActStore(pool)
         publisher = OutboxPublisher(store, producer, settings.publish_batch, service=SERVICE)
+        connectors = default_connectors(client)
+        metrics.start_at_zero(metrics.ACT_ACTIONS, SERVICE, connectors, metrics.ACTION_STATUSES)
+        metrics.start_at_zero(metrics.ACT_RETRIES, SERVICE, connectors)
+        metrics.start_at_zero(
+            metrics.DEAD_LETTERS, SERVICE, [settings.input_topic], (ACTION_FAILED, COMPENSATION_FAILED)
+        )
         executor = Executor(
             store,
             ConnectorConfigs(pool, settings.config_cache_s),
-            default_connectors(client),
+            connectors,
             Reports(codecs, settings.output_topic, deadletter_topic, SERVICE),
             settings,
             on_recorded=publisher.wake,

@@ -97,6 +97,7 @@ class ConsumerLoop:
     ) -> None:
         self.service = service
         self.topics = list(topics)
+        metrics.start_consumer_at_zero(service, self.topics)
         self.handler = handler
         self.connection = connection or ConnectionSettings()
         self.settings = settings or LoopSettings()

@@ -180,6 +180,11 @@ def quantiles(
     return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}", exemplars=exemplars) for q in qs]
 
 
+def or_zero(expr: str) -> str:
+    """`expr`, or 0 while it has no series (no review item yet): the panel says 0, not "No data"."""
+    return f"{expr} or on() vector(0)"
+
+
 def share(numerator: str, denominator: str, by: str) -> str:
     """numerator / denominator per `by`, 0 (not "no data") where the numerator has no series yet."""
     return f"(sum by ({by}) ({numerator}) or sum by ({by}) ({denominator}) * 0) / sum by ({by}) ({denominator})"
@@ -380,25 +385,28 @@ REVIEW = Dashboard(
     panels=[
         Panel(
             "Queue depth",
-            [Query('sum by (tenant) (aios_review_open_items{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('sum by (tenant) (aios_review_open_items{tenant=~"$tenant"})'), "{{tenant}}")],
             description="Review items waiting for a verdict.",
         ),
         Panel(
             "Past their SLA",
-            [Query('sum by (tenant) (aios_review_overdue_items{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('sum by (tenant) (aios_review_overdue_items{tenant=~"$tenant"})'), "{{tenant}}")],
             description="Items waiting beyond their SLA deadline (AiosReviewSlaBreached fires after 5 minutes).",
         ),
         Panel(
             "Oldest waiting item",
-            [Query('max by (tenant) (aios_review_oldest_wait_seconds{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('max by (tenant) (aios_review_oldest_wait_seconds{tenant=~"$tenant"})'), "{{tenant}}")],
             unit="s",
             description="How long each tenant's oldest open item has waited: the age of the queue.",
         ),
         Panel(
             "Age at verdict",
-            quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95)),
+            [
+                Query(or_zero(f"({query.expr}) >= 0"), query.legend)
+                for query in quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95))
+            ],
             unit="s",
-            description="Time from a review request to its verdict.",
+            description="Time from a review request to its verdict; 0 while no verdict was given in the window.",
         ),
         Panel(
             "Requests and verdicts",

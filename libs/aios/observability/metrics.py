@@ -6,14 +6,17 @@ carries the `service` label, so one Grafana panel covers all services.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.kafka.deadletter import ErrorKind
 
 RECORDS_IN = Counter("aios_records_in_total", "Records consumed by a service.", ["service", "topic"])
 RECORDS_OUT = Counter(
@@ -332,3 +335,24 @@ REVIEW_LOGINS = Counter(
     "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused).", ["service", "result"]
 )
 
+
+# --- Zero, not nothing -----------------------------------------------------------------------------
+# A counter is exported only once it has a label set. Until then a dashboard panel shows "No data", which
+# an operator cannot tell from "nothing is scraped". Series whose label values are known up front are
+# therefore declared at 0 when the service starts: no dead letter yet reads as 0 dead letters.
+
+DECISION_OUTCOMES = ("AUTO", "REVIEW", "REJECT", "APPROVED", "REJECTED")
+ACTION_STATUSES = ("succeeded", "failed", "compensated", "skipped_duplicate")
+LOGIN_RESULTS = ("ok", "refused")
+
+
+def start_at_zero(counter: Counter, service: str, *values: Iterable[str]) -> None:
+    """Export `counter` at 0 for `service` and every combination of the known label `values`."""
+    for combination in itertools.product(*(list(v) for v in values)):
+        counter.labels(service, *combination)
+
+
+def start_consumer_at_zero(service: str, topics: Iterable[str]) -> None:
+    """A consumer of `topics`: its dead letters by topic and kind, and its retries."""
+    start_at_zero(DEAD_LETTERS, service, topics, [kind.value for kind in ErrorKind])
+    HANDLER_RETRIES.labels(service)

@@ -24,7 +24,9 @@ from aios.inference.settings import ModelSettings
 from aios.kafka.deadletter import DEADLETTER_TOPIC
 from aios.kafka.errors import TransientError
 from aios.kafka.loop import ConsumerLoop, LoopSettings
+from aios.observability import metrics
 from aios.observability.metrics import serve_metrics
+from aios.pii import KINDS as PII_KINDS
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
 from aios.retrieval.retriever import Retriever
@@ -100,6 +102,7 @@ def run_worker(
         retriever, encoder, make_generators(settings, encoder), database.run, settings, SERVICE
     )
     serve_metrics(settings.metrics_port)
+    metrics.start_at_zero(metrics.PII_REDACTED, SERVICE, PII_KINDS)
     # Topics may be renamed (a test's private topics): say which catalogue schemas they carry.
     codecs = Codecs(
         connection.schema_registry_url,

@@ -38,7 +38,7 @@ from aios.review.errors import ReviewError
 from aios.review.intake import ReviewIntake
 from aios.review.outbox import OutboxPublisher
 from aios.review.settings import REVIEW_COMPLETED_TOPIC, ReviewSettings
-from aios.review.store import Item, ReviewStore, Verdict
+from aios.review.store import VERDICTS, Item, ReviewStore, Verdict
 from aios.schemas.serde import Codecs
 from aios.settings import ConnectionSettings
 
@@ -110,6 +110,9 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
     app = FastAPI(title="AIOS review", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     add_metrics_route(app)
     app.add_middleware(RequestMetrics, service=SERVICE)
+    metrics.start_at_zero(metrics.REVIEW_COMPLETED, SERVICE, VERDICTS)
+    metrics.start_at_zero(metrics.REVIEW_LOGINS, SERVICE, metrics.LOGIN_RESULTS)
+    metrics.REVIEW_REQUESTS_STORED.labels(SERVICE)
     TEMPLATES.env.filters.update(when=_when, ago=_ago, ahead=_ahead)
 
     def parts(request: Request) -> ReviewParts:
