@@ -10,6 +10,7 @@ linked to the one that started the wait (`resumed_span`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Literal
@@ -86,11 +87,42 @@ def configure_tracing(
         sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
     )
     if settings.otlp_endpoint:
+        _quiet_export_errors()
         provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(settings)))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     _tracing.replace(provider)
     return provider
+
+
+EXPORT_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.sdk._shared_internal",
+)
+"""Where OpenTelemetry logs failed exports: a retry line and a failure line per batch while the collector is down."""
+
+
+class _OncePerInterval(logging.Filter):
+    """Lets one record through per `interval_s`: a collector that is down is said, not repeated every batch."""
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self.last: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.last is not None and record.created - self.last < self.interval_s:
+            return False
+        self.last = record.created
+        return True
+
+
+def _quiet_export_errors(interval_s: float = 60.0) -> None:
+    for name in EXPORT_LOGGERS:
+        exporter_log = logging.getLogger(name)
+        if not any(isinstance(f, _OncePerInterval) for f in exporter_log.filters):
+            exporter_log.addFilter(_OncePerInterval(interval_s))
 
 
 def _otlp_exporter(settings: TracingSettings) -> SpanExporter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from aios.inference.triton_process import free_ports
 from aios.observability.tracing import (
+    EXPORT_LOGGERS,
     WAIT_LINK,
     TracingSettings,
     carrier_to_headers,
@@ -88,8 +90,9 @@ def test_with_an_empty_endpoint_nothing_is_exported() -> None:
     assert processors == ()
 
 
-def test_a_collector_that_is_down_never_holds_up_the_work() -> None:
-    """No Jaeger listening (a stack started without it): spans end at once, flushing and shutdown are bounded."""
+def test_a_collector_that_is_down_never_holds_up_the_work(caplog: pytest.LogCaptureFixture) -> None:
+    """No Jaeger listening (a stack started without it): spans end at once, flushing and shutdown are bounded,
+    and the failure is logged once a minute, not at every retry of every batch."""
     (nothing_there,) = free_ports(1)
     down = TracingSettings(otlp_endpoint=f"http://127.0.0.1:{nothing_there}", export_timeout_s=1)
     configure_tracing("unit", down)
@@ -101,10 +104,15 @@ def test_a_collector_that_is_down_never_holds_up_the_work() -> None:
         assert time.monotonic() - started < 1
         flush_tracing()
         assert time.monotonic() - started < 3
+        with span_from("classify", "classify process", {}):  # a second batch fails too, and is not said again
+            pass
+        flush_tracing()
     finally:
         started = time.monotonic()
         configure_tracing("unit", OFF)  # shuts the failing exporter down
         assert time.monotonic() - started < 3
+    said = Counter(r.name for r in caplog.records if r.name in EXPORT_LOGGERS)
+    assert said and max(said.values()) == 1, [r.getMessage() for r in caplog.records]
 
 
 def test_spans_reach_an_otlp_collector_when_an_endpoint_is_set() -> None:
