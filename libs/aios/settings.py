@@ -14,6 +14,10 @@ LOCAL_REGISTRY_PORT = 28081
 LOCAL_POSTGRES_PORT = 25432
 LOCAL_REDIS_PORT = 26379
 LOCAL_PROMETHEUS_PORT = 29090
+LOCAL_JAEGER_OTLP_PORT = 24318
+"""Jaeger's OTLP/HTTP receiver (gRPC on 24317)."""
+LOCAL_JAEGER_QUERY_PORT = 26686
+"""Jaeger's query API and UI (its gRPC query API on 26685)."""
 
 
 class ConnectionSettings(BaseSettings):
@@ -40,4 +44,8 @@ class ConnectionSettings(BaseSettings):
     prometheus_url: str = Field(
         default=f"http://127.0.0.1:{LOCAL_PROMETHEUS_PORT}",
         description="Prometheus base URL, read by `aios top` and the dashboard tests.",
+    )
+    jaeger_url: str = Field(
+        default=f"http://127.0.0.1:{LOCAL_JAEGER_QUERY_PORT}",
+        description="Jaeger query API and UI base URL, read by `aios trace` and `aios audit show`.",
     )

@@ -22,17 +22,19 @@ from tests.support.tiny_models import ClincSubset, clinc_subset, train_versions
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
+    """The running stack, its missing components started here and only those stopped at the end.
+
+    A stack started before a component was added (Jaeger) gets that component for the session,
+    and everyone else's stack keeps running afterwards.
+    """
     stack = LocalStack()
-    started_here = not stack.status()["healthy"]
+    started_here = [c for c in stack.components if not c.healthy()]
     try:
         stack.up()
-    except Exception:
-        if started_here:
-            stack.down()
-        raise
-    yield stack
-    if started_here:
-        stack.down()
+        yield stack
+    finally:
+        for component in reversed(started_here):
+            component.stop()
 
 
 @pytest.fixture(scope="session")

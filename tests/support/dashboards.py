@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aios.observability.dashboards import dashboards_dir
 
@@ -39,3 +43,33 @@ def panel_queries() -> list[PanelQuery]:
             for target in panel["targets"]:
                 queries.append(PanelQuery(dashboard["title"], panel["title"], target["expr"]))
     return queries
+
+
+def problem(answer: dict[str, Any]) -> str | None:
+    """Why a query's answer would leave its panel empty, or None when it has a real value."""
+    if answer.get("status") != "success":
+        return f"error: {answer.get('errorType')}: {answer.get('error')}"
+    series = answer["data"]["result"]
+    if not series:
+        return "no series"
+    if not any(math.isfinite(float(s["value"][1])) for s in series):
+        return f"only NaN/Inf values: {series}"
+    return None
+
+
+def empty_panels(query: Callable[[str], dict[str, Any]], timeout_s: float = 90) -> str:
+    """Every panel query that returns nothing (tried until `timeout_s`), with why; empty when all have data."""
+    queries = panel_queries()
+    failing: dict[PanelQuery, str] = dict.fromkeys(queries, "not asked")
+    deadline = time.monotonic() + timeout_s
+    while failing and time.monotonic() < deadline:
+        for panel_query in list(failing):
+            reason = problem(query(panel_query.resolved()))
+            if reason is None:
+                del failing[panel_query]
+            else:
+                failing[panel_query] = reason
+        if failing:
+            time.sleep(3)
+    lines = [f"{q.dashboard} / {q.panel}: {q.resolved()}\n    → {why}" for q, why in failing.items()]
+    return f"{len(failing)} of {len(queries)} panel queries return nothing:\n" + "\n".join(lines) if failing else ""

@@ -43,7 +43,8 @@ import aios.paths
 from aios.kafka.topics import load_catalogue
 from aios.paths import project_root
 from aios.runtime.catalog import ServiceSpec, load_services
-from aios.settings import ConnectionSettings
+from aios.settings import LOCAL_JAEGER_QUERY_PORT, ConnectionSettings
+from aios.stack.jaeger import JAEGER_IMAGE
 
 ROOT = project_root()
 LONG_RUNNING_RESTARTS = frozenset({"always", "unless-stopped", "on-failure"})
@@ -733,6 +734,35 @@ def check_otel(d: Deployment) -> list[str]:
     return problems
 
 
+def check_jaeger(d: Deployment) -> list[str]:
+    """The Jaeger release and config of the local stack, every address of that config set, the UI on its port."""
+    name = next((n for n, svc in d.services.items() if svc["image"].startswith("jaegertracing/")), None)
+    if name is None:
+        return ["no Jaeger"]
+    service = d.services[name]
+    problems = [] if service["image"] == JAEGER_IMAGE else [f"{name}: image {service['image']}, not {JAEGER_IMAGE}"]
+    command = " ".join(map(str, service.get("command") or []))
+    target = re.search(r"--config=(\S+)", command)
+    path = d.mounted(name, target.group(1)) if target else None
+    if path != d.root / "infra" / "jaeger" / "jaeger.yaml":
+        return [*problems, f"{name}: does not run infra/jaeger/jaeger.yaml"]
+    environment = d.environment(name)
+    for variable in sorted(set(re.findall(r"\$\{env:(\w+)\}", path.read_text(encoding="utf-8")))):
+        value = environment.get(variable)
+        if value is None:
+            problems.append(f"{name}: {variable} (an address of its config) is not set")
+        elif int(value.rsplit(":", 1)[1]) not in d.container_ports(name):
+            problems.append(f"{name}: {variable}={value}, a port it does not expose")
+    query = int(environment.get("JAEGER_QUERY_HTTP", ":0").rsplit(":", 1)[1])
+    if d.published_ports(name).get(LOCAL_JAEGER_QUERY_PORT) != query:
+        problems.append(f"{name}: the query API and UI ({query}) are not on the host's {LOCAL_JAEGER_QUERY_PORT}")
+    for service_name in d.aios_services():
+        url = d.runtime_environment(service_name).get("AIOS_JAEGER_URL")
+        if url is None or endpoints(url) != [(name, query)]:
+            problems.append(f"{service_name}: AIOS_JAEGER_URL={url} is not {name}'s query API ({query})")
+    return problems
+
+
 def check_dockerfile(d: Deployment) -> list[str]:
     dockerfile, project = d.dockerfile, d.pyproject["project"]
     problems: list[str] = []
@@ -972,6 +1002,7 @@ ALL_CHECKS = (
     check_kafka,
     check_init,
     check_otel,
+    check_jaeger,
     check_dockerfile,
     check_package_data,
     check_dependencies,

@@ -17,6 +17,7 @@ import httpx
 
 from aios.act.executor import Executor
 from aios.act.intake import ActIntake
+from aios.act.plan import ACTION_FAILED, COMPENSATION_FAILED
 from aios.act.reports import Reports
 from aios.act.settings import ActSettings
 from aios.act.store import ActStore
@@ -26,6 +27,7 @@ from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
+from aios.observability import metrics
 from aios.outbox.publisher import OutboxPublisher
 from aios.runtime.worker import Worker, WorkerSpec
 from aios.settings import ConnectionSettings
@@ -61,10 +63,16 @@ class ActRuntime:
         publisher = OutboxPublisher(
             store, producer, codecs, deadletter_topic, service=SERVICE, batch=settings.publish_batch
         )
+        connectors = default_connectors(client)
+        metrics.start_at_zero(metrics.ACT_ACTIONS, SERVICE, connectors, metrics.ACTION_STATUSES)
+        metrics.start_at_zero(metrics.ACT_RETRIES, SERVICE, connectors)
+        metrics.start_at_zero(
+            metrics.DEAD_LETTERS, SERVICE, [settings.input_topic], (ACTION_FAILED, COMPENSATION_FAILED)
+        )
         executor = Executor(
             store,
             ConnectorConfigs(pool, settings.config_cache_s),
-            default_connectors(client),
+            connectors,
             Reports(codecs, settings.output_topic, deadletter_topic, SERVICE),
             settings,
             on_recorded=publisher.wake,

@@ -23,6 +23,8 @@ from aios.audit.lineage import lineage
 from aios.audit.records import iso_ms
 from aios.audit.store import AuditStore, PruneResult
 from aios.db.pool import run_on_database
+from aios.observability.traces import JaegerTraces
+from aios.settings import ConnectionSettings
 from aios.tenants.errors import TenantNotFoundError
 from aios.tenants.store import AUDITOR, TenantStore
 
@@ -63,6 +65,8 @@ def show(
     if not rows:
         raise AuditError(f"no audit records for event {event_id}")
     found = lineage(rows)
+    traces = JaegerTraces(ConnectionSettings().jaeger_url)
+    found["trace_urls"] = [traces.trace_url(trace_id) for trace_id in found["summary"]["trace_ids"]]
     if as_json:
         typer.echo(json.dumps(found, default=str, sort_keys=True))
         return
@@ -82,6 +86,8 @@ def show(
     console.print(table)
     for key, value in found["summary"].items():
         console.print(f"[bold]{key:15}[/] {json.dumps(value, default=str, ensure_ascii=False)}")
+    for url in found["trace_urls"]:
+        console.print(f"[bold]{'trace':15}[/] {url}  (aios trace {event_id}: the timeline)")
 
 
 @app.command()

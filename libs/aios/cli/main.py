@@ -23,6 +23,7 @@ from aios.cli import (
     tenants,
     top,
     topics,
+    trace,
 )
 from aios.errors import AiosError
 from aios.runtime.entry import LOG_FORMAT
@@ -44,6 +45,7 @@ app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
+app.command("trace")(trace.trace)
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)

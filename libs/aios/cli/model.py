@@ -17,7 +17,7 @@ import typer
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
 from aios.inference.classifier import TextClassifier
-from aios.inference.lifecycle import artifact_store, train_and_register, train_default_model
+from aios.inference.lifecycle import artifact_store, headline, train_and_register, train_default_model
 from aios.inference.loading import load_version
 from aios.inference.model_registry import ALIASES, ModelRegistry, ModelVersion, parse_ref
 from aios.inference.settings import ModelSettings
@@ -95,7 +95,7 @@ def _print_registered(row: ModelVersion, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({"name": row.name, "version": row.version, "metrics": row.metrics}))
         return
-    typer.echo(f"registered {row.name}:{row.version}  {row.artifact_uri}")
+    typer.echo(f"registered {headline(row)}  {row.artifact_uri}")
     typer.echo(json.dumps(row.metrics, indent=2))
 
 

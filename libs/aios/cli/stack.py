@@ -1,4 +1,4 @@
-"""`aios stack`: start, stop and inspect Kafka, the registry, PostgreSQL, Redis and Prometheus."""
+"""`aios stack`: start, stop and inspect Kafka, the registry, PostgreSQL, Redis, Prometheus and Jaeger."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aios.runtime.supervisor import Supervisor, service_endpoints
+from aios.stack.jaeger import build_jaeger
 from aios.stack.kafka import resolve_jars
 from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
@@ -60,6 +61,12 @@ def jars() -> None:
 def _report(stack: LocalStack) -> dict[str, Any]:
     """The stack's endpoints and health, with the URLs of the services `aios up` runs."""
     return {**stack.status(), **service_endpoints(stack.settings)}
+
+
+@app.command()
+def jaeger() -> None:
+    """Build Jaeger from the Go module proxy into the cache, unless it is there (done by `make setup`)."""
+    console.print(str(build_jaeger(StackSettings().cache_dir)))
 
 
 def _print_status(report: dict[str, object]) -> None:

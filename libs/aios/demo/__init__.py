@@ -3,7 +3,9 @@
 On a fresh machine it first trains the default intent model (CLINC150, minutes on a small CPU,
 never downloaded). Then it starts every service (`aios up`), prepares the demo tenant (knowledge
 base, policy, a reviewer, a webhook to the tenant's own receiver), sends the events, follows each
-through the topics until it reaches a final state, and prints what happened.
+through the topics until it reaches a final state, and prints what happened. Last, the demo
+reviewer completes a share of the review items on the review page and the summary shows decide
+resuming those events.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.table import Table
 from aios.client import AsyncAiosClient
 from aios.demo.events import DemoEvent, demo_events
 from aios.demo.receiver import ReceiverSettings
+from aios.demo.reviewer import Completed, ReviewPage, review_share
 from aios.demo.setup import (
     DATA,
     DEMO_TENANT,
@@ -29,7 +32,7 @@ from aios.demo.setup import (
     stop_receiver,
     wait_final,
 )
-from aios.demo.tracking import STAGES, PipelineWatch
+from aios.demo.tracking import STAGES, EventTrack, PipelineWatch
 from aios.kafka import topics
 from aios.kafka.serde import Codecs
 from aios.progress import COUNTING_COLUMNS
@@ -38,6 +41,9 @@ from aios.runtime.probes import answers_ok
 from aios.runtime.supervisor import Supervisor
 from aios.stack.stack import LocalStack
 from aios.stats import percentile
+
+REVIEW_SHARE = 0.2
+"""Share of the burst's review items the demo reviewer completes; the rest stay open for the reader."""
 
 
 def run_demo(events: int = 1000, concurrency: int = 32) -> None:
@@ -53,6 +59,9 @@ def run_demo(events: int = 1000, concurrency: int = 32) -> None:
         )
         wait_final(console, watch, len(sent))
         _summary(console, watch, sent, time.monotonic() - started)
+        review_url = pipeline.urls.get("review_url", service("review").local_url)
+        completed = close_the_loop(console, review_url, pipeline.reviewer_password, watch)
+        review_summary(console, watch.tracks, completed)
     finally:
         watch.close()
     _next_steps(console, pipeline.urls, pipeline.reviewer_password, next(iter(sent)))
@@ -115,6 +124,55 @@ def _summary(console: Console, watch: PipelineWatch, sent: dict[str, float], sec
     console.print(figures)
 
 
+def close_the_loop(
+    console: Console, review_url: str, password: str, watch: PipelineWatch, share: float = REVIEW_SHARE
+) -> list[Completed]:
+    """The demo reviewer signs in and completes `share` of the open items; wait until decide resumed each."""
+    page = ReviewPage(review_url)
+    try:
+        page.sign_in(DEMO_TENANT, REVIEWER, password)
+        with console.status(f"the demo reviewer completes {share:.0%} of the open review items at {review_url}"):
+            completed = review_share(page, share)
+    finally:
+        page.close()
+    reviewed = {c.review_id for c in completed}
+    waiting = [t for t in watch.tracks.values() if t.review_id in reviewed]
+    deadline = time.monotonic() + 120
+    with Progress(*COUNTING_COLUMNS, console=console) as progress:
+        task = progress.add_task("reviewed events resumed by decide", total=len(waiting))
+        while time.monotonic() < deadline and not all(t.resumed_ms and t.final for t in waiting):
+            watch.poll()
+            progress.update(task, completed=sum(1 for t in waiting if t.resumed_ms and t.final))
+    return completed
+
+
+def review_summary(console: Console, tracks_by_event: dict[str, EventTrack], completed: list[Completed]) -> None:
+    """How many items the demo reviewer completed, how many decide resumed, what they became, and how soon."""
+    by_review = {t.review_id: t for t in tracks_by_event.values() if t.review_id}
+    tracks = [by_review[c.review_id] for c in completed if c.review_id in by_review]
+    resumed = [t for t in tracks if t.resumed_ms]
+    waits = [(t.resumed_ms - t.review_requested_ms) / 1000 for t in resumed if t.resumed_ms and t.review_requested_ms]
+    figures = Table("figure", "value", title="After review")
+    verdicts = Counter(c.verdict for c in completed)
+    figures.add_row(
+        "completed by the demo reviewer",
+        f"{len(completed)} of {len(by_review)} ("
+        + ", ".join(f"{verdict.lower()} {n}" for verdict, n in sorted(verdicts.items()))
+        + ")",
+    )
+    outcomes = Counter(t.outcome for t in resumed)
+    figures.add_row(
+        "resumed by decide", f"{len(resumed)}: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+    )
+    actions = Counter(status for t in resumed for status in t.executed.values())
+    figures.add_row("their actions", ", ".join(f"{k.lower()} {v}" for k, v in sorted(actions.items())) or "none")
+    figures.add_row(
+        "review request → decision p50 / max",
+        f"{percentile(waits, 50):.1f} s / {max(waits):.1f} s (the reviewer began after the burst)" if waits else "n/a",
+    )
+    console.print(figures)
+
+
 def _deliveries() -> tuple[int, int]:
     """Requests the receiver recorded, and how many distinct idempotency keys they carried."""
     path = ReceiverSettings().deliveries
@@ -132,6 +190,7 @@ def _next_steps(console: Console, urls: dict[str, str], password: str, an_event:
         f"Prometheus     {urls.get('prometheus_url', '')}  (dashboards: infra/grafana/dashboards, see README)",
         "live view      .venv/bin/aios top",
         f"one event      .venv/bin/aios audit show {an_event}",
+        f"its trace      .venv/bin/aios trace {an_event}  (Jaeger {urls.get('jaeger_url', '')})",
         "a topic        .venv/bin/aios tail aios.decisions --from-beginning",
         "stop           make demo-down",
     ]

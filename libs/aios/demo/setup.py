@@ -26,7 +26,7 @@ from aios.demo.receiver import ReceiverSettings
 from aios.demo.tracking import PipelineWatch
 from aios.errors import AiosError
 from aios.inference.errors import ModelNotFoundError
-from aios.inference.lifecycle import train_default_model
+from aios.inference.lifecycle import headline, train_default_model
 from aios.inference.model_registry import ModelRegistry
 from aios.paths import project_root
 from aios.policy.loading import load_policy_file
@@ -90,7 +90,7 @@ def ensure_model(console: Console) -> None:
         console.print(f"[bold]first run[/]: training the default model `{model}` on CLINC150 (minutes on a CPU)")
         with training_bar(console=console) as on_step:
             row = train_default_model(DATA / "clinc150" / "data_full.json", promote=True, on_step=on_step)
-        console.print(f"registered {row.name}:{row.version} and promoted it to production")
+        console.print(f"registered and promoted to production: {headline(row)}")
 
 
 def wait_for_services(update: Callable[[str], object], timeout_s: float = 300) -> None:

@@ -27,6 +27,8 @@ STAGES = {
     topics.DEADLETTER.name: "dead-lettered",
 }
 AUTOMATED = ("AUTO", "APPROVED")
+RESUMED = ("APPROVED", "REJECTED")
+"""Outcomes of a decision taken after a person's verdict."""
 ACTION_DONE = ("SUCCEEDED", "FAILED", "COMPENSATED", "SKIPPED_DUPLICATE")
 
 
@@ -41,6 +43,11 @@ class EventTrack:
     executed: dict[str, str] = field(default_factory=dict)
     """Action id → status, from aios.actions.executed."""
     final_ms: int | None = None
+    review_id: str | None = None
+    review_requested_ms: int | None = None
+    """Broker time of the review request, when the event was sent to a person."""
+    resumed_ms: int | None = None
+    """Broker time of the decision decide took after the person's verdict (APPROVED or REJECTED)."""
 
     @property
     def final(self) -> bool:
@@ -91,20 +98,25 @@ class PipelineWatch:
             return
         was_final = track.final
         track.stages.add(STAGES[topic])
+        kind, timestamp = message.timestamp()
+        at = timestamp if kind != TIMESTAMP_NOT_AVAILABLE else None
         if topic == topics.DECISIONS.name:
             track.outcome = str(value["outcome"])
             track.actions |= (
                 {action["action_id"] for action in value["actions"]} if track.outcome in AUTOMATED else set()
             )
-        elif topic == topics.REVIEW_REQUESTED.name and track.outcome is None:
-            track.outcome = "REVIEW"
+            if track.outcome in RESUMED:
+                track.resumed_ms = at
+        elif topic == topics.REVIEW_REQUESTED.name:
+            track.review_id, track.review_requested_ms = str(value["review_id"]), at
+            if track.outcome is None:
+                track.outcome = "REVIEW"
         elif topic == topics.ACTIONS_EXECUTED.name and value["status"] in ACTION_DONE:
             track.executed[str(value["action_id"])] = str(value["status"])
         elif topic == topics.DEADLETTER.name:
             track.outcome = "DEAD"
         if track.final and not was_final:
-            kind, timestamp = message.timestamp()
-            track.final_ms = timestamp if kind != TIMESTAMP_NOT_AVAILABLE else None
+            track.final_ms = at
 
     @property
     def finished(self) -> int:

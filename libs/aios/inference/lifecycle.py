@@ -99,3 +99,24 @@ def train_default_model(data: Path, *, promote: bool = True, on_step: TrainingPr
         promote_to="production" if promote else None,
         on_step=on_step,
     )
+
+
+def headline(version: ModelVersion) -> str:
+    """One line for a person: name:version, the figures that matter on the test set (else validation), time."""
+    split = next((name for name in ("test", "validation") if version.metrics.get(name)), "")
+    figures: dict[str, Any] = version.metrics.get(split, {}) if split else {}
+    shown = [
+        f"{label} {figures[key]:.1%}"
+        for key, label in (
+            ("accuracy", "accuracy"),
+            ("in_scope_accuracy", "in-scope accuracy"),
+            ("oos_recall", "out-of-scope recall"),
+        )
+        if isinstance(figures.get(key), float | int)
+    ]
+    if isinstance(figures.get("macro_f1"), float | int):
+        shown.append(f"macro-F1 {figures['macro_f1']:.3f}")
+    seconds = version.metrics.get("total_seconds") or version.metrics.get("train_seconds")
+    took = f", trained in {seconds / 60:.1f} min" if isinstance(seconds, float | int) else ""
+    on = f" on the {split} set ({figures.get('n', '?')} examples)" if shown else ""
+    return f"{version.name}:{version.version}: {', '.join(shown) or 'no figures'}{on}{took}"

@@ -7,7 +7,7 @@ both make it here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,3 +60,9 @@ def dead_letter(
 def handler_failed(attempts: int, exc: BaseException) -> str:
     """The reason of a record dead-lettered because its handler kept failing."""
     return f"handler failed after {attempts} attempt(s): {type(exc).__name__}: {exc}"
+
+
+def consumer_metrics_at_zero(service: str, topics: Iterable[str]) -> None:
+    """A consumer of `topics`: its dead letters by topic and kind, and its retries, exported at 0 from start-up."""
+    metrics.start_at_zero(metrics.DEAD_LETTERS, service, topics, [kind.value for kind in ErrorKind])
+    metrics.HANDLER_RETRIES.labels(service)

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import retry
 from aios.kafka.deadletter import MAX_RECORD_BYTES, ErrorKind
-from aios.kafka.deadlettering import DeadLetter, dead_letter, handler_failed
+from aios.kafka.deadlettering import DeadLetter, consumer_metrics_at_zero, dead_letter, handler_failed
 from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused
 from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
@@ -103,6 +103,7 @@ class ConsumerLoop:
     ) -> None:
         self.service = service
         self.topics = list(topics)
+        consumer_metrics_at_zero(service, self.topics)
         self.handler = handler
         self.connection = connection or ConnectionSettings()
         self.settings = settings or LoopSettings()
@@ -220,7 +221,7 @@ class ConsumerLoop:
         if value.get("event_id"):
             span.set_attribute("aios.event_id", str(value["event_id"]))
         timestamp_ms = _timestamp_ms(message)
-        metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time())
+        metrics.observe_record_times(self.service, topic, value.get("occurred_at"), timestamp_ms, time.time(), trace)
         record = InputRecord(
             topic=topic,
             partition=message.partition() or 0,

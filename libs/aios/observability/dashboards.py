@@ -27,6 +27,8 @@ class Query:
     expr: str
     legend: str = ""
     heatmap: bool = False
+    exemplars: bool = False
+    """Show the series' exemplars (trace ids of observations) as points on the panel."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _panel(number: int, panel: Panel, grid: dict[str, int]) -> dict[str, Any]:
             target["legendFormat"] = query.legend
         if query.heatmap:
             target["format"] = "heatmap"
+        if query.exemplars:
+            target["exemplar"] = True
         targets.append(target)
     defaults: dict[str, Any] = {"unit": panel.unit}
     if panel.kind == "timeseries":
@@ -169,9 +173,16 @@ def quantile(q: float, histogram: str, by: str, selector: str = "") -> str:
     return f"histogram_quantile({q}, sum by ({by}, le) ({rate(histogram + '_bucket', selector)}))"
 
 
-def quantiles(histogram: str, by: str, selector: str = "", qs: Sequence[float] = (0.5, 0.95, 0.99)) -> list[Query]:
+def quantiles(
+    histogram: str, by: str, selector: str = "", qs: Sequence[float] = (0.5, 0.95, 0.99), exemplars: bool = False
+) -> list[Query]:
     legend = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(","))
-    return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}") for q in qs]
+    return [Query(quantile(q, histogram, by, selector), f"p{round(q * 100)} {legend}", exemplars=exemplars) for q in qs]
+
+
+def or_zero(expr: str) -> str:
+    """`expr`, or 0 while it has no series (no review item yet): the panel says 0, not "No data"."""
+    return f"{expr} or on() vector(0)"
 
 
 def share(numerator: str, denominator: str, by: str) -> str:
@@ -199,10 +210,10 @@ OVERVIEW = Dashboard(
         ),
         Panel(
             "End-to-end latency per stage",
-            quantiles("aios_end_to_end_seconds", "service"),
+            quantiles("aios_end_to_end_seconds", "service", exemplars=True),
             unit="s",
             description="Time from an event's occurred_at to each stage handling it. After a review this includes "
-            "the human's time.",
+            "the human's time. Points are exemplars: one event's observation, with its trace id (Jaeger).",
             width=24,
         ),
         Panel(
@@ -244,9 +255,10 @@ OVERVIEW = Dashboard(
         ),
         Panel(
             "Consumer delay p99",
-            quantiles("aios_consume_delay_seconds", "service", qs=(0.99,)),
+            quantiles("aios_consume_delay_seconds", "service", qs=(0.99,), exemplars=True),
             unit="s",
-            description="Time from a record's Kafka timestamp to its handler starting.",
+            description="Time from a record's Kafka timestamp to its handler starting. Points are exemplars "
+            "(trace ids).",
         ),
         Panel(
             "Handler time p99",
@@ -373,25 +385,28 @@ REVIEW = Dashboard(
     panels=[
         Panel(
             "Queue depth",
-            [Query('sum by (tenant) (aios_review_open_items{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('sum by (tenant) (aios_review_open_items{tenant=~"$tenant"})'), "{{tenant}}")],
             description="Review items waiting for a verdict.",
         ),
         Panel(
             "Past their SLA",
-            [Query('sum by (tenant) (aios_review_overdue_items{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('sum by (tenant) (aios_review_overdue_items{tenant=~"$tenant"})'), "{{tenant}}")],
             description="Items waiting beyond their SLA deadline (AiosReviewSlaBreached fires after 5 minutes).",
         ),
         Panel(
             "Oldest waiting item",
-            [Query('max by (tenant) (aios_review_oldest_wait_seconds{tenant=~"$tenant"})', "{{tenant}}")],
+            [Query(or_zero('max by (tenant) (aios_review_oldest_wait_seconds{tenant=~"$tenant"})'), "{{tenant}}")],
             unit="s",
             description="How long each tenant's oldest open item has waited: the age of the queue.",
         ),
         Panel(
             "Age at verdict",
-            quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95)),
+            [
+                Query(or_zero(f"({query.expr}) >= 0"), query.legend)
+                for query in quantiles("aios_review_time_to_complete_seconds", "service", qs=(0.5, 0.95))
+            ],
             unit="s",
-            description="Time from a review request to its verdict.",
+            description="Time from a review request to its verdict; 0 while no verdict was given in the window.",
         ),
         Panel(
             "Requests and verdicts",

@@ -6,7 +6,9 @@ carries the `service` label, so one Grafana panel covers all services.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime
 
@@ -66,12 +68,32 @@ BATCH_WAIT_SECONDS = Histogram(
 )
 
 
-def observe_record_times(service: str, topic: str, occurred_at: object, timestamp_ms: int | None, now: float) -> None:
-    """The end-to-end latency and consume delay of one record handled at `now` (Unix seconds)."""
+def observe_record_times(
+    service: str,
+    topic: str,
+    occurred_at: object,
+    timestamp_ms: int | None,
+    now: float,
+    trace: Mapping[str, str] | None = None,
+) -> None:
+    """The end-to-end latency and consume delay of one record handled at `now` (Unix seconds).
+
+    With the record's trace context, each observation carries its trace id as an exemplar
+    (OpenMetrics), so a point on a latency panel leads to the trace of an event that took that long.
+    """
+    exemplar = _trace_exemplar(trace)
     if isinstance(occurred_at, datetime):
-        END_TO_END_SECONDS.labels(service, topic).observe(max(0.0, now - occurred_at.timestamp()))
+        END_TO_END_SECONDS.labels(service, topic).observe(max(0.0, now - occurred_at.timestamp()), exemplar)
     if timestamp_ms is not None and timestamp_ms > 0:
-        CONSUME_DELAY_SECONDS.labels(service, topic).observe(max(0.0, now - timestamp_ms / 1000))
+        CONSUME_DELAY_SECONDS.labels(service, topic).observe(max(0.0, now - timestamp_ms / 1000), exemplar)
+
+
+def _trace_exemplar(trace: Mapping[str, str] | None) -> dict[str, str] | None:
+    """`{"trace_id": ...}` of a W3C traceparent (`version-traceid-spanid-flags`), None without a valid one."""
+    parts = (trace or {}).get("traceparent", "").split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or parts[1] == "0" * 32:
+        return None
+    return {"trace_id": parts[1]}
 
 
 GROUP_LAG = Gauge(
@@ -310,3 +332,19 @@ REVIEW_OUTBOX_PENDING = Gauge(
 REVIEW_LOGINS = Counter(
     "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused, throttled).", ["service", "result"]
 )
+
+
+# --- Zero, not nothing -----------------------------------------------------------------------------
+# A counter is exported only once it has a label set. Until then a dashboard panel shows "No data", which
+# an operator cannot tell from "nothing is scraped". Series whose label values are known up front are
+# therefore declared at 0 when the service starts: no dead letter yet reads as 0 dead letters.
+
+DECISION_OUTCOMES = ("AUTO", "REVIEW", "REJECT", "APPROVED", "REJECTED")
+ACTION_STATUSES = ("succeeded", "failed", "compensated", "skipped_duplicate")
+LOGIN_RESULTS = ("ok", "refused")
+
+
+def start_at_zero(counter: Counter, service: str, *values: Iterable[str]) -> None:
+    """Export `counter` at 0 for `service` and every combination of the known label `values`."""
+    for combination in itertools.product(*(list(v) for v in values)):
+        counter.labels(service, *combination)

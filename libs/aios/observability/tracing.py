@@ -1,7 +1,8 @@
 """Traces across Kafka: W3C context in record headers, one span per record per service.
 
-Every service calls `configure_tracing(service)` once at start: spans go to an OTLP collector
-when `AIOS_TRACING_OTLP_ENDPOINT` is set and nowhere otherwise. A record's span is the child
+Every service calls `configure_tracing(service)` once at start: spans go to the OTLP collector of
+`AIOS_TRACING_OTLP_ENDPOINT`, by default the local stack's Jaeger, in the background (a collector that
+is down costs lost spans and a log line, never a stalled service). A record's span is the child
 of the span that produced it (its `traceparent` header), so one event is one trace from ingest
 to audit. A wait of hours (a human review) is no span: the span that resumes the work is
 linked to the one that started the wait (`resumed_span`).
@@ -9,6 +10,7 @@ linked to the one that started the wait (`resumed_span`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Literal
@@ -23,6 +25,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aios.settings import LOCAL_JAEGER_OTLP_PORT
+
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 WAIT_LINK = "aios.link"
@@ -32,17 +36,23 @@ _propagator = TraceContextTextMapPropagator()
 
 
 class TracingSettings(BaseSettings):
-    """Where spans go, read from `AIOS_TRACING_*` variables; without an endpoint nothing is exported."""
+    """Where spans go, read from `AIOS_TRACING_*` variables; with an empty endpoint nothing is exported."""
 
     model_config = SettingsConfigDict(env_prefix="AIOS_TRACING_", extra="ignore", frozen=True)
 
     otlp_endpoint: str | None = Field(
-        default=None,
+        default=f"http://127.0.0.1:{LOCAL_JAEGER_OTLP_PORT}",
         description="OTLP collector, e.g. http://127.0.0.1:4318 (http/protobuf) or http://127.0.0.1:4317 (grpc); "
-        "unset: spans are made (the context still travels) but not exported.",
+        "the default is the local stack's Jaeger. Empty: spans are made (the context still travels) but not exported.",
     )
     otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
         default="http/protobuf", description="OTLP transport of the collector."
+    )
+    export_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long one export (retries included) may try; bounds a flush and the exit when the "
+        "collector is down.",
     )
     sample_ratio: float = Field(
         default=1.0, ge=0, le=1, description="Share of new traces recorded; a record's trace follows its parent."
@@ -77,6 +87,7 @@ def configure_tracing(
         sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
     )
     if settings.otlp_endpoint:
+        _quiet_export_errors()
         provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(settings)))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -84,15 +95,47 @@ def configure_tracing(
     return provider
 
 
+EXPORT_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.sdk._shared_internal",
+)
+"""Where OpenTelemetry logs failed exports: a retry line and a failure line per batch while the collector is down."""
+
+
+class _OncePerInterval(logging.Filter):
+    """Lets one record through per `interval_s`: a collector that is down is said, not repeated every batch."""
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self.last: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.last is not None and record.created - self.last < self.interval_s:
+            return False
+        self.last = record.created
+        return True
+
+
+def _quiet_export_errors(interval_s: float = 60.0) -> None:
+    for name in EXPORT_LOGGERS:
+        exporter_log = logging.getLogger(name)
+        if not any(isinstance(f, _OncePerInterval) for f in exporter_log.filters):
+            exporter_log.addFilter(_OncePerInterval(interval_s))
+
+
 def _otlp_exporter(settings: TracingSettings) -> SpanExporter:
     endpoint = (settings.otlp_endpoint or "").rstrip("/")
     if settings.otlp_protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
-        return GrpcExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+        return GrpcExporter(
+            endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=settings.export_timeout_s
+        )
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
-    return HttpExporter(endpoint=f"{endpoint}/v1/traces")
+    return HttpExporter(endpoint=f"{endpoint}/v1/traces", timeout=settings.export_timeout_s)
 
 
 def flush_tracing(timeout_ms: int = 5000) -> None:

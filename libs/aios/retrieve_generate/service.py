@@ -22,6 +22,8 @@ from aios.generation.triton import TritonGenerator
 from aios.inference.encoder import SentenceEncoder
 from aios.inference.settings import ModelSettings
 from aios.kafka.errors import TransientError
+from aios.observability import metrics
+from aios.pii import KINDS as PII_KINDS
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
 from aios.retrieval.retriever import Retriever
@@ -84,6 +86,7 @@ def start_retrieve_generate(worker: Worker[RetrieveGenerateSettings]) -> Retriev
     encoder = load_encoder(ModelSettings())
     database = Database(worker.connection.postgres_dsn.get_secret_value())
     worker.on_close(database.close)
+    metrics.start_at_zero(metrics.PII_REDACTED, SERVICE, PII_KINDS)
     retriever = Retriever(
         KnowledgeBase(database.pool, retrieval.text_search_config), DenseIndex(encoder.device), retrieval
     )

@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from aios.observability import metrics
 from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.review.errors import ReviewError
 from aios.review.parts import SERVICE, open_parts
 from aios.review.routes import health, items, signin
 from aios.review.settings import ReviewSettings
+from aios.review.store import VERDICTS
 from aios.review.web import SESSION_COOKIE, page, review_parts, security_headers
 from aios.settings import ConnectionSettings
 
@@ -38,6 +40,9 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
     app = FastAPI(title="AIOS review", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     add_metrics_route(app)
     app.add_middleware(RequestMetrics, service=SERVICE)
+    metrics.start_at_zero(metrics.REVIEW_COMPLETED, SERVICE, VERDICTS)
+    metrics.start_at_zero(metrics.REVIEW_LOGINS, SERVICE, metrics.LOGIN_RESULTS)
+    metrics.REVIEW_REQUESTS_STORED.labels(SERVICE)
     app.middleware("http")(security_headers)
     app.add_exception_handler(ReviewError, refused)  # type: ignore[arg-type]  # Starlette types handlers loosely
     for router in (signin.router, items.router, health.router):

@@ -40,6 +40,8 @@ class PrometheusServer:
                 f"--web.listen-address={self.settings.host}:{self.settings.prometheus_port}",
                 # No --web.enable-lifecycle: it lets anyone who reaches the port stop Prometheus (/-/quit).
                 "--storage.tsdb.retention.time=2d",
+                # Latency histograms carry trace ids (OpenMetrics exemplars); the Overview's panels show them.
+                "--enable-feature=exemplar-storage",
             ],
             state_dir=self.settings.state_dir / "logs",
             ports=[(self.settings.host, self.settings.prometheus_port)],

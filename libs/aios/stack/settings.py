@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.paths import project_root
 from aios.settings import (
+    LOCAL_JAEGER_OTLP_PORT,
+    LOCAL_JAEGER_QUERY_PORT,
     LOCAL_KAFKA_PORT,
     LOCAL_POSTGRES_PORT,
     LOCAL_PROMETHEUS_PORT,
@@ -33,7 +35,7 @@ class StackSettings(BaseSettings):
     )
     cache_dir: Path = Field(
         default_factory=_default_cache,
-        description="Downloads that survive `stack down --purge`: the Maven-resolved Kafka jars.",
+        description="Downloads and builds that survive `stack down --purge`: the Kafka jars, the Jaeger binary.",
     )
     host: str = Field(default="127.0.0.1", description="Loopback address every component binds.")
     kafka_port: int = Field(
@@ -44,6 +46,14 @@ class StackSettings(BaseSettings):
     postgres_port: int = Field(default=LOCAL_POSTGRES_PORT, description="PostgreSQL port.")
     redis_port: int = Field(default=LOCAL_REDIS_PORT, description="Redis port.")
     prometheus_port: int = Field(default=LOCAL_PROMETHEUS_PORT, description="Prometheus port.")
+    jaeger_otlp_port: int = Field(
+        default=LOCAL_JAEGER_OTLP_PORT,
+        description="Jaeger's OTLP/HTTP receiver, where services export spans; OTLP/gRPC on jaeger_otlp_port - 1.",
+    )
+    jaeger_query_port: int = Field(
+        default=LOCAL_JAEGER_QUERY_PORT,
+        description="Jaeger's query API and UI; its gRPC query API on jaeger_query_port - 1.",
+    )
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")
     postgres_user: str = Field(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
+from aios.stack.jaeger import JaegerServer
 from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brokers
 from aios.stack.postgres import PostgresServer
 from aios.stack.prometheus import PrometheusServer
@@ -29,7 +30,7 @@ class Component(Protocol):
 
 
 class LocalStack:
-    """Kafka, the schema registry, PostgreSQL, Redis and Prometheus as loopback processes."""
+    """Kafka, the schema registry, PostgreSQL, Redis, Prometheus and Jaeger as loopback processes."""
 
     def __init__(self, settings: StackSettings | None = None, brokers: int | None = None) -> None:
         self.settings = settings or StackSettings()
@@ -43,11 +44,12 @@ class LocalStack:
         )
         self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn)
         self.prometheus = PrometheusServer(self.settings)
+        self.jaeger = JaegerServer(self.settings)
 
     @property
     def components(self) -> list[Component]:
         """In start order: the registry stores its schemas in PostgreSQL."""
-        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus]
+        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus, self.jaeger]
 
     def up(self, on_step: Callable[[str], None] = lambda _: None) -> list[TopicChange]:
         """Start whatever is not running, wait for health, apply topics and register schemas."""

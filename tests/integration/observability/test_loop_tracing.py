@@ -32,9 +32,9 @@ from tests.support.events import event
 @pytest.fixture
 def exported() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    configure_tracing("loop-test", TracingSettings(), exporter)
+    configure_tracing("loop-test", TracingSettings(otlp_endpoint=""), exporter)
     yield exporter
-    configure_tracing("loop-test", TracingSettings())
+    configure_tracing("loop-test", TracingSettings(otlp_endpoint=""))
 
 
 def attribute(span: ReadableSpan, name: str) -> AttributeValue:

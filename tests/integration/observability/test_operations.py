@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.observability.conftest import Watched
 from tests.support.cli import aios
-from tests.support.dashboards import PanelQuery, panel_queries
+from tests.support.dashboards import empty_panels, panel_queries
 from tests.support.otlp import ReceivedSpan
 
 pytestmark = pytest.mark.slow
@@ -25,35 +23,11 @@ pytestmark = pytest.mark.slow
 CHAIN = ["aios-ingest", "aios-classify", "aios-retrieve-generate", "aios-decide", "aios-act"]
 
 
-def problem(answer: dict[str, Any]) -> str | None:
-    """Why a query's answer would leave its panel empty, or None when it has a real value."""
-    if answer.get("status") != "success":
-        return f"error: {answer.get('errorType')}: {answer.get('error')}"
-    series = answer["data"]["result"]
-    if not series:
-        return "no series"
-    if not any(math.isfinite(float(s["value"][1])) for s in series):
-        return f"only NaN/Inf values: {series}"
-    return None
-
-
 def test_every_dashboard_panel_returns_data_from_the_running_services(watched: Watched) -> None:
     """Overview, Inference, Human review and Governance: each query, variables at All, has a finite value."""
-    queries = panel_queries()
-    assert len({(q.dashboard, q.panel) for q in queries}) >= 40
-    failing: dict[PanelQuery, str] = dict.fromkeys(queries, "not asked")
-    deadline = time.monotonic() + 90
-    while failing and time.monotonic() < deadline:
-        for query in list(failing):
-            reason = problem(watched.query(query.resolved()))
-            if reason is None:
-                del failing[query]
-            else:
-                failing[query] = reason
-        if failing:
-            time.sleep(3)
-    report = "\n".join(f"{q.dashboard} / {q.panel}: {q.resolved()}\n    → {why}" for q, why in failing.items())
-    assert not failing, f"{len(failing)} of {len(queries)} panel queries return nothing:\n{report}"
+    assert len({(q.dashboard, q.panel) for q in panel_queries()}) >= 40
+    report = empty_panels(watched.query)
+    assert not report, report
 
 
 def trace_of(watched: Watched, event_id: str) -> str:

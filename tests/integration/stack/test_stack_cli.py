@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
+import httpx
+
+from aios.observability.tracing import TracingSettings, configure_tracing, flush_tracing, span_from
 from aios.stack.stack import LocalStack
 from tests.support.cli import aios
 
@@ -16,7 +20,29 @@ def test_status_json_names_every_endpoint_and_the_broker(local_stack: LocalStack
     for key in ("kafka_bootstrap", "schema_registry_url", "postgres_dsn", "redis_url", "prometheus_url", "broker"):
         assert status[key], key
     assert status["broker"].startswith("apache-kafka 4.")
+    assert status["jaeger_url"] == f"http://127.0.0.1:{local_stack.settings.jaeger_query_port}"
+    assert status["components"]["jaeger"] is True
     assert status["healthy"] is True
+
+
+def test_jaeger_stores_the_spans_services_export_by_default_and_answers_queries(local_stack: LocalStack) -> None:
+    """No tracing setting at all: a span goes to the stack's Jaeger and comes back from its query API."""
+    configure_tracing("stack-test")
+    try:
+        with span_from("stack-test", "stack-test probe", {}) as carrier:
+            pass
+        flush_tracing()
+    finally:
+        configure_tracing("stack-test", TracingSettings(otlp_endpoint=""))
+    trace_id = carrier["traceparent"].split("-")[1]
+    jaeger = local_stack.endpoints()["jaeger_url"]
+    deadline = time.monotonic() + 30
+    while (response := httpx.get(f"{jaeger}/api/traces/{trace_id}", timeout=5)).status_code != 200:
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.5)
+    ((stored,),) = [trace["spans"] for trace in response.json()["data"]]
+    assert stored["operationName"] == "stack-test probe"
+    assert response.json()["data"][0]["processes"][stored["processID"]]["serviceName"] == "aios-stack-test"
 
 
 def test_up_twice_changes_nothing(local_stack: LocalStack) -> None:
@@ -36,7 +62,7 @@ def free_port() -> int:
 def second_stack_env(local_stack: LocalStack, name: str, **ports: int) -> dict[str, str]:
     """A second stack under .aios/ (readable by the postgres user) on free ports unless given."""
     env = {"AIOS_STACK_STATE_DIR": str(local_stack.settings.state_dir / name)}
-    for component in ("postgres", "redis", "kafka", "registry", "prometheus"):
+    for component in ("postgres", "redis", "kafka", "registry", "prometheus", "jaeger_otlp", "jaeger_query"):
         env[f"AIOS_STACK_{component.upper()}_PORT"] = str(ports.get(component) or free_port())
     return env
 

@@ -53,8 +53,13 @@ def test_every_metric_a_panel_reads_is_declared() -> None:
 
 def test_grafana_provisions_the_datasource_and_the_dashboards() -> None:
     provisioning = infra_dir() / "grafana" / "provisioning"
-    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    datasource, jaeger = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
     assert datasource["type"] == "prometheus" and datasource["uid"] == "prometheus"
+    # An exemplar's trace id opens the trace in Jaeger.
+    assert jaeger["type"] == "jaeger" and jaeger["url"] == "${AIOS_JAEGER_URL}"
+    assert datasource["jsonData"]["exemplarTraceIdDestinations"] == [
+        {"name": "trace_id", "datasourceUid": jaeger["uid"]}
+    ]
     (provider,) = yaml.safe_load((provisioning / "dashboards" / "aios.yml").read_text())["providers"]
     compose = yaml.safe_load((project_root() / "docker-compose.yml").read_text())["services"]
     grafana = compose["grafana"]
@@ -62,3 +67,13 @@ def test_grafana_provisions_the_datasource_and_the_dashboards() -> None:
     assert f"./infra/grafana/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
     assert "./infra/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
     assert "./infra/prometheus/rules:/etc/prometheus/rules:ro" in compose["prometheus"]["volumes"]
+    assert compose["grafana"]["environment"]["AIOS_JAEGER_URL"] == "http://jaeger:26686"
+    assert "--enable-feature=exemplar-storage" in compose["prometheus"]["command"]
+
+
+def test_the_overview_latency_panels_show_exemplars() -> None:
+    """The panels of per-record latency (each observation is one event's, with its trace id)."""
+    panels = {p["title"]: p for p in committed()["overview.json"]["panels"]}
+    for title in ("End-to-end latency per stage", "Consumer delay p99"):
+        assert [t.get("exemplar") for t in panels[title]["targets"]] == [True] * len(panels[title]["targets"])
+    assert not any(t.get("exemplar") for t in panels["Handler time p99"]["targets"])  # a batch's: no one trace
