@@ -121,7 +121,7 @@ class Handlers:
         timestamp_ms = int(record.timestamp * 1000)
         metrics.observe_record_times(SERVICE, origin.topic, value.get("occurred_at"), timestamp_ms, time.time())
         with span_from(SERVICE, f"{SERVICE} process", record_carrier(record.headers, value)) as carrier:
-            trace = trace_field(carrier)
+            trace = trace_field(carrier).to_avro()
         now = datetime.now(UTC)
         output: Output | None
         if origin.topic == self.settings.completed_topic:

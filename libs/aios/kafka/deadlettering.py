@@ -47,7 +47,7 @@ def dead_letter(
         kind=kind,
         reason=reason,
         attempts=attempts,
-        trace=trace_field(carrier),
+        trace=trace_field(carrier).to_avro(),
         decoded=dict(decoded) if decoded is not None else None,
     )
     where = f"{message.topic()}[{message.partition()}]@{message.offset()}"
