@@ -155,4 +155,4 @@ class Handlers:
             carrier=headers_to_carrier(record.headers),
             decoded=decoded,
         )
-        await self.sinks.deadletters.send(key=letter.key, value=letter.value, headers=letter.headers)
+        await self.sinks.deadletters.send(key=letter.key, value=letter.value.to_avro(), headers=letter.headers)
