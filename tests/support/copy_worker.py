@@ -26,7 +26,7 @@ def copy_handler(out_topic: str, delay_s: float = 0.0) -> callable:  # type: ign
         for record in batch:
             if record.value["text"] == "explode":
                 raise ValueError(f"cannot handle event {record.value['event_id']}")
-            outputs.append(record.output(out_topic, {**record.value, "trace": record.trace_field()}))
+            outputs.append(record.output(out_topic, {**record.value, "trace": record.trace_field().to_avro()}))
         return outputs
 
     return handle

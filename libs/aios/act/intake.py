@@ -16,7 +16,7 @@ from aios.kafka.records import InputRecord, OutputRecord
 from aios.kafka.serde import Codecs
 from aios.observability import metrics
 from aios.runtime.background import BackgroundLoop
-from aios.schemas.records import Decision, TraceContext
+from aios.schemas.records import Decision
 
 
 class ActIntake:
@@ -79,7 +79,7 @@ class ActIntake:
             action_type=action_type,
             status="SKIPPED_DUPLICATE",
             attempts=0,
-            trace=TraceContext.from_avro(record.trace_field()),
+            trace=record.trace_field(),
         )
         return record.output(
             self.output_topic, executed.to_avro(), key=record_key(decision.tenant_id, decision.event_id)

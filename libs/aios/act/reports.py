@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from confluent_kafka import Message
 
 from aios.act.plan import executed_record, record_key
 from aios.act.store import ClaimedAction
+from aios.kafka.deadletter import dead_letter_record
 from aios.kafka.serde import Codecs
 from aios.observability.tracing import TRACEPARENT, TRACESTATE
 from aios.outbox.publisher import OutboxRecord
@@ -48,21 +49,17 @@ class Reports:
     def dead_letter(self, action: ClaimedAction, kind: str, reason: str) -> OutboxRecord:
         """An `aios.deadletter` record carrying the decision as read, so an operator can replay it."""
         source = action.source
-        record = DeadLetter(
-            event_id=action.event_id,
-            tenant_id=action.tenant_id,
-            occurred_at=datetime.now(UTC),
-            reason=reason[:4000],
-            error_kind=kind,
+        read = Message(
+            topic=source.topic, partition=source.partition, offset=source.offset, key=source.key, value=source.value
+        )
+        record = dead_letter_record(
+            read,
             service=self.service,
-            original_topic=source.topic,
-            original_partition=source.partition,
-            original_offset=source.offset,
-            original_key=source.key,
-            original_value=source.value,
-            original_headers={},
+            kind=kind,
+            reason=reason,
             attempts=action.attempts,
             trace=_trace(action),
+            decoded={"event_id": action.event_id, "tenant_id": action.tenant_id},
         )
         return self._record(self.deadletter_topic, action, record)
 

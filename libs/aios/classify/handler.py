@@ -19,7 +19,7 @@ from aios.kafka import topics
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
-from aios.schemas.records import Classification, EventClassified, EventReceived, LabelScore, TraceContext
+from aios.schemas.records import Classification, EventClassified, EventReceived, LabelScore
 
 
 class ClassifyHandler:
@@ -71,7 +71,7 @@ class ClassifyHandler:
                 shadow=(
                     self._classification(shadow[0], shadow_ref, "shadow", shadow[1]) if shadow and shadow_ref else None
                 ),
-                trace=TraceContext.from_avro(record.trace_field()),
+                trace=record.trace_field(),
             )
             outputs.append(record.output(self.output_topic, classified.to_avro()))
             metrics.record_prediction(self.service, ref.name, ref.version, alias, prediction.confidence, prediction.oos)

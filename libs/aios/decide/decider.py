@@ -8,17 +8,17 @@ app passes its tables, tests pass dictionaries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from aios.decide.decisions import (
     NO_POLICY_VERSION,
     PendingReview,
-    Value,
     completion_fingerprint,
     decision_json,
+    decision_of_json,
     no_policy_verdict,
     policy_decision,
     record_key,
@@ -31,6 +31,7 @@ from aios.observability import metrics
 from aios.policy.evaluate import EventFacts, evaluate
 from aios.policy.model import StreamSettings
 from aios.policy.stream import StreamStats
+from aios.schemas.records import Decision, EventEnriched, ReviewCompleted, ReviewRequested, TraceContext
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,14 @@ DEFAULT_LOW_CONFIDENCE = StreamSettings().low_confidence_below
 
 @dataclass(frozen=True)
 class Output:
-    """A record to produce: a decision, or a review request."""
+    """A record to produce: a decision, or a review request (its Avro value is `record.to_avro()`)."""
 
     kind: Literal["decision", "review"]
-    key: bytes
-    value: Value
+    record: Decision | ReviewRequested
+
+    @property
+    def key(self) -> bytes:
+        return record_key(self.record)
 
 
 class Decider:
@@ -62,9 +66,9 @@ class Decider:
         self.no_policy_sla_s = no_policy_sla_s
         self.service = service
 
-    async def on_event(self, event: Mapping[str, Any], timestamp: float, trace: Value, now: datetime) -> Output:
+    async def on_event(self, event: EventEnriched, timestamp: float, trace: TraceContext, now: datetime) -> Output:
         """Count the event in its tenant's windows, then apply the tenant's active policy."""
-        facts = EventFacts.from_enriched(event)
+        facts = EventFacts.from_enriched(event.to_avro())
         loaded = await self.policies.active(facts.tenant_id, timestamp)
         low_below = loaded.policy.stream.low_confidence_below if loaded else DEFAULT_LOW_CONFIDENCE
         state = self.stats.observe(facts.tenant_id, timestamp, facts.confidence < low_below)
@@ -76,33 +80,34 @@ class Decider:
             verdict, version = evaluate(loaded.policy, facts, state), loaded.version
         metrics.DECISIONS.labels(self.service, verdict.outcome.upper()).inc()
         if verdict.outcome != "review":
-            return Output("decision", record_key(event), policy_decision(event, facts, verdict, version, now, trace))
+            return Output("decision", policy_decision(event, facts, verdict, version, now, trace))
         request, entry = review_request(event, facts, verdict, version, now, trace)
-        known = self.pending.get(request["review_id"])
+        known = self.pending.get(request.review_id)
         if known is None or known["completion"] is None:
             # A redelivered event must not reopen a review that already has its verdict.
-            self.pending[request["review_id"]] = entry
-        return Output("review", record_key(event), request)
+            self.pending[request.review_id] = entry
+        return Output("review", request)
 
-    async def on_completion(self, completion: Mapping[str, Any], trace: Value, now: datetime) -> Output | None:
+    async def on_completion(self, completion: ReviewCompleted, trace: TraceContext, now: datetime) -> Output | None:
         """The final decision for a verdict; the same decision again for a redelivered verdict;
         None for a second, different verdict on a completed review (each review completes once)."""
-        review_id = str(completion["review_id"])
+        review_id = completion.review_id
         entry = self.pending.get(review_id)
-        if entry is None or entry["facts"]["tenant_id"] != completion["tenant_id"]:
-            raise UnknownReview(f"no pending review {review_id} for tenant {completion['tenant_id']}")
+        if entry is None or entry["facts"]["tenant_id"] != completion.tenant_id:
+            raise UnknownReview(f"no pending review {review_id} for tenant {completion.tenant_id}")
         fingerprint = completion_fingerprint(completion)
         if entry["completion"] is not None:
             if entry["completion"] == fingerprint:
-                return Output("decision", record_key(entry["decision"]), entry["decision"])
+                decided = decision_of_json(entry["decision"])
+                return Output("decision", decided)
             log.warning("%s: review %s already completed; ignoring a second verdict", self.service, review_id)
             metrics.DECIDE_VERDICTS_IGNORED.labels(self.service).inc()
             return None
         version = entry["policy_version"]
         policy = None
-        if completion["verdict"] == "RELABEL" and version != NO_POLICY_VERSION:
+        if completion.verdict == "RELABEL" and version != NO_POLICY_VERSION:
             policy = await self.policies.version(entry["facts"]["tenant_id"], version)
         decision = reviewed_decision(entry, completion, policy, now, trace)
         self.pending[review_id] = {**entry, "completion": fingerprint, "decision": decision_json(decision)}
-        metrics.DECISIONS.labels(self.service, decision["outcome"]).inc()
-        return Output("decision", record_key(decision), decision)
+        metrics.DECISIONS.labels(self.service, decision.outcome).inc()
+        return Output("decision", decision)

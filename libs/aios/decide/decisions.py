@@ -2,15 +2,16 @@
 
 Ids are derived, never random: an event decided twice (a redelivery) gets the same
 `decision_id`, `review_id` and action ids, so downstream consumers see a harmless duplicate.
-What a pending review needs later is kept as plain JSON (`PendingReview`), the form Faust's
-table stores it in.
+Events and verdicts come in, decisions and review requests go out, as the typed records of
+`aios.schemas.records`. What a pending review needs later is kept as plain JSON (`PendingReview`),
+the form Faust's table stores it in, and so is the decision it produced.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,11 +19,23 @@ from typing import Any
 from aios.policy.evaluate import EventFacts, Verdict, evaluate_after_review, render_actions
 from aios.policy.loading import LoadedPolicy
 from aios.policy.model import ActionSpec
+from aios.schemas.records import (
+    Action,
+    Decision,
+    EventEnriched,
+    Outcome,
+    PolicyRef,
+    ReviewCompleted,
+    ReviewRequested,
+    TraceContext,
+)
 
 POLICY_STAGE = "policy"
 REVIEWED_STAGE = "reviewed"
 NO_POLICY_RULE = "no-policy"
 NO_POLICY_VERSION = "none"
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Value = dict[str, Any]
 PendingReview = dict[str, Any]
@@ -39,9 +52,9 @@ def review_id_for(event_id: str) -> str:
     return stage_id(event_id, "review")
 
 
-def record_key(value: Mapping[str, Any]) -> bytes:
+def record_key(record: EventEnriched | Decision | ReviewRequested) -> bytes:
     """`tenant_id:event_id`, so an event's records stay in one partition of every topic."""
-    return f"{value['tenant_id']}:{value['event_id']}".encode()
+    return f"{record.tenant_id}:{record.event_id}".encode()
 
 
 def no_policy_verdict(sla_s: int) -> Verdict:
@@ -50,13 +63,13 @@ def no_policy_verdict(sla_s: int) -> Verdict:
 
 
 def policy_decision(
-    event: Mapping[str, Any], facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: Value
-) -> Value:
-    """The `aios.decisions` value of an AUTO or REJECT verdict."""
+    event: EventEnriched, facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: TraceContext
+) -> Decision:
+    """The `aios.decisions` record of an AUTO or REJECT verdict."""
     assert verdict.outcome in ("auto", "reject")
-    actions = render_actions(verdict.actions, facts, verdict) if verdict.outcome == "auto" else []
+    actions = _actions(verdict.actions, facts, verdict) if verdict.outcome == "auto" else []
     return _decision(
-        event,
+        event.occurred_at,
         facts,
         decision_id=stage_id(facts.event_id, POLICY_STAGE),
         outcome="AUTO" if verdict.outcome == "auto" else "REJECT",
@@ -67,56 +80,71 @@ def policy_decision(
         reviewer=None,
         now=now,
         trace=trace,
-        draft=facts.draft if event.get("draft") is not None else None,
+        draft=facts.draft if event.draft is not None else None,
     )
 
 
 def review_request(
-    event: Mapping[str, Any], facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: Value
-) -> tuple[Value, PendingReview]:
-    """The `aios.review.requested` value of a REVIEW verdict, and what decide keeps until the verdict."""
+    event: EventEnriched, facts: EventFacts, verdict: Verdict, version: str, now: datetime, trace: TraceContext
+) -> tuple[ReviewRequested, PendingReview]:
+    """The `aios.review.requested` record of a REVIEW verdict, and what decide keeps until the verdict."""
     assert verdict.outcome == "review" and verdict.sla_s is not None and verdict.priority is not None
     review_id = review_id_for(facts.event_id)
-    request = {
-        **{name: event[name] for name in ("event_id", "tenant_id", "occurred_at", "type", "text")},
-        "attributes": dict(event.get("attributes") or {}),
-        "review_id": review_id,
-        "reason": verdict.reason,
-        "priority": verdict.priority,
-        "sla_deadline": now + timedelta(seconds=verdict.sla_s),
-        "classification": event["classification"],
-        "passages": list(event.get("passages") or []),
-        "draft": event.get("draft"),
-        "proposed_actions": render_actions(verdict.actions, facts, verdict),
-        "policy": {"version": version, "rule": verdict.rule},
-        "trace": trace,
-    }
+    request = ReviewRequested(
+        event_id=event.event_id,
+        tenant_id=event.tenant_id,
+        occurred_at=event.occurred_at,
+        type=event.type,
+        text=event.text,
+        attributes=dict(event.attributes),
+        review_id=review_id,
+        reason=verdict.reason,
+        priority=verdict.priority,
+        sla_deadline=now + timedelta(seconds=verdict.sla_s),
+        classification=event.classification,
+        passages=list(event.passages),
+        draft=event.draft,
+        proposed_actions=_actions(verdict.actions, facts, verdict),
+        policy=PolicyRef(version=version, rule=verdict.rule),
+        trace=trace,
+    )
     pending: PendingReview = {
         "review_id": review_id,
         "facts": _facts_json(facts),
-        "occurred_at_ms": _epoch_ms(event["occurred_at"]),
+        "occurred_at_ms": _epoch_ms(event.occurred_at),
         "policy_version": version,
         "rule": verdict.rule,
         "reason": verdict.reason,
         "actions": [action.model_dump(mode="json", by_alias=True) for action in verdict.actions],
-        "has_draft": event.get("draft") is not None,
+        "has_draft": event.draft is not None,
         "completion": None,
         "decision": None,
     }
     return request, pending
 
 
-def completion_fingerprint(completion: Mapping[str, Any]) -> str:
+def completion_fingerprint(completion: ReviewCompleted) -> str:
     """What makes two completions the same verdict (a redelivery) rather than a second verdict."""
-    fields = ("review_id", "verdict", "reviewer", "corrected_label", "edited_draft", "reason")
-    payload = json.dumps([str(completion.get(name)) for name in fields])
+    fields = (
+        completion.review_id,
+        completion.verdict,
+        completion.reviewer,
+        completion.corrected_label,
+        completion.edited_draft,
+        completion.reason,
+    )
+    payload = json.dumps([str(field) for field in fields])
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 def reviewed_decision(
-    pending: PendingReview, completion: Mapping[str, Any], policy: LoadedPolicy | None, now: datetime, trace: Value
-) -> Value:
-    """The final `aios.decisions` value for a reviewer's verdict on a pending review.
+    pending: PendingReview,
+    completion: ReviewCompleted,
+    policy: LoadedPolicy | None,
+    now: datetime,
+    trace: TraceContext,
+) -> Decision:
+    """The final `aios.decisions` record for a reviewer's verdict on a pending review.
 
     APPROVE runs the proposed actions; EDIT_APPROVE runs them with the edited draft in place of
     `{draft}`; RELABEL decides again under the same policy version with the reviewer's label
@@ -124,20 +152,20 @@ def reviewed_decision(
     version, needed only for RELABEL.
     """
     facts = EventFacts(**pending["facts"])
-    verdict = completion["verdict"]
-    reviewer = str(completion["reviewer"])
+    verdict = completion.verdict
+    reviewer = completion.reviewer
     rule, reason = pending["rule"], pending["reason"]
-    actions: list[Value] = []
-    outcome = "APPROVED"
+    actions: list[Action] = []
+    outcome: Outcome = "APPROVED"
     if verdict in ("APPROVE", "EDIT_APPROVE"):
-        if verdict == "EDIT_APPROVE" and completion.get("edited_draft") is not None:
-            facts = replace(facts, draft=str(completion["edited_draft"]))
+        if verdict == "EDIT_APPROVE" and completion.edited_draft is not None:
+            facts = replace(facts, draft=completion.edited_draft)
         templates = [ActionSpec.model_validate(action) for action in pending["actions"]]
-        actions = render_actions(templates, facts, Verdict("review", rule, reason))
+        actions = _actions(templates, facts, Verdict("review", rule, reason))
     elif verdict == "RELABEL":
-        if not completion.get("corrected_label"):
+        if not completion.corrected_label:
             raise ValueError("a RELABEL verdict without corrected_label")
-        facts = facts.relabelled(str(completion["corrected_label"]))
+        facts = facts.relabelled(completion.corrected_label)
         if policy is None:  # the tenant had no policy: the label is corrected, nothing is automated
             return _reviewed(
                 pending,
@@ -155,9 +183,9 @@ def reviewed_decision(
         if decided.outcome == "reject":
             outcome = "REJECTED"
         else:
-            actions = render_actions(decided.actions, facts, decided)
+            actions = _actions(decided.actions, facts, decided)
     else:
-        outcome, reason = "REJECTED", str(completion.get("reason") or "rejected by the reviewer")
+        outcome, reason = "REJECTED", completion.reason or "rejected by the reviewer"
     actions = actions if outcome == "APPROVED" else []
     return _reviewed(
         pending,
@@ -176,22 +204,16 @@ def _reviewed(
     pending: PendingReview,
     facts: EventFacts,
     *,
-    outcome: str,
+    outcome: Outcome,
     reason: str,
-    actions: list[Value],
+    actions: list[Action],
     rule: str,
     reviewer: str,
     now: datetime,
-    trace: Value,
-) -> Value:
-    event = {
-        "event_id": facts.event_id,
-        "tenant_id": facts.tenant_id,
-        "occurred_at": datetime.fromtimestamp(pending["occurred_at_ms"] / 1000, UTC),
-        "type": facts.type,
-    }
+    trace: TraceContext,
+) -> Decision:
     return _decision(
-        event,
+        datetime.fromtimestamp(pending["occurred_at_ms"] / 1000, UTC),
         facts,
         decision_id=stage_id(facts.event_id, REVIEWED_STAGE),
         outcome=outcome,
@@ -207,37 +229,42 @@ def _reviewed(
 
 
 def _decision(  # noqa: PLR0913 -- one keyword per field of the decision record it builds
-    event: Mapping[str, Any],
+    occurred_at: datetime,
     facts: EventFacts,
     *,
     decision_id: str,
-    outcome: str,
+    outcome: Outcome,
     reason: str,
-    actions: list[Value],
+    actions: list[Action],
     version: str,
     rule: str,
     reviewer: str | None,
     now: datetime,
-    trace: Value,
+    trace: TraceContext,
     draft: str | None,
-) -> Value:
-    return {
-        "event_id": facts.event_id,
-        "tenant_id": facts.tenant_id,
-        "occurred_at": event["occurred_at"],
-        "decision_id": decision_id,
-        "outcome": outcome,
-        "reason": reason,
-        "type": facts.type,
-        "label": facts.label,
-        "confidence": facts.confidence,
-        "draft": draft,
-        "actions": actions,
-        "policy": {"version": version, "rule": rule},
-        "reviewer": reviewer,
-        "decided_at": now,
-        "trace": trace,
-    }
+) -> Decision:
+    return Decision(
+        event_id=facts.event_id,
+        tenant_id=facts.tenant_id,
+        occurred_at=occurred_at,
+        decision_id=decision_id,
+        outcome=outcome,
+        reason=reason,
+        type=facts.type,
+        label=facts.label,
+        confidence=facts.confidence,
+        draft=draft,
+        actions=actions,
+        policy=PolicyRef(version=version, rule=rule),
+        reviewer=reviewer,
+        decided_at=now,
+        trace=trace,
+    )
+
+
+def _actions(templates: Sequence[ActionSpec], facts: EventFacts, verdict: Verdict) -> list[Action]:
+    """The policy's action templates rendered for this event, as `aios.Action` records."""
+    return [Action.from_avro(action) for action in render_actions(templates, facts, verdict)]
 
 
 def _facts_json(facts: EventFacts) -> Value:
@@ -259,10 +286,22 @@ def _epoch_ms(value: datetime | int) -> int:
     return value if isinstance(value, int) else int(value.timestamp() * 1000)
 
 
-def decision_json(value: Value) -> Value:
-    """A decision value as JSON (timestamps as epoch ms), to keep in a table and produce again later."""
-    return {
-        **value,
-        "occurred_at": _epoch_ms(value["occurred_at"]),
-        "decided_at": _epoch_ms(value["decided_at"]),
-    }
+def decision_json(decision: Decision) -> Value:
+    """A decision as JSON (its Avro value, timestamps as epoch ms), to keep in a table and produce again later."""
+    value = decision.to_avro()
+    return {**value, "occurred_at": _epoch_ms(value["occurred_at"]), "decided_at": _epoch_ms(value["decided_at"])}
+
+
+def decision_of_json(value: Value) -> Decision:
+    """A decision kept by `decision_json`, as it was produced (epoch ms read back exactly)."""
+    return Decision.from_avro(
+        {
+            **value,
+            "occurred_at": _from_epoch_ms(value["occurred_at"]),
+            "decided_at": _from_epoch_ms(value["decided_at"]),
+        }
+    )
+
+
+def _from_epoch_ms(value: int) -> datetime:
+    return EPOCH + timedelta(milliseconds=value)

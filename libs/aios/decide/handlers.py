@@ -37,6 +37,7 @@ from aios.kafka.serde import Codecs
 from aios.kafka.tracefield import record_carrier, trace_field
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
+from aios.schemas.records import EventEnriched, ReviewCompleted
 
 SERVICE = "decide"
 
@@ -125,9 +126,9 @@ class Handlers:
         now = datetime.now(UTC)
         output: Output | None
         if origin.topic == self.settings.completed_topic:
-            output = await self.decider.on_completion(value, trace, now)
+            output = await self.decider.on_completion(ReviewCompleted.from_avro(value), trace, now)
         else:
-            output = await self.decider.on_event(value, record.timestamp, trace, now)
+            output = await self.decider.on_event(EventEnriched.from_avro(value), record.timestamp, trace, now)
         if output is not None:
             await self._send(output, carrier)
 
@@ -138,7 +139,9 @@ class Handlers:
         def on_sent(_future: Any) -> None:
             metrics.RECORDS_OUT.labels(SERVICE, name).inc()
 
-        await topic.send(key=output.key, value=output.value, headers=carrier_to_headers(carrier), callback=on_sent)
+        await topic.send(
+            key=output.key, value=output.record.to_avro(), headers=carrier_to_headers(carrier), callback=on_sent
+        )
 
     async def _dead_letter(
         self, record: Record, origin: Origin, kind: ErrorKind, reason: str, decoded: Value | None, attempts: int
@@ -152,4 +155,4 @@ class Handlers:
             carrier=headers_to_carrier(record.headers),
             decoded=decoded,
         )
-        await self.sinks.deadletters.send(key=letter.key, value=letter.value, headers=letter.headers)
+        await self.sinks.deadletters.send(key=letter.key, value=letter.value.to_avro(), headers=letter.headers)

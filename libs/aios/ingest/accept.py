@@ -30,8 +30,10 @@ from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.errors import DeliveryError
 from aios.kafka.serde import Codecs
+from aios.kafka.tracefield import trace_field
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, new_trace_carrier
+from aios.schemas.records import EventReceived
 
 log = logging.getLogger(__name__)
 
@@ -90,22 +92,22 @@ class EventAcceptor:
 
         received_at = datetime.now(UTC)
         carrier = new_trace_carrier("ingest", "ingest accept")
-        value = {
-            "event_id": event_id,
-            "tenant_id": submission.tenant_id,
-            "occurred_at": event.occurred_at or received_at,
-            "type": event.type,
-            "text": event.text,
-            "attributes": event.attributes,
-            "received_at": received_at,
-            "source": submission.source,
-            "source_ref": event.source_ref,
-            "idempotency_key": key,
-            "trace": {"traceparent": carrier["traceparent"], "tracestate": carrier.get("tracestate")},
-        }
+        received = EventReceived(
+            event_id=event_id,
+            tenant_id=submission.tenant_id,
+            occurred_at=event.occurred_at or received_at,
+            type=event.type,
+            text=event.text,
+            attributes=event.attributes,
+            received_at=received_at,
+            source=submission.source,
+            source_ref=event.source_ref,
+            idempotency_key=key,
+            trace=trace_field(carrier),
+        )
         ack = self.producer.send(
             self.topic,
-            self.codecs.encode(self.topic, value),
+            self.codecs.encode(self.topic, received.to_avro()),
             key=f"{submission.tenant_id}:{event_id}",
             headers=carrier_to_headers(carrier),
         )
@@ -116,7 +118,7 @@ class EventAcceptor:
                 self._settle_late(ack, submission, key, fingerprint, claim)
             log.warning("event %s not acknowledged: %s", event_id, exc or "timeout")
             raise BrokerUnavailable("Kafka did not acknowledge the event in time; retry", {"Retry-After": "1"}) from exc
-        metrics.observe_record_times("ingest", self.topic, value["occurred_at"], None, time.time())
+        metrics.observe_record_times("ingest", self.topic, received.occurred_at, None, time.time())
         try:
             if key is not None:
                 await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)

@@ -1,14 +1,21 @@
-"""Dead-letter values: the reason, who failed, where the record came from and its original bytes."""
+"""Dead-letter records: the reason, who failed, where the record came from and its original bytes.
+
+`dead_letter_record` is the one builder of `aios.DeadLetter`: the consumer loop, decide, the outbox
+publisher and act all make theirs with it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from confluent_kafka import Message
+
+from aios.schemas.records import DeadLetter, TraceContext
 
 MAX_RECORD_BYTES = 512 * 1024
 """Largest record (key, value and headers) a consumer handles: twice what one ingest request may carry.
@@ -46,18 +53,20 @@ def _headers(message: Message) -> list[tuple[str, Any]]:
     return list(headers.items() if isinstance(headers, dict) else headers)
 
 
-def dead_letter_value(
+def dead_letter_record(
     message: Message,
     *,
     service: str,
-    kind: ErrorKind,
+    kind: str,
     reason: str,
     attempts: int,
-    trace: dict[str, str | None],
-    decoded: dict[str, Any] | None = None,
+    trace: TraceContext,
+    decoded: Mapping[str, Any] | None = None,
     keep_bytes: int = MAX_RECORD_BYTES,
-) -> dict[str, Any]:
-    """The `aios.DeadLetter` value for a record; ids come from the record when it could be read.
+) -> DeadLetter:
+    """The `aios.DeadLetter` record for `message`; ids come from the record when it could be read.
+
+    `kind` is an `ErrorKind`, or a kind of the service's own (act's `action-failed`).
 
     The original key, value and headers are kept for a replay unless together they exceed
     `keep_bytes`: then the reason gives the value's size and SHA-256 instead.
@@ -69,22 +78,22 @@ def dead_letter_value(
     if not kept:
         size = len(original or b"")
         reason = f"{reason[:3800]} [original record not kept: value of {size} bytes, {_fingerprint(original)}]"
-    return {
-        "event_id": str(event_id),
-        "tenant_id": str(known.get("tenant_id") or "unknown"),
-        "occurred_at": datetime.now(UTC),
-        "reason": reason[:4000],
-        "error_kind": kind.value,
-        "service": service,
-        "original_topic": message.topic() or "",
-        "original_partition": message.partition() or 0,
-        "original_offset": message.offset() or 0,
-        "original_key": message.key() if kept else None,
-        "original_value": original if kept else None,
-        "original_headers": {key: value or b"" for key, value in _headers(message)} if kept else {},
-        "attempts": attempts,
-        "trace": trace,
-    }
+    return DeadLetter(
+        event_id=str(event_id),
+        tenant_id=str(known.get("tenant_id") or "unknown"),
+        occurred_at=datetime.now(UTC),
+        reason=reason[:4000],
+        error_kind=str(kind),
+        service=service,
+        original_topic=message.topic() or "",
+        original_partition=message.partition() or 0,
+        original_offset=message.offset() or 0,
+        original_key=message.key() if kept else None,
+        original_value=original if kept else None,
+        original_headers={key: value or b"" for key, value in _headers(message)} if kept else {},
+        attempts=attempts,
+        trace=trace,
+    )
 
 
 def _ids_from_key(key: bytes | None) -> dict[str, str]:

@@ -13,20 +13,21 @@ from typing import Any
 
 from confluent_kafka import Message
 
-from aios.kafka.deadletter import ErrorKind, dead_letter_value
+from aios.kafka.deadletter import ErrorKind, dead_letter_record
 from aios.kafka.tracefield import trace_field
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers
+from aios.schemas.records import DeadLetter
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    """A dead-letter record: the original record's key, the `aios.DeadLetter` value and trace headers."""
+class DeadLetterRecord:
+    """A dead letter to produce: the original record's key, the `aios.DeadLetter` record and trace headers."""
 
     key: bytes | None
-    value: dict[str, Any]
+    value: DeadLetter
     headers: list[tuple[str, bytes]]
 
 
@@ -39,22 +40,17 @@ def dead_letter(
     attempts: int,
     carrier: Mapping[str, str],
     decoded: Mapping[str, Any] | None = None,
-) -> DeadLetter:
+) -> DeadLetterRecord:
     """The dead letter of `message` under the trace context in `carrier`; counted when made."""
-    value = dead_letter_value(
-        message,
-        service=service,
-        kind=kind,
-        reason=reason,
-        attempts=attempts,
-        trace=trace_field(carrier),
-        decoded=dict(decoded) if decoded is not None else None,
+    trace = trace_field(carrier)
+    value = dead_letter_record(
+        message, service=service, kind=kind, reason=reason, attempts=attempts, trace=trace, decoded=decoded
     )
     where = f"{message.topic()}[{message.partition()}]@{message.offset()}"
     log.warning("%s: dead-lettering %s: %s", service, where, reason[:300])
     metrics.DEAD_LETTERS.labels(service, message.topic() or "", kind.value).inc()
-    headers = carrier_to_headers({key: text for key, text in value["trace"].items() if text})
-    return DeadLetter(message.key(), value, headers)
+    headers = carrier_to_headers({key: text for key, text in trace.to_avro().items() if text})
+    return DeadLetterRecord(message.key(), value, headers)
 
 
 def handler_failed(attempts: int, exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import retry
 from aios.kafka.deadletter import MAX_RECORD_BYTES, ErrorKind
-from aios.kafka.deadlettering import DeadLetter, consumer_metrics_at_zero, dead_letter, handler_failed
+from aios.kafka.deadlettering import DeadLetterRecord, consumer_metrics_at_zero, dead_letter, handler_failed
 from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused
 from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets
@@ -178,7 +178,7 @@ class ConsumerLoop:
         metrics.BATCH_SIZE.labels(self.service).observe(len(messages))
 
         pending: list[_Pending] = []
-        dead: list[DeadLetter] = []
+        dead: list[DeadLetterRecord] = []
         for message in messages:
             decoded = self._decode(message)
             if isinstance(decoded, _Pending):
@@ -208,7 +208,7 @@ class ConsumerLoop:
         log.warning("%s: consumer error: %s", self.service, error.str())
         return False
 
-    def _decode(self, message: Message) -> _Pending | DeadLetter:
+    def _decode(self, message: Message) -> _Pending | DeadLetterRecord:
         """A pending record, or the dead letter saying why it cannot be read."""
         data = message.value()
         topic = message.topic() or ""
@@ -235,7 +235,7 @@ class ConsumerLoop:
         )
         return _Pending(message, record, span)
 
-    def _refuse(self, message: Message, refused: RecordRefused) -> DeadLetter:
+    def _refuse(self, message: Message, refused: RecordRefused) -> DeadLetterRecord:
         """The dead letter of a record that is not read, under a span of its own that says why."""
         span, trace = self._record_span(message, headers_to_carrier(message.headers()))
         fail_span(span, refused.reason)
@@ -261,7 +261,7 @@ class ConsumerLoop:
             },
         )
 
-    def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[DeadLetter]]:
+    def _handle(self, pending: list[_Pending]) -> tuple[list[OutputRecord], list[DeadLetterRecord]]:
         """Outputs of the batch; if it keeps failing, each record alone, dead-lettering the ones that fail."""
         if not pending:
             return [], []
@@ -278,7 +278,7 @@ class ConsumerLoop:
                 exc,
             )
         outputs: list[OutputRecord] = []
-        dead: list[DeadLetter] = []
+        dead: list[DeadLetterRecord] = []
         for item in pending:
             try:
                 outputs.extend(self._call_with_retries([item.record], 1))
@@ -291,7 +291,7 @@ class ConsumerLoop:
         the restart reads the batch again), others are tried `attempts` times (`aios.kafka.retry`)."""
         return retry.call(self.retry.start(self.service, attempts), lambda: list(self.handler(records)))
 
-    def _handler_dead_letter(self, item: _Pending, exc: BaseException, attempts: int) -> DeadLetter:
+    def _handler_dead_letter(self, item: _Pending, exc: BaseException, attempts: int) -> DeadLetterRecord:
         reason = handler_failed(attempts, exc)
         fail_span(item.span, reason)
         return dead_letter(
@@ -306,7 +306,7 @@ class ConsumerLoop:
 
     # -- produce and commit ----------------------------------------------------------------
 
-    def _produce(self, outputs: list[OutputRecord], dead: list[DeadLetter]) -> int:
+    def _produce(self, outputs: list[OutputRecord], dead: list[DeadLetterRecord]) -> int:
         for output in outputs:
             try:
                 data = self.codecs.encode(output.topic, output.value)
@@ -316,7 +316,7 @@ class ConsumerLoop:
             headers = carrier_to_headers(output.trace) + list(output.headers)
             self.producer.produce(output.topic, data, key=output.key, headers=headers)
         for letter in dead:
-            data = self.codecs.encode(self.settings.deadletter_topic, letter.value)
+            data = self.codecs.encode(self.settings.deadletter_topic, letter.value.to_avro())
             self.producer.produce(self.settings.deadletter_topic, data, key=letter.key, headers=letter.headers)
         acknowledged = self.producer.flush()
         for topic, count in acknowledged.items():

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aios.kafka.tracefield import TraceField, trace_field
+from aios.kafka.tracefield import trace_field
+from aios.schemas.records import TraceContext
 
 Value = dict[str, Any]
 
@@ -28,7 +29,7 @@ class InputRecord:
     timestamp_ms: int | None = None
     """The Kafka record's timestamp (create or log-append time), milliseconds since the epoch."""
 
-    def trace_field(self) -> TraceField:
+    def trace_field(self) -> TraceContext:
         """The `trace` field of an output value caused by this record."""
         return trace_field(self.trace)
 

@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from aios.observability.tracing import TRACEPARENT, TRACESTATE, Headers, headers_to_carrier
+from aios.schemas.records import TraceContext
 
-TraceField = dict[str, str | None]
 
-
-def trace_field(carrier: Mapping[str, str]) -> TraceField:
+def trace_field(carrier: Mapping[str, str]) -> TraceContext:
     """The `trace` field for an output (or dead letter) under the context in `carrier`."""
-    return {"traceparent": carrier.get(TRACEPARENT, ""), "tracestate": carrier.get(TRACESTATE)}
+    return TraceContext(traceparent=carrier.get(TRACEPARENT, ""), tracestate=carrier.get(TRACESTATE))
 
 
 def record_carrier(headers: Headers | None, value: Mapping[str, Any]) -> dict[str, str]:

@@ -19,17 +19,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from confluent_kafka import Message
 
 from aios.kafka.async_producer import AsyncProducer
-from aios.kafka.deadletter import ErrorKind, dead_letter_value
+from aios.kafka.deadletter import ErrorKind, dead_letter_record
 from aios.kafka.errors import DeliveryError
 from aios.kafka.serde import Codecs
+from aios.kafka.tracefield import trace_field
 from aios.observability import metrics
-from aios.observability.tracing import TRACEPARENT, TRACESTATE
 from aios.runtime.background import WakeableTask
 
 log = logging.getLogger(__name__)
@@ -216,17 +216,17 @@ class OutboxPublisher(WakeableTask):
             value=row.value,
             headers=[(key, value.encode()) for key, value in row.headers.items()],
         )
-        value = dead_letter_value(
+        letter = dead_letter_record(
             never_written,
             service=self.service,
             kind=_kind(row),
             reason=reason,
             attempts=1,
-            trace={"traceparent": row.headers.get(TRACEPARENT, ""), "tracestate": row.headers.get(TRACESTATE)},
+            trace=trace_field(row.headers),
             decoded={"tenant_id": tenant_id, "event_id": event_id},
         )
-        value |= {"original_partition": -1, "original_offset": -1}  # never written: no coordinates
-        encoded = self.codecs.encode(self.deadletter_topic, value)
+        letter = replace(letter, original_partition=-1, original_offset=-1)  # never written: no coordinates
+        encoded = self.codecs.encode(self.deadletter_topic, letter.to_avro())
         return OutboxRecord(self.deadletter_topic, row.key, encoded, row.headers)
 
     async def _pending_or_zero(self) -> int:

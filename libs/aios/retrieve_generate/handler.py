@@ -26,7 +26,7 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.store import TenantKb
 from aios.retrieval.types import Passage, snippet
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
-from aios.schemas.records import Citation, EventClassified, EventEnriched, TraceContext
+from aios.schemas.records import Citation, EventClassified, EventEnriched
 from aios.schemas.records import Draft as DraftRecord
 from aios.schemas.records import Passage as PassageRecord
 
@@ -157,7 +157,7 @@ class RetrieveGenerateHandler:
             draft_skipped=w.skipped,
             pii_found=sorted(set(w.pii)),
             timings_ms={stage: s * 1000 for stage, s in seconds.items()},
-            trace=TraceContext.from_avro(w.record.trace_field()),
+            trace=w.record.trace_field(),
         )
         for kind in w.pii:
             metrics.PII_REDACTED.labels(self.service, kind).inc()

@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from aios.review.accounts import Reviewer
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict
-from aios.schemas.records import ReviewRequested
+from aios.schemas.records import ReviewCompleted, ReviewRequested, TraceContext
 
 VERDICTS = ("APPROVE", "EDIT_APPROVE", "RELABEL", "REJECT")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_json(value: Any) -> Any:
@@ -190,7 +191,7 @@ class ReviewStore:
             reviewer.reviewer_id,
         )
 
-    async def complete(self, reviewer: Reviewer, review_id: str, verdict: Verdict, trace: dict[str, Any]) -> Item:
+    async def complete(self, reviewer: Reviewer, review_id: str, verdict: Verdict, trace: TraceContext) -> Item:
         """Record the verdict, its outbox record and its labelled example; at most once per item."""
         verdict = verdict.checked()
         async with self._pool.acquire() as conn, conn.transaction():
@@ -214,7 +215,9 @@ class ReviewStore:
             request = json.loads(completed["request"])
             record = _completion_record(request, reviewer, verdict, completed["completed_at"], trace)
             await conn.execute(
-                "INSERT INTO review_outbox (review_id, record) VALUES ($1, $2)", review_id, json.dumps(record)
+                "INSERT INTO review_outbox (review_id, record) VALUES ($1, $2)",
+                review_id,
+                json.dumps(to_json(record.to_avro())),
             )
             if verdict.verdict != "REJECT":
                 label = verdict.corrected_label if verdict.verdict == "RELABEL" else completed["label"]
@@ -266,19 +269,19 @@ class ReviewStore:
 
 
 def _completion_record(
-    request: Mapping[str, Any], reviewer: Reviewer, verdict: Verdict, completed_at: datetime, trace: dict[str, Any]
-) -> dict[str, Any]:
-    """The `aios.review.completed` value, as JSON (timestamps in epoch ms)."""
-    return {
-        "event_id": request["event_id"],
-        "tenant_id": request["tenant_id"],
-        "occurred_at": request["occurred_at"],
-        "review_id": request["review_id"],
-        "verdict": verdict.verdict,
-        "reviewer": reviewer.username,
-        "corrected_label": verdict.corrected_label if verdict.verdict == "RELABEL" else None,
-        "edited_draft": verdict.edited_draft if verdict.verdict == "EDIT_APPROVE" else None,
-        "reason": verdict.reason,
-        "completed_at": int(completed_at.timestamp() * 1000),
-        "trace": trace,
-    }
+    request: Mapping[str, Any], reviewer: Reviewer, verdict: Verdict, completed_at: datetime, trace: TraceContext
+) -> ReviewCompleted:
+    """The `aios.review.completed` record of a verdict on `request` (the stored JSON, timestamps in epoch ms)."""
+    return ReviewCompleted(
+        event_id=request["event_id"],
+        tenant_id=request["tenant_id"],
+        occurred_at=EPOCH + timedelta(milliseconds=request["occurred_at"]),
+        review_id=request["review_id"],
+        verdict=verdict.verdict,  # type: ignore[arg-type]  # Verdict.checked() allows only VERDICTS
+        reviewer=reviewer.username,
+        corrected_label=verdict.corrected_label if verdict.verdict == "RELABEL" else None,
+        edited_draft=verdict.edited_draft if verdict.verdict == "EDIT_APPROVE" else None,
+        reason=verdict.reason,
+        completed_at=completed_at,
+        trace=trace,
+    )

@@ -20,7 +20,7 @@ from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
 from aios.review.outbox import ReviewOutbox
 from aios.review.store import ReviewStore, Verdict
-from aios.schemas.records import ReviewRequested
+from aios.schemas.records import ReviewRequested, TraceContext
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from tests.support.decide import enriched_value
@@ -28,6 +28,7 @@ from tests.support.kafka_io import read_topic, value_of
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 TRACE = {"traceparent": TRACEPARENT, "tracestate": None}
+VERDICT_TRACE = TraceContext.from_avro(TRACE)
 PASSWORD = "a long enough password"
 
 
@@ -117,31 +118,31 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
 
         review_id = later.review_id
         with pytest.raises(ReviewConflict, match="claim the item first"):
-            await store.complete(alice, review_id, Verdict("APPROVE"), TRACE)
+            await store.complete(alice, review_id, Verdict("APPROVE"), VERDICT_TRACE)
         await store.claim(alice, review_id, 600)
         assert (await store.item(alice.tenant_id, review_id)).claimed_by == "alice"
         with pytest.raises(ReviewConflict, match="alice is reviewing"):
             await store.claim(carol, review_id, 600)
         with pytest.raises(ReviewConflict, match="alice is reviewing"):
-            await store.complete(carol, review_id, Verdict("APPROVE"), TRACE)
+            await store.complete(carol, review_id, Verdict("APPROVE"), VERDICT_TRACE)
         with pytest.raises(ItemNotFound):
             await store.claim(bob, review_id, 600)
         with pytest.raises(InvalidVerdict, match="why"):
-            await store.complete(alice, review_id, Verdict("REJECT", reason=" "), TRACE)
+            await store.complete(alice, review_id, Verdict("REJECT", reason=" "), VERDICT_TRACE)
         with pytest.raises(InvalidVerdict, match="intent"):
-            await store.complete(alice, review_id, Verdict("RELABEL"), TRACE)
+            await store.complete(alice, review_id, Verdict("RELABEL"), VERDICT_TRACE)
 
         # A stale claim expires: the colleague may take the item over.
         await pool.execute("UPDATE review_items SET claim_expires_at = now() - interval '1 second'")
         assert (await store.item(alice.tenant_id, review_id)).claimed_by is None
         await store.claim(carol, review_id, 600)
         with pytest.raises(ReviewConflict):
-            await store.complete(alice, review_id, Verdict("APPROVE"), TRACE)
+            await store.complete(alice, review_id, Verdict("APPROVE"), VERDICT_TRACE)
 
         # Two submissions at once: exactly one completes.
         results = await asyncio.gather(
-            store.complete(carol, review_id, Verdict("RELABEL", corrected_label="transfer"), TRACE),
-            store.complete(carol, review_id, Verdict("APPROVE"), TRACE),
+            store.complete(carol, review_id, Verdict("RELABEL", corrected_label="transfer"), VERDICT_TRACE),
+            store.complete(carol, review_id, Verdict("APPROVE"), VERDICT_TRACE),
             return_exceptions=True,
         )
         assert sum(isinstance(r, ReviewConflict) for r in results) == 1
@@ -151,7 +152,20 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
             await store.claim(alice, review_id, 600)
         [outbox] = await pool.fetch("SELECT record FROM review_outbox WHERE review_id = $1", review_id)
         record = json.loads(outbox["record"])
-        assert (record["verdict"], record["reviewer"], record["event_id"]) == (done.verdict, "carol", later.event_id)
+        assert done.completed_at is not None
+        assert record == {  # the outbox row as JSON, timestamps in epoch ms: what the outbox publishes
+            "event_id": later.event_id,
+            "tenant_id": later.tenant_id,
+            "occurred_at": int(later.occurred_at.timestamp() * 1000),
+            "review_id": review_id,
+            "verdict": done.verdict,
+            "reviewer": "carol",
+            "corrected_label": "transfer" if done.verdict == "RELABEL" else None,
+            "edited_draft": None,
+            "reason": "",
+            "completed_at": int(done.completed_at.timestamp() * 1000),
+            "trace": TRACE,
+        }
         examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
         assert [(r["label"], r["source"]) for r in examples] == [
             ("transfer", "RELABEL") if done.verdict == "RELABEL" else ("balance", "APPROVE")
@@ -159,7 +173,7 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
 
         # A rejection is a verdict but no labelled example.
         await store.claim(alice, sooner.review_id, 600)
-        await store.complete(alice, sooner.review_id, Verdict("REJECT", reason="spam"), TRACE)
+        await store.complete(alice, sooner.review_id, Verdict("REJECT", reason="spam"), VERDICT_TRACE)
         assert await pool.fetchval("SELECT count(*) FROM labelled_examples") == 1
         assert await store.counts() == {alice.tenant_id: (1, 1)}
 
@@ -179,7 +193,7 @@ def test_outbox_keeps_verdicts_while_kafka_is_unreachable(
         request = request_for(alice.tenant_id)
         await store.store_requests([request])
         await store.claim(alice, request.review_id, 600)
-        await store.complete(alice, request.review_id, Verdict("EDIT_APPROVE", edited_draft="Better."), TRACE)
+        await store.complete(alice, request.review_id, Verdict("EDIT_APPROVE", edited_draft="Better."), VERDICT_TRACE)
 
         down = AsyncProducer("127.0.0.1:1", client_id="test-outbox-down")
         try:
@@ -232,7 +246,7 @@ def test_a_verdict_kafka_refuses_is_dead_lettered_and_the_others_go_on(
             request = requests[name] = request_for(reviewers[reviewer].tenant_id)
             await store.store_requests([request])
             await store.claim(reviewers[reviewer], request.review_id, 600)
-            await store.complete(reviewers[reviewer], request.review_id, verdict, TRACE)
+            await store.complete(reviewers[reviewer], request.review_id, verdict, VERDICT_TRACE)
 
         producer = AsyncProducer(connection.kafka_bootstrap, client_id="test-outbox-refused")
         try:
@@ -290,7 +304,7 @@ def test_a_stored_verdict_that_does_not_fit_the_schema_is_dead_lettered_as_it_wa
         for request in stored:
             await store.store_requests([request])
             await store.claim(alice, request.review_id, 600)
-            await store.complete(alice, request.review_id, Verdict("APPROVE"), TRACE)
+            await store.complete(alice, request.review_id, Verdict("APPROVE"), VERDICT_TRACE)
         await pool.execute(
             "UPDATE review_outbox SET record = record - 'reviewer' WHERE review_id = $1", stored[0].review_id
         )

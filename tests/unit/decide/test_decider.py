@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from aios.decide.decider import Decider
+from aios.decide.decider import Decider, Output
 from aios.decide.decisions import PendingReview, completion_fingerprint, decision_json, review_id_for, stage_id
 from aios.decide.errors import UnknownReview
 from aios.policy.errors import PolicyNotFound
 from aios.policy.loading import LoadedPolicy, load_policy
 from aios.policy.stream import InMemoryStreamStats
+from aios.schemas.records import EventEnriched, ReviewCompleted, TraceContext
 from tests.support.decide import enriched_value
 
 POLICY = load_policy(
@@ -36,7 +38,7 @@ default:
 )
 DRAFT = "Your balance is under Accounts > Overview."
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": None}
+TRACE = TraceContext(traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 
 
 class Policies:
@@ -57,21 +59,37 @@ def decider(pending: dict[str, PendingReview] | None = None) -> Decider:
     return Decider(Policies({"t": POLICY}), InMemoryStreamStats(), {} if pending is None else pending)
 
 
-def decide(d: Decider, event: dict[str, Any]) -> Any:
-    return asyncio.run(d.on_event(event, event["occurred_at"].timestamp(), TRACE, NOW))
+class Produced:
+    """What the decider produced, as its kind, key and Avro value (what goes on the wire)."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.kind, self.key, self.value = output.kind, output.key, output.record.to_avro()
+
+
+def decide(d: Decider, event: dict[str, Any]) -> Produced:
+    return Produced(
+        asyncio.run(d.on_event(EventEnriched.from_avro(event), event["occurred_at"].timestamp(), TRACE, NOW))
+    )
 
 
 def complete(d: Decider, request: dict[str, Any], verdict: str, **fields: Any) -> Any:
-    completion = {
-        "review_id": request["review_id"],
-        "tenant_id": request["tenant_id"],
-        "verdict": verdict,
-        "reviewer": "bob",
-        "corrected_label": fields.get("corrected_label"),
-        "edited_draft": fields.get("edited_draft"),
-        "reason": fields.get("reason", ""),
-    }
-    return asyncio.run(d.on_completion(completion, TRACE, NOW))
+    """What the decider produced for a verdict on `request` (None when it produced nothing)."""
+    completion = ReviewCompleted(
+        event_id=request["event_id"],
+        tenant_id=request["tenant_id"],
+        occurred_at=request["occurred_at"],
+        review_id=request["review_id"],
+        verdict=verdict,  # type: ignore[arg-type]  # the parameters name each verdict
+        reviewer="bob",
+        corrected_label=fields.get("corrected_label"),
+        edited_draft=fields.get("edited_draft"),
+        reason=fields.get("reason", ""),
+        completed_at=NOW,
+        trace=TRACE,
+    )
+    output = asyncio.run(d.on_completion(completion, TRACE, NOW))
+    return None if output is None else Produced(output)
 
 
 def test_auto_decision_has_derived_ids_and_rendered_actions() -> None:
@@ -153,7 +171,7 @@ def test_each_review_completes_once() -> None:
     first = complete(d, request, "EDIT_APPROVE", edited_draft="One.")
     assert complete(d, request, "REJECT", reason="two") is None  # a second verdict
     again = complete(d, request, "EDIT_APPROVE", edited_draft="One.")  # a redelivery: the same decision
-    assert again.value == decision_json(first.value)
+    assert again.value == first.value and decision_json(again.output.record) == decision_json(first.output.record)
     # The event itself redelivered must not reopen the review.
     decide(d, event)
     assert pending[request["review_id"]]["completion"] is not None
@@ -177,6 +195,15 @@ def test_unknown_or_foreign_review() -> None:
 
 
 def test_fingerprint_tells_verdicts_apart() -> None:
-    base = {"review_id": "r", "verdict": "APPROVE", "reviewer": "a", "corrected_label": None, "edited_draft": None}
-    assert completion_fingerprint(base) == completion_fingerprint(dict(base))
-    assert completion_fingerprint(base) != completion_fingerprint({**base, "reviewer": "b"})
+    base = ReviewCompleted(
+        event_id="e",
+        tenant_id="t",
+        occurred_at=NOW,
+        review_id="r",
+        verdict="APPROVE",
+        reviewer="a",
+        completed_at=NOW,
+        trace=TRACE,
+    )
+    assert completion_fingerprint(base) == completion_fingerprint(replace(base, completed_at=datetime.now(UTC)))
+    assert completion_fingerprint(base) != completion_fingerprint(replace(base, reviewer="b"))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from aios.kafka.tracefield import trace_field
 from aios.observability import metrics
 from aios.observability.tracing import resumed_span
 from aios.review.errors import InvalidVerdict
@@ -74,7 +75,7 @@ async def complete(
     # Hours may have passed since the request: the verdict is a span of the event's trace linked to
     # the one that asked for review, never one span covering the wait.
     with resumed_span(SERVICE, f"{SERVICE} verdict", parent, "review") as carrier:
-        trace = {"traceparent": carrier.get("traceparent", ""), "tracestate": carrier.get("tracestate")}
+        trace = trace_field(carrier)
     done = await parts.store.complete(session.reviewer, review_id, submitted, trace)
     parts.outbox.wake()
     metrics.REVIEW_COMPLETED.labels(SERVICE, verdict).inc()
