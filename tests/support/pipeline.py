@@ -22,8 +22,10 @@ from typing import Any
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from confluent_kafka.error import SerializationError
+from pydantic import SecretStr
 
 from aios.connectors.config import ConnectorConfigs
+from aios.db.scratch import scratch_database
 from aios.inference.model_registry import LocalArtifactStore
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import free_ports
@@ -251,6 +253,17 @@ class Pipeline:
         self.tenants[name] = tenant
         return tenant
 
+    def submit(self, tenant: Tenant, text: str, attributes: dict[str, str] | None = None) -> str:
+        """A support ticket through the pipeline's ingest over HTTP; its event id."""
+        response = httpx.post(
+            f"{self.url('ingest')}/v1/events",
+            headers={"Authorization": f"Bearer {tenant.api_key}"},
+            json={"type": "support.ticket", "text": text, "attributes": attributes or {}},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["event_id"])
+
     def _envs(self) -> dict[str, dict[str, str]]:
         topics, run, ports = self.topics, self.run, self.ports
         common = {
@@ -388,3 +401,18 @@ def running_pipeline(
             yield pipeline
         finally:
             pipeline.stop()
+
+
+@contextmanager
+def private_pipeline(
+    connection: ConnectionSettings, root: Path, model: TrainResult, *, partitions: int = 3, webhook_secret: str
+) -> Iterator[tuple[Pipeline, HttpTarget]]:
+    """`running_pipeline` on a migrated database of its own, and the webhook receiver its tenants' actions call."""
+    target = HttpTarget(secret=webhook_secret).start()
+    try:
+        with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
+            private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
+            with running_pipeline(private, root, model, partitions) as pipeline:
+                yield pipeline, target
+    finally:
+        target.stop()

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from pydantic import SecretStr
 
-from aios.db.scratch import scratch_database
 from aios.demo.reviewer import CHOICES, ReviewPage, ReviewPageError, review_share
 from aios.inference.training import TrainResult
 from aios.settings import ConnectionSettings
-from tests.support.http_target import HttpTarget
-from tests.support.pipeline import REVIEWER_PASSWORD, Pipeline, Tenant, running_pipeline, wait_for
+from tests.support.pipeline import REVIEWER_PASSWORD, Pipeline, Tenant, private_pipeline, wait_for
 from tests.support.tiny_models import ClincSubset
 
 pytestmark = pytest.mark.slow
@@ -41,38 +37,24 @@ def reviewed(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Pipeline, Tenant, set[str]]]:
     root = tmp_path_factory.mktemp("demo-reviewer")
-    target = HttpTarget(secret="demo-reviewer-secret").start()
-    try:
-        with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
-            private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
-            with running_pipeline(private, root, tiny_versions[0], partitions=1) as pipeline:
-                tenant = pipeline.add_tenant(f"demo-{pipeline.run}", EVERYTHING_REVIEWED, target)
-                pipeline.start()
-                sent = set()
-                for example in clinc_small.train[:8]:
-                    response = httpx.post(
-                        f"{pipeline.url('ingest')}/v1/events",
-                        headers={"Authorization": f"Bearer {tenant.api_key}"},
-                        json={"type": "support.ticket", "text": example.text},
-                        timeout=30,
-                    )
-                    assert response.status_code == 202, response.text
-                    sent.add(response.json()["event_id"])
-                wait_for(
-                    lambda: sent <= {r["event_id"] for r in pipeline.tail.values("review_requested")},
-                    180,
-                    "every review request",
-                    pipeline.logs,
-                )
-                page = ReviewPage(pipeline.url("review"))
-                try:
-                    page.sign_in(tenant.name, "reviewer", REVIEWER_PASSWORD)
-                    wait_for(lambda: len(page.open_items()) == len(sent), 60, "every item on the queue page")
-                finally:
-                    page.close()
-                yield pipeline, tenant, sent
-    finally:
-        target.stop()
+    running = private_pipeline(connection, root, tiny_versions[0], partitions=1, webhook_secret="demo-reviewer-secret")
+    with running as (pipeline, target):
+        tenant = pipeline.add_tenant(f"demo-{pipeline.run}", EVERYTHING_REVIEWED, target)
+        pipeline.start()
+        sent = {pipeline.submit(tenant, example.text) for example in clinc_small.train[:8]}
+        wait_for(
+            lambda: sent <= {r["event_id"] for r in pipeline.tail.values("review_requested")},
+            180,
+            "every review request",
+            pipeline.logs,
+        )
+        page = ReviewPage(pipeline.url("review"))
+        try:
+            page.sign_in(tenant.name, "reviewer", REVIEWER_PASSWORD)
+            wait_for(lambda: len(page.open_items()) == len(sent), 60, "every item on the queue page")
+        finally:
+            page.close()
+        yield pipeline, tenant, sent
 
 
 def test_the_demo_reviewer_completes_its_share_and_decide_resumes_each_event(

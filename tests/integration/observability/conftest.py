@@ -17,21 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from aios.db.scratch import scratch_database
 from aios.inference.model_registry import LocalArtifactStore, ModelRegistry
 from aios.inference.training import TrainResult
-from aios.inference.triton_process import free_ports
 from aios.settings import ConnectionSettings
-from aios.stack.prometheus import PrometheusServer
-from aios.stack.settings import StackSettings
 from tests.support.dashboards import panel_queries
 from tests.support.database import call_database
-from tests.support.http_target import HttpTarget
 from tests.support.kafka_io import produce_raw
 from tests.support.otlp import OtlpCollector
-from tests.support.pipeline import Pipeline, Tenant, running_pipeline, wait_for
+from tests.support.pipeline import Pipeline, Tenant, private_pipeline, wait_for
+from tests.support.scraping import private_prometheus
 from tests.support.services import ServiceProcess
 from tests.support.tiny_models import ClincSubset, publish
 from tests.support.traffic import Reviewer
@@ -140,35 +135,18 @@ def watched(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Watched]:
     root = tmp_path_factory.mktemp("watched")
-    target = HttpTarget(secret="observability-webhook-secret").start()
     collector = OtlpCollector()
-    prometheus = PrometheusServer(
-        StackSettings(state_dir=root / "prometheus", prometheus_port=free_ports(1)[0], start_timeout_s=60)
-    )
+    running = private_pipeline(connection, root, tiny_versions[0], partitions=2, webhook_secret="observability-secret")
     try:
-        with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
-            private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
-            with running_pipeline(private, root, tiny_versions[0], partitions=2) as pipeline:
-                _canary(dsn, LocalArtifactStore(root / "models"), tiny_versions[1])
-                desk = pipeline.add_tenant(f"desk-{pipeline.run}", DESK, target)
-                backlog = pipeline.add_tenant(f"backlog-{pipeline.run}", BACKLOG, target)
-                _watch(pipeline, collector.url)
-                lag_port = free_ports(1)[0]
-                lag_exporter = ServiceProcess(
-                    "services.lag_exporter",
-                    {
-                        **pipeline.envs["act"],
-                        "AIOS_LAG_EXPORTER_METRICS_PORT": str(lag_port),
-                        "AIOS_LAG_EXPORTER_GROUPS": f"pipeline-{pipeline.run}-.*|{pipeline.decide.app_id}",
-                        "AIOS_LAG_EXPORTER_INTERVAL_S": "2",
-                    },
-                    root / "lag-exporter.log",
-                )
-                prometheus.start()
-                targets = {f"127.0.0.1:{port}": {"service": name} for name, port in pipeline.ports.items()}
-                prometheus.write_targets("services", {**targets, f"127.0.0.1:{lag_port}": {"service": "lag-exporter"}})
+        with running as (pipeline, target):
+            _canary(pipeline.dsn, LocalArtifactStore(root / "models"), tiny_versions[1])
+            desk = pipeline.add_tenant(f"desk-{pipeline.run}", DESK, target)
+            backlog = pipeline.add_tenant(f"backlog-{pipeline.run}", BACKLOG, target)
+            _watch(pipeline, collector.url)
+            with private_prometheus(pipeline, root) as scraping:
+                assert scraping.lag_exporter is not None
                 reviewer = Reviewer(pipeline, desk, lambda r: "APPROVE" if "approve" in r["text"] else "REJECT")
-                watched = Watched(pipeline, prometheus.url, collector, lag_exporter, desk, backlog)
+                watched = Watched(pipeline, scraping.prometheus_url, collector, scraping.lag_exporter, desk, backlog)
                 try:
                     pipeline.start()
                     reviewer.start()
@@ -176,11 +154,8 @@ def watched(
                     yield watched
                 finally:
                     reviewer.stop()
-                    lag_exporter.stop()
     finally:
-        prometheus.stop()
         collector.close()
-        target.stop()
 
 
 def _canary(dsn: str, store: LocalArtifactStore, model: TrainResult) -> None:

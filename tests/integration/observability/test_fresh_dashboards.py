@@ -12,18 +12,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from aios.db.scratch import scratch_database
 from aios.inference.training import TrainResult
-from aios.inference.triton_process import free_ports
 from aios.settings import ConnectionSettings
-from aios.stack.prometheus import PrometheusServer
-from aios.stack.settings import StackSettings
 from tests.support.dashboards import empty_panels
-from tests.support.http_target import HttpTarget
-from tests.support.pipeline import running_pipeline, wait_for
-from tests.support.services import ServiceProcess
+from tests.support.pipeline import private_pipeline, wait_for
+from tests.support.scraping import private_prometheus
 from tests.support.tiny_models import ClincSubset
 
 pytestmark = pytest.mark.slow
@@ -47,63 +41,32 @@ def fresh_prometheus(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     root = tmp_path_factory.mktemp("fresh")
-    target = HttpTarget(secret="fresh-webhook-secret").start()
-    prometheus = PrometheusServer(
-        StackSettings(state_dir=root / "prometheus", prometheus_port=free_ports(1)[0], start_timeout_s=60)
-    )
-    try:
-        with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
-            private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
-            with running_pipeline(private, root, tiny_versions[0], partitions=1) as pipeline:
-                tenant = pipeline.add_tenant(f"fresh-{pipeline.run}", ANSWER_ALL, target)
-                # Drift is measured after a few events and review gauges counted each second, as in the
-                # observability suite; nothing else differs from a pipeline's defaults.
-                pipeline.envs["classify"].update(AIOS_CLASSIFY_DRIFT_INTERVAL_S="1", AIOS_CLASSIFY_DRIFT_MIN_EVENTS="5")
-                pipeline.envs["review"]["AIOS_REVIEW_GAUGES_INTERVAL_S"] = "1"
-                lag_port = free_ports(1)[0]
-                lag_exporter = ServiceProcess(
-                    "services.lag_exporter",
-                    {
-                        **pipeline.envs["act"],
-                        "AIOS_LAG_EXPORTER_PORT": str(lag_port),
-                        "AIOS_LAG_EXPORTER_GROUPS": f"pipeline-{pipeline.run}-.*|{pipeline.decide.app_id}",
-                        "AIOS_LAG_EXPORTER_INTERVAL_S": "2",
-                    },
-                    root / "lag-exporter.log",
+    with private_pipeline(connection, root, tiny_versions[0], partitions=1, webhook_secret="fresh-secret") as (
+        pipeline,
+        target,
+    ):
+        tenant = pipeline.add_tenant(f"fresh-{pipeline.run}", ANSWER_ALL, target)
+        # Drift is measured after a few events and review gauges counted each second, as in the
+        # observability suite; nothing else differs from a pipeline's defaults.
+        pipeline.envs["classify"].update(AIOS_CLASSIFY_DRIFT_INTERVAL_S="1", AIOS_CLASSIFY_DRIFT_MIN_EVENTS="5")
+        pipeline.envs["review"]["AIOS_REVIEW_GAUGES_INTERVAL_S"] = "1"
+        with private_prometheus(pipeline, root) as scraping:
+            pipeline.start()
+            # Two waves of texts the model knows (in scope, answered): a series first scraped
+            # with its final value has no rate, the second wave gives the panels their rates.
+            sent: set[str] = set()
+            for wave in (clinc_small.train[:8], clinc_small.train[8:16]):
+                sent.update(pipeline.submit(tenant, example.text) for example in wave)
+                wait_for(
+                    lambda: sent <= {r["event_id"] for r in pipeline.tail.values("executed")},
+                    180,
+                    "every event's action executed",
+                    pipeline.logs,
                 )
-                prometheus.start()
-                targets = {f"127.0.0.1:{port}": {"service": name} for name, port in pipeline.ports.items()}
-                prometheus.write_targets("services", {**targets, f"127.0.0.1:{lag_port}": {"service": "lag-exporter"}})
-                try:
-                    pipeline.start()
-                    # Two waves of texts the model knows (in scope, answered): a series first scraped
-                    # with its final value has no rate, the second wave gives the panels their rates.
-                    sent: set[str] = set()
-                    for wave in (clinc_small.train[:8], clinc_small.train[8:16]):
-                        for example in wave:
-                            response = httpx.post(
-                                f"{pipeline.url('ingest')}/v1/events",
-                                headers={"Authorization": f"Bearer {tenant.api_key}"},
-                                json={"type": "support.ticket", "text": example.text},
-                                timeout=30,
-                            )
-                            assert response.status_code == 202, response.text
-                            sent.add(response.json()["event_id"])
-                        wait_for(
-                            lambda: sent <= {r["event_id"] for r in pipeline.tail.values("executed")},
-                            180,
-                            "every event's action executed",
-                            pipeline.logs,
-                        )
-                        wait_for(lambda: scraped(prometheus.url), 60, "every service scraped after the wave")
-                        time.sleep(6)  # one more scrape of every target: the wave's last increments are in
-                    assert not pipeline.tail.seen("deadletter") and not pipeline.tail.seen("review_requested")
-                    yield prometheus.url
-                finally:
-                    lag_exporter.stop()
-    finally:
-        prometheus.stop()
-        target.stop()
+                wait_for(lambda: scraped(scraping.prometheus_url), 60, "every service scraped", pipeline.logs)
+                time.sleep(6)  # one more scrape of every target: the wave's last increments are in
+            assert not pipeline.tail.seen("deadletter") and not pipeline.tail.seen("review_requested")
+            yield scraping.prometheus_url
 
 
 def scraped(prometheus_url: str) -> bool:

@@ -18,19 +18,14 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from aios.db.scratch import scratch_database
 from aios.inference.training import TrainResult
-from aios.inference.triton_process import free_ports
 from aios.observability.traces import JaegerTraces, TraceNotFound, TraceSpan
 from aios.settings import ConnectionSettings
-from aios.stack.prometheus import PrometheusServer
-from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
 from tests.support.cli import aios
-from tests.support.http_target import HttpTarget
-from tests.support.pipeline import Pipeline, running_pipeline, wait_for
+from tests.support.pipeline import Pipeline, private_pipeline, wait_for
+from tests.support.scraping import private_prometheus
 from tests.support.tiny_models import ClincSubset
 from tests.support.traffic import Reviewer
 
@@ -115,63 +110,40 @@ def traced(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Traced]:
     root = tmp_path_factory.mktemp("traced")
-    target = HttpTarget(secret="traces-webhook-secret").start()
-    prometheus = PrometheusServer(
-        StackSettings(state_dir=root / "prometheus", prometheus_port=free_ports(1)[0], start_timeout_s=60)
-    )
-    try:
-        with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
-            private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
-            with running_pipeline(private, root, tiny_versions[0], partitions=1) as pipeline:
-                desk = pipeline.add_tenant(f"traced-{pipeline.run}", DESK, target)
-                pipeline.envs["classify"]["AIOS_LOOP_MAX_RECORD_BYTES"] = str(CLASSIFY_LIMIT)
-                for env in pipeline.envs.values():
-                    assert "AIOS_TRACING_OTLP_ENDPOINT" not in env  # the default: the stack's Jaeger
-                    env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
-                reviewer = Reviewer(pipeline, desk, lambda r: "APPROVE" if "approve" in r["text"] else "REJECT")
-                prometheus.start()
-                prometheus.write_targets(
-                    "services", {f"127.0.0.1:{port}": {"service": name} for name, port in pipeline.ports.items()}
+    running = private_pipeline(connection, root, tiny_versions[0], partitions=1, webhook_secret="traces-secret")
+    with running as (pipeline, target):
+        desk = pipeline.add_tenant(f"traced-{pipeline.run}", DESK, target)
+        pipeline.envs["classify"]["AIOS_LOOP_MAX_RECORD_BYTES"] = str(CLASSIFY_LIMIT)
+        for env in pipeline.envs.values():
+            assert "AIOS_TRACING_OTLP_ENDPOINT" not in env  # the default: the stack's Jaeger
+            env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
+        reviewer = Reviewer(pipeline, desk, lambda r: "APPROVE" if "approve" in r["text"] else "REJECT")
+        with private_prometheus(pipeline, root, lag_exporter=False) as scraping:
+            try:
+                pipeline.start()
+                reviewer.start()
+                # Texts the model was trained on: in scope, so answered unless the text asks otherwise.
+                first, second, third, fourth = (e.text for e in clinc_small.train[:4])
+                texts = {
+                    "auto": first,
+                    "approved": f"{second} [review] approve",
+                    "rejected": f"{third} [review] reject",
+                    "refused": f"{fourth} [refuse]",
+                    "dead": "my card was charged twice " * (CLASSIFY_LIMIT // 20),
+                }
+                events = {kind: pipeline.submit(desk, text, {"customer": "C-1"}) for kind, text in texts.items()}
+                decided = {events[k] for k in ("auto", "approved", "rejected", "refused")}
+                wait_for(
+                    lambda: decided <= {r["event_id"] for r in pipeline.tail.values("decisions")},
+                    240,
+                    "every decision",
+                    pipeline.logs,
                 )
-                try:
-                    pipeline.start()
-                    reviewer.start()
-                    # Texts the model was trained on: in scope, so answered unless the text asks otherwise.
-                    first, second, third, fourth = (e.text for e in clinc_small.train[:4])
-                    texts = {
-                        "auto": first,
-                        "approved": f"{second} [review] approve",
-                        "rejected": f"{third} [review] reject",
-                        "refused": f"{fourth} [refuse]",
-                        "dead": "my card was charged twice " * (CLASSIFY_LIMIT // 20),
-                    }
-                    events = {kind: submit(pipeline, desk.api_key, text) for kind, text in texts.items()}
-                    decided = {events[k] for k in ("auto", "approved", "rejected", "refused")}
-                    wait_for(
-                        lambda: decided <= {r["event_id"] for r in pipeline.tail.values("decisions")},
-                        240,
-                        "every decision",
-                        pipeline.logs,
-                    )
-                    wait_for(lambda: bool(pipeline.tail.seen("deadletter")), 120, "the dead letter", pipeline.logs)
-                    jaeger = JaegerTraces(local_stack.endpoints()["jaeger_url"])
-                    yield Traced(pipeline, jaeger, prometheus.url, events)
-                finally:
-                    reviewer.stop()
-    finally:
-        prometheus.stop()
-        target.stop()
-
-
-def submit(pipeline: Pipeline, api_key: str, text: str) -> str:
-    response = httpx.post(
-        f"{pipeline.url('ingest')}/v1/events",
-        headers={"Authorization": f"Bearer {api_key}"},
-        json={"type": "support.ticket", "text": text, "attributes": {"customer": "C-1"}},
-        timeout=30,
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["event_id"])
+                wait_for(lambda: bool(pipeline.tail.seen("deadletter")), 120, "the dead letter", pipeline.logs)
+                jaeger = JaegerTraces(local_stack.endpoints()["jaeger_url"])
+                yield Traced(pipeline, jaeger, scraping.prometheus_url, events)
+            finally:
+                reviewer.stop()
 
 
 def assert_chain(spans: list[TraceSpan], chain: list[str]) -> dict[str, TraceSpan]:
