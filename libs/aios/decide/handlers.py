@@ -3,7 +3,7 @@ partition of the by-tenant topic, `decide` decides a by-tenant record.
 
 Both retry and dead-letter the way the consumer loop does, with the same parts: the size limit
 (`aios.kafka.oversize`), decoding (`aios.kafka.decoding`), retry with backoff (`aios.kafka.retry`),
-dead letters (`aios.kafka.deadlettering`) and the trace field (`aios.kafka.tracefield`). Unlike
+dead letters (`aios.kafka.deadletter`) and the trace field (`aios.kafka.tracefield`). Unlike
 the loop, a record is retried alone (Faust hands the agents one record at a time), and a
 dependency that is down is waited for without end (the loop gives up after a while and its
 restart reads the batch again).
@@ -27,8 +27,7 @@ from aios.decide.policies import PolicyCache
 from aios.decide.records import Origin, Record
 from aios.decide.settings import DecideSettings
 from aios.kafka import retry
-from aios.kafka.deadletter import ErrorKind
-from aios.kafka.deadlettering import dead_letter, handler_failed
+from aios.kafka.deadletter import ErrorKind, dead_letter, handler_failed
 from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused, TransientError
 from aios.kafka.oversize import check_size

@@ -6,7 +6,7 @@ import faust
 
 from aios.decide.app import SERVICE, create_app
 from aios.decide.settings import DecideSettings
-from aios.kafka.deadlettering import consumer_metrics_at_zero
+from aios.kafka.deadletter import consumer_metrics_at_zero
 from aios.observability import metrics
 from aios.observability.metrics import serve_metrics
 from aios.settings import ConnectionSettings

@@ -22,8 +22,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import retry
-from aios.kafka.deadletter import MAX_RECORD_BYTES, ErrorKind
-from aios.kafka.deadlettering import DeadLetterRecord, consumer_metrics_at_zero, dead_letter, handler_failed
+from aios.kafka.deadletter import (
+    MAX_RECORD_BYTES,
+    DeadLetterRecord,
+    ErrorKind,
+    consumer_metrics_at_zero,
+    dead_letter,
+    handler_failed,
+)
 from aios.kafka.decoding import decode_value
 from aios.kafka.errors import RecordRefused
 from aios.kafka.offsets import Coordinates, as_topic_partitions, next_offsets

@@ -8,8 +8,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from aios.kafka.deadletter import ErrorKind
-from aios.kafka.deadlettering import consumer_metrics_at_zero
+from aios.kafka.deadletter import ErrorKind, consumer_metrics_at_zero
 from aios.observability import metrics
 from aios.paths import schemas_dir
 
