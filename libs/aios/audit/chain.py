@@ -12,20 +12,17 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from aios.schemas.timestamps import epoch_ms
+
 GENESIS = "0" * 64
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 characters as they are: one text per value."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def epoch_ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)

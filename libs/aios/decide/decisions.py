@@ -29,13 +29,12 @@ from aios.schemas.records import (
     ReviewRequested,
     TraceContext,
 )
+from aios.schemas.timestamps import epoch_ms, from_epoch_ms
 
 POLICY_STAGE = "policy"
 REVIEWED_STAGE = "reviewed"
 NO_POLICY_RULE = "no-policy"
 NO_POLICY_VERSION = "none"
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Value = dict[str, Any]
 PendingReview = dict[str, Any]
@@ -283,7 +282,7 @@ def _facts_json(facts: EventFacts) -> Value:
 
 
 def _epoch_ms(value: datetime | int) -> int:
-    return value if isinstance(value, int) else int(value.timestamp() * 1000)
+    return value if isinstance(value, int) else epoch_ms(value)
 
 
 def decision_json(decision: Decision) -> Value:
@@ -297,11 +296,7 @@ def decision_of_json(value: Value) -> Decision:
     return Decision.from_avro(
         {
             **value,
-            "occurred_at": _from_epoch_ms(value["occurred_at"]),
-            "decided_at": _from_epoch_ms(value["decided_at"]),
+            "occurred_at": from_epoch_ms(value["occurred_at"]),
+            "decided_at": from_epoch_ms(value["decided_at"]),
         }
     )
-
-
-def _from_epoch_ms(value: int) -> datetime:
-    return EPOCH + timedelta(milliseconds=value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -19,15 +19,15 @@ import asyncpg
 from aios.review.accounts import Reviewer
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict
 from aios.schemas.records import ReviewCompleted, ReviewRequested, TraceContext
+from aios.schemas.timestamps import epoch_ms, from_epoch_ms
 
 VERDICTS = ("APPROVE", "EDIT_APPROVE", "RELABEL", "REJECT")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_json(value: Any) -> Any:
     """A decoded Avro value as JSON: timestamps become epoch milliseconds."""
     if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
+        return epoch_ms(value)
     if isinstance(value, Mapping):
         return {key: to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -275,7 +275,7 @@ def _completion_record(
     return ReviewCompleted(
         event_id=request["event_id"],
         tenant_id=request["tenant_id"],
-        occurred_at=EPOCH + timedelta(milliseconds=request["occurred_at"]),
+        occurred_at=from_epoch_ms(request["occurred_at"]),
         review_id=request["review_id"],
         verdict=verdict.verdict,  # type: ignore[arg-type]  # Verdict.checked() allows only VERDICTS
         reviewer=reviewer.username,
