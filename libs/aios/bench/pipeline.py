@@ -42,6 +42,9 @@ class PipelineBenchResult:
     burst_events: int
     sustained_rate: float
     levels: list[LevelResult]
+    watched_final: int
+    recounted_final: int
+    """Final events by a second count read afresh from the topics at the end (must equal watched_final)."""
 
 
 def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, level_s: float) -> PipelineBenchResult:
@@ -70,9 +73,15 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
                 LevelResult(fraction, offered, len(times), percentile(latencies, 50), percentile(latencies, 99))
             )
             console.print(f"{fraction:.0%}: p50 {levels[-1].p50_s:.2f} s, p99 {levels[-1].p99_s:.2f} s")
+        recount = watch.recount()
     finally:
         watch.close()
-    return PipelineBenchResult(len(done), rate, levels)
+    disagreeing = sorted(
+        event_id for event_id, track in watch.tracks.items() if track.final != recount.tracks[event_id].final
+    )
+    if disagreeing:
+        console.print(f"[red]watch and recount disagree on {len(disagreeing)} events, e.g. {disagreeing[:3]}[/]")
+    return PipelineBenchResult(len(done), rate, levels, watch.finished, recount.finished)
 
 
 async def _paced(
@@ -140,6 +149,9 @@ def markdown(result: PipelineBenchResult, stamp: str, image: str) -> str:
             "| load | offered events/s | events | p50 s | p99 s |",
             "|---:|---:|---:|---:|---:|",
             *rows,
+            "",
+            f"Cross-check: {result.watched_final} of the events sent were final by the watch, "
+            f"{result.recounted_final} by a second count read afresh from the topics at the end.",
             "",
             f"![pipeline latency]({image})",
         ]

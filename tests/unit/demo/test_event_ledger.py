@@ -1,0 +1,45 @@
+"""The watch's ledger: an event decided before its sender learnt its id is still counted final."""
+
+from __future__ import annotations
+
+from aios.demo.tracking import EventLedger, StageRecord
+from aios.kafka import topics
+
+
+def decision(event_id: str, outcome: str, action_ids: list[str]) -> StageRecord:
+    actions = [{"action_id": action_id} for action_id in action_ids]
+    return StageRecord(topics.DECISIONS.name, {"event_id": event_id, "outcome": outcome, "actions": actions}, 2_000)
+
+
+def executed(event_id: str, action_id: str) -> StageRecord:
+    value = {"event_id": event_id, "action_id": action_id, "status": "SUCCEEDED"}
+    return StageRecord(topics.ACTIONS_EXECUTED.name, value, 3_000)
+
+
+def test_records_that_arrive_before_the_id_is_tracked_are_folded_when_it_is() -> None:
+    ledger = EventLedger()
+    ledger.fold(decision("fast", "AUTO", ["a1"]))
+    ledger.fold(executed("fast", "a1"))
+    assert ledger.finished == 0 and ledger.others[topics.DECISIONS.name] == 1
+    ledger.track(["fast"])
+    assert ledger.finished == 1
+    assert ledger.tracks["fast"].final_ms == 3_000
+    assert not ledger.others
+
+
+def test_an_automated_event_is_final_only_when_every_action_is_done_in_any_order() -> None:
+    ledger = EventLedger()
+    ledger.track(["e"])
+    ledger.fold(executed("e", "a2"))
+    ledger.fold(decision("e", "AUTO", ["a1", "a2"]))
+    assert ledger.finished == 0
+    ledger.fold(executed("e", "a1"))
+    assert ledger.finished == 1
+
+
+def test_records_of_events_never_tracked_are_counted_as_others() -> None:
+    ledger = EventLedger()
+    ledger.track(["mine"])
+    ledger.fold(StageRecord(topics.DEADLETTER.name, {"event_id": "theirs"}, None))
+    assert ledger.others == {topics.DEADLETTER.name: 1}
+    assert ledger.finished == 0
