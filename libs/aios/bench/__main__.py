@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import date
 
 import typer
 from rich.console import Console
 
 from aios.bench import classify as classify_bench
+from aios.bench import cost
 from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
 from aios.bench.audit import act_section, audit_section
@@ -181,10 +183,13 @@ def main(
 def pipeline_section(console: Console, burst: int, level_s: float) -> None:
     """Last: it starts every service (`aios up`) and leaves them running, as `make demo` does."""
     result = pipeline_bench.run_pipeline_bench(console, start_pipeline(console), burst, level_s)
-    image = project_root() / "docs" / "bench" / "pipeline.png"
-    pipeline_bench.plot(result, image)
-    report = write_section("pipeline", pipeline_bench.markdown(result, stamp("make bench"), "bench/pipeline.png"))
-    console.print(f"wrote {report} and {image}")
+    bench_dir = project_root() / "docs" / "bench"
+    pipeline_bench.plot(result, bench_dir / "pipeline.png")
+    cost.plot(result.cost, result.model, bench_dir / "cost.png")
+    cost.append_history(result.cost, result.model, bench_dir / "cost-history.csv", date.today().isoformat())
+    section = pipeline_bench.markdown(result, stamp("make bench"), "bench/pipeline.png", "bench/cost.png")
+    report = write_section("pipeline", section)
+    console.print(f"wrote {report}, its figures and {bench_dir / 'cost-history.csv'}")
 
 
 if __name__ == "__main__":

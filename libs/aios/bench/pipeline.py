@@ -16,6 +16,15 @@ from pathlib import Path
 
 from rich.console import Console
 
+from aios.bench.cost import (
+    CostTable,
+    ModelCost,
+    cost_table,
+    cpu_seconds,
+    pipeline_processes,
+    production_model_cost,
+)
+from aios.bench.cost import markdown as cost_markdown
 from aios.bench.report import save_figure
 from aios.client import AsyncAiosClient
 from aios.demo import send_events
@@ -26,6 +35,8 @@ from aios.kafka.serde import Codecs
 from aios.stats import percentile
 
 FRACTIONS = (0.25, 0.5, 0.75)
+COST_LEVEL = 0.5
+"""The level whose steady stretch the cost table is read over: busy, with no backlog."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,9 @@ class PipelineBenchResult:
     burst_events: int
     sustained_rate: float
     levels: list[LevelResult]
+    model: ModelCost
+    cost: CostTable
+    """CPU per event by part over the 50 % level."""
     watched_final: int
     recounted_final: int
     """Final events by a second count read afresh from the topics at the end (must equal watched_final)."""
@@ -51,7 +65,10 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
     connection = pipeline.connection
     url, key = pipeline.urls["ingest_url"], pipeline.tenant.api_key
     events = demo_events(DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", burst, seed=7)
+    with console.status("the production model alone: rate and CPU per sentence"):
+        model = production_model_cost()
     watch = PipelineWatch(connection.kafka_bootstrap, Codecs(connection.schema_registry_url))
+    roots = pipeline_processes()
     try:
         sent = asyncio.run(send_events(console, url, key, events, watch, concurrency=32))
         wait_final(console, watch, len(sent))
@@ -65,8 +82,11 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
             paced = demo_events(
                 DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", int(offered * level_s), seed=8
             )
+            before, started = cpu_seconds(roots), time.monotonic()
             times = asyncio.run(_paced(url, key, paced, offered, watch))
             wait_final(console, watch, len(watch.tracks))
+            if fraction == COST_LEVEL:
+                cost = cost_table(before, cpu_seconds(roots), len(times), time.monotonic() - started)
             finals = {event_id: watch.tracks[event_id].final_ms for event_id in times}
             latencies = [final / 1000 - times[event_id] for event_id, final in finals.items() if final]
             levels.append(
@@ -81,7 +101,7 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
     )
     if disagreeing:
         console.print(f"[red]watch and recount disagree on {len(disagreeing)} events, e.g. {disagreeing[:3]}[/]")
-    return PipelineBenchResult(len(done), rate, levels, watch.finished, recount.finished)
+    return PipelineBenchResult(len(done), rate, levels, model, cost, watch.finished, recount.finished)
 
 
 async def _paced(
@@ -125,7 +145,7 @@ def plot(result: PipelineBenchResult, path: Path) -> None:
     save_figure(fig, path, dpi=110)
 
 
-def markdown(result: PipelineBenchResult, stamp: str, image: str) -> str:
+def markdown(result: PipelineBenchResult, stamp: str, image: str, cost_image: str) -> str:
     rows = [
         f"| {level.fraction:.0%} | {level.offered_rate:.1f} | {level.events} | {level.p50_s:.2f} | {level.p99_s:.2f} |"
         for level in result.levels
@@ -142,7 +162,9 @@ def markdown(result: PipelineBenchResult, stamp: str, image: str) -> str:
             "decision's actions are executed, or it is rejected, waiting for review, or dead-lettered, as read "
             "from the topics.",
             "",
-            f"**Sustained rate: {result.sustained_rate:.1f} events/s end to end**, measured on a burst of "
+            f"**Sustained rate: {result.sustained_rate:.1f} events/s end to end** "
+            f"({result.sustained_rate / result.model.rate:.2f} of the production model's own batched rate, "
+            f"{result.model.rate:.0f} sentences/s in the same run), measured on a burst of "
             f"{result.burst_events} events (the rate at which they became final between the 10th and 90th "
             "percentile). Open-loop load below it, latency from sending to final:",
             "",
@@ -154,5 +176,7 @@ def markdown(result: PipelineBenchResult, stamp: str, image: str) -> str:
             f"{result.recounted_final} by a second count read afresh from the topics at the end.",
             "",
             f"![pipeline latency]({image})",
+            "",
+            *cost_markdown(result.cost, result.model, cost_image),
         ]
     )
