@@ -152,7 +152,9 @@ def main(
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
     batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
-    burst: int = typer.Option(1500, help="Events of the pipeline benchmark's burst (its sustained rate)."),
+    burst: int = typer.Option(1500, help="Events of the pipeline benchmark's burst (how fast a backlog drains)."),
+    hold_s: float = typer.Option(300.0, help="Seconds each candidate rate is offered in the sustained-rate search."),
+    probes: int = typer.Option(4, help="Candidate rates the sustained-rate search tries."),
     level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
 ) -> None:
     console = Console()
@@ -177,12 +179,12 @@ def main(
     if "act" in sections:
         act_section(console, connection, decisions=6000)
     if "pipeline" in sections:
-        pipeline_section(console, burst, level_s)
+        pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s))
 
 
-def pipeline_section(console: Console, burst: int, level_s: float) -> None:
+def pipeline_section(console: Console, plan: pipeline_bench.PipelineBenchPlan) -> None:
     """Last: it starts every service (`aios up`) and leaves them running, as `make demo` does."""
-    result = pipeline_bench.run_pipeline_bench(console, start_pipeline(console), burst, level_s)
+    result = pipeline_bench.run_pipeline_bench(console, start_pipeline(console), plan)
     bench_dir = project_root() / "docs" / "bench"
     pipeline_bench.plot(result, bench_dir / "pipeline.png")
     cost.plot(result.cost, result.model, bench_dir / "cost.png")

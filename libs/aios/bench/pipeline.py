@@ -2,9 +2,11 @@
 
 Everything `aios up` runs, on the demo tenant (knowledge base, policy, webhook receiver), fed
 through the ingest API with the SDK and followed through the topics (`PipelineWatch`) until
-each event is final. First a burst shows the sustained rate: how fast events become final while
-a backlog is waiting, between 10 % and 90 % of them. Then the pipeline is loaded open loop at
-25 %, 50 % and 75 % of that rate, and the latency from sending to final is read per level.
+each event is final. A burst shows how fast a backlog drains; starting below that, a search over
+open-loop rates (`aios.bench.sustained`) finds the highest rate held for minutes with a backlog
+that does not grow: the sustained rate. Then the pipeline is loaded open loop at 25, 50, 75 and
+90 % of it, and the latency from sending to final is read per level; CPU per event of every
+process is read over the 50 % level (`aios.bench.cost`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from aios.bench.cost import (
 )
 from aios.bench.cost import markdown as cost_markdown
 from aios.bench.report import save_figure
+from aios.bench.sustained import GROWTH_TOLERANCE, BacklogSample, Probe, backlog_growth, search_sustained
 from aios.client import AsyncAiosClient
 from aios.demo import send_events
 from aios.demo.events import DemoEvent, demo_events
@@ -34,9 +37,10 @@ from aios.demo.tracking import PipelineWatch
 from aios.kafka.serde import Codecs
 from aios.stats import percentile
 
-FRACTIONS = (0.25, 0.5, 0.75)
+FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 COST_LEVEL = 0.5
 """The level whose steady stretch the cost table is read over: busy, with no backlog."""
+BACKLOG_SAMPLE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,18 @@ class LevelResult:
     offered_rate: float
     events: int
     p50_s: float
+    p95_s: float
     p99_s: float
 
 
 @dataclass(frozen=True)
 class PipelineBenchResult:
     burst_events: int
+    drain_rate: float
+    """How fast a burst's backlog became final (10th to 90th percentile): an upper bound, not a sustained rate."""
     sustained_rate: float
+    probes: list[Probe]
+    hold_s: float
     levels: list[LevelResult]
     model: ModelCost
     cost: CostTable
@@ -61,37 +70,53 @@ class PipelineBenchResult:
     """Final events by a second count read afresh from the topics at the end (must equal watched_final)."""
 
 
-def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, level_s: float) -> PipelineBenchResult:
-    connection = pipeline.connection
+@dataclass(frozen=True)
+class PipelineBenchPlan:
+    burst: int = 1500
+    hold_s: float = 300.0
+    """How long each candidate rate is offered in the search for the sustained rate."""
+    probes: int = 4
+    level_s: float = 60.0
+    """How long each latency level (a share of the sustained rate) is offered."""
+
+
+def run_pipeline_bench(console: Console, pipeline: RunningPipeline, plan: PipelineBenchPlan) -> PipelineBenchResult:
     url, key = pipeline.urls["ingest_url"], pipeline.tenant.api_key
-    events = demo_events(DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", burst, seed=7)
     with console.status("the production model alone: rate and CPU per sentence"):
         model = production_model_cost()
-    watch = PipelineWatch(connection.kafka_bootstrap, Codecs(connection.schema_registry_url))
+    watch = PipelineWatch(pipeline.connection.kafka_bootstrap, Codecs(pipeline.connection.schema_registry_url))
     roots = pipeline_processes()
     try:
-        sent = asyncio.run(send_events(console, url, key, events, watch, concurrency=32))
+        sent = asyncio.run(send_events(console, url, key, _events(plan.burst, seed=7), watch, concurrency=32))
         wait_final(console, watch, len(sent))
-        done = sorted(track.final_ms / 1000 for track in watch.tracks.values() if track.final_ms)
-        low, high = done[len(done) // 10], done[len(done) * 9 // 10]
-        rate = (len(done) * 8 // 10) / max(high - low, 1e-3)
-        console.print(f"sustained: {rate:.1f} events/s end to end ({len(done)} events in a burst)")
+        done = sorted(watch.tracks[event_id].final_ms or 0 for event_id in sent)
+        low, high = done[len(done) // 10] / 1000, done[len(done) * 9 // 10] / 1000
+        drain = (len(done) * 8 // 10) / max(high - low, 1e-3)
+        console.print(f"a burst of {len(done)} drains at {drain:.1f} events/s; searching the sustained rate")
+
+        def probe(rate: float) -> Probe:
+            times, samples = asyncio.run(_paced(url, key, _events(int(rate * plan.hold_s), seed=9), rate, watch))
+            wait_final(console, watch, len(watch.tracks))
+            result = Probe(rate, backlog_growth(samples), len(times))
+            console.print(
+                f"{rate:.1f} events/s: {'held' if result.held else 'not held'}, backlog trend "
+                f"{result.growth_per_s:+.2f} events/s"
+            )
+            return result
+
+        sustained, probes = search_sustained(probe, start=0.6 * drain, probes=plan.probes)
         levels = []
         for fraction in FRACTIONS:
-            offered = fraction * rate
-            paced = demo_events(
-                DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", int(offered * level_s), seed=8
-            )
             before, started = cpu_seconds(roots), time.monotonic()
-            times = asyncio.run(_paced(url, key, paced, offered, watch))
+            offered = fraction * sustained
+            times, _ = asyncio.run(_paced(url, key, _events(int(offered * plan.level_s), seed=8), offered, watch))
             wait_final(console, watch, len(watch.tracks))
             if fraction == COST_LEVEL:
                 cost = cost_table(before, cpu_seconds(roots), len(times), time.monotonic() - started)
-            finals = {event_id: watch.tracks[event_id].final_ms for event_id in times}
-            latencies = [final / 1000 - times[event_id] for event_id, final in finals.items() if final]
-            levels.append(
-                LevelResult(fraction, offered, len(times), percentile(latencies, 50), percentile(latencies, 99))
-            )
+            latencies = [
+                final / 1000 - at for event_id, at in times.items() if (final := watch.tracks[event_id].final_ms)
+            ]
+            levels.append(LevelResult(fraction, offered, len(times), *(percentile(latencies, q) for q in (50, 95, 99))))
             console.print(f"{fraction:.0%}: p50 {levels[-1].p50_s:.2f} s, p99 {levels[-1].p99_s:.2f} s")
         recount = watch.recount()
     finally:
@@ -101,14 +126,24 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
     )
     if disagreeing:
         console.print(f"[red]watch and recount disagree on {len(disagreeing)} events, e.g. {disagreeing[:3]}[/]")
-    return PipelineBenchResult(len(done), rate, levels, model, cost, watch.finished, recount.finished)
+    return PipelineBenchResult(
+        len(done), drain, sustained, probes, plan.hold_s, levels, model, cost, watch.finished, recount.finished
+    )
+
+
+def _events(count: int, seed: int) -> list[DemoEvent]:
+    return demo_events(DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", count, seed=seed)
 
 
 async def _paced(
     url: str, api_key: str, events: list[DemoEvent], rate: float, watch: PipelineWatch
-) -> dict[str, float]:
-    """Send `events` open loop at `rate` per second (each at its own time, whatever the answers' speed)."""
+) -> tuple[dict[str, float], list[BacklogSample]]:
+    """Send `events` open loop at `rate` per second (each at its own time, whatever the answers' speed).
+
+    Returns each event's send time and the backlog (tracked events not final) sampled along the way.
+    """
     sent: dict[str, float] = {}
+    samples: list[BacklogSample] = []
     async with AsyncAiosClient(url, api_key) as client:
 
         async def one(event: DemoEvent) -> None:
@@ -117,7 +152,7 @@ async def _paced(
             sent[event_id] = at
             watch.track([event_id])
 
-        started = time.perf_counter()
+        started, finished_before = time.perf_counter(), watch.finished
         tasks = []
         for number, event in enumerate(events):
             delay = started + number / rate - time.perf_counter()
@@ -125,8 +160,11 @@ async def _paced(
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(event)))
             watch.poll(0)
+            elapsed = time.perf_counter() - started
+            if not samples or elapsed - samples[-1].at_s >= BACKLOG_SAMPLE_S:
+                samples.append(BacklogSample(elapsed, number + 1 - (watch.finished - finished_before)))
         await asyncio.gather(*tasks)
-    return sent
+    return sent, samples
 
 
 def plot(result: PipelineBenchResult, path: Path) -> None:
@@ -137,8 +175,8 @@ def plot(result: PipelineBenchResult, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     offered = [level.offered_rate for level in result.levels]
-    ax.plot(offered, [level.p50_s for level in result.levels], "o-", label="p50")
-    ax.plot(offered, [level.p99_s for level in result.levels], "o-", label="p99")
+    for name in ("p50_s", "p95_s", "p99_s"):
+        ax.plot(offered, [getattr(level, name) for level in result.levels], "o-", label=name[:3])
     ax.axvline(result.sustained_rate, color="#c44e52", linestyle="--", label="sustained rate")
     ax.set(xlabel="offered events / s", ylabel="seconds, sent → final", title="End-to-end latency under load")
     ax.legend()
@@ -147,8 +185,13 @@ def plot(result: PipelineBenchResult, path: Path) -> None:
 
 def markdown(result: PipelineBenchResult, stamp: str, image: str, cost_image: str) -> str:
     rows = [
-        f"| {level.fraction:.0%} | {level.offered_rate:.1f} | {level.events} | {level.p50_s:.2f} | {level.p99_s:.2f} |"
+        f"| {level.fraction:.0%} | {level.offered_rate:.1f} | {level.events} | {level.p50_s:.2f} | {level.p95_s:.2f} "
+        f"| {level.p99_s:.2f} |"
         for level in result.levels
+    ]
+    probes = [
+        f"| {probe.offered:.1f} | {probe.events} | {probe.growth_per_s:+.2f} | {'held' if probe.held else 'not held'} |"
+        for probe in result.probes
     ]
     return "\n".join(
         [
@@ -164,12 +207,20 @@ def markdown(result: PipelineBenchResult, stamp: str, image: str, cost_image: st
             "",
             f"**Sustained rate: {result.sustained_rate:.1f} events/s end to end** "
             f"({result.sustained_rate / result.model.rate:.2f} of the production model's own batched rate, "
-            f"{result.model.rate:.0f} sentences/s in the same run), measured on a burst of "
-            f"{result.burst_events} events (the rate at which they became final between the 10th and 90th "
-            "percentile). Open-loop load below it, latency from sending to final:",
+            f"{result.model.rate:.0f} sentences/s in the same run): the highest open-loop rate held for "
+            f"{result.hold_s:.0f} s with a backlog whose trend over the second half stayed under "
+            f"{GROWTH_TOLERANCE:.0%} of the offered rate. A burst of {result.burst_events} events drained at "
+            f"{result.drain_rate:.1f} events/s (10th to 90th percentile), an upper bound paced traffic does not get. "
+            "The search:",
             "",
-            "| load | offered events/s | events | p50 s | p99 s |",
-            "|---:|---:|---:|---:|---:|",
+            "| offered events/s | events | backlog trend events/s | |",
+            "|---:|---:|---:|---|",
+            *probes,
+            "",
+            "Open-loop load below the sustained rate, latency from sending to final:",
+            "",
+            "| load | offered events/s | events | p50 s | p95 s | p99 s |",
+            "|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
             f"Cross-check: {result.watched_final} of the events sent were final by the watch, "
