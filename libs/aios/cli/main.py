@@ -14,6 +14,7 @@ from aios.cli import (
     kb,
     model,
     policy,
+    replay,
     reviewers,
     schemas,
     services,
@@ -46,6 +47,7 @@ app.add_typer(feedback.app, name="feedback")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)
+app.command("replay")(replay.replay_command)
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)
