@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ default:
 @pytest.fixture
 def decided(
     connection: ConnectionSettings, migrated_database: str, topics: TopicFactory, tmp_path: Path
-) -> Iterator[tuple[DecideTopics, str, list[dict[str, object]]]]:
+) -> Iterator[tuple[DecideTopics, str, list[dict[str, Any]]]]:
     """A tenant whose events the decide service decided under the 0.8 version."""
     private = DecideTopics.make(topics)
     tenant = f"replay-{os.urandom(3).hex()}"
@@ -69,7 +70,7 @@ def decided(
 
 def _replay(
     connection: ConnectionSettings, dsn: str, private: DecideTopics, tenant: str, policy: Path, *extra: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     env = {
         "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
         "AIOS_SCHEMA_REGISTRY_URL": connection.schema_registry_url,
@@ -87,7 +88,7 @@ def _replay(
 def test_a_candidate_policy_that_differs_in_one_rule_changes_exactly_the_events_that_rule_covers(
     connection: ConnectionSettings,
     migrated_database: str,
-    decided: tuple[DecideTopics, str, list[dict[str, object]]],
+    decided: tuple[DecideTopics, str, list[dict[str, Any]]],
     tmp_path: Path,
 ) -> None:
     private, tenant, events = decided
@@ -104,13 +105,13 @@ def test_a_candidate_policy_that_differs_in_one_rule_changes_exactly_the_events_
     expected = {
         e["event_id"]
         for e in events
-        if e["classification"]["label"] == "balance" and 0.6 <= e["classification"]["confidence"] < 0.8  # type: ignore[index]
+        if e["classification"]["label"] == "balance" and 0.6 <= e["classification"]["confidence"] < 0.8
     }
-    assert {c["event_id"] for c in report["changed"]} == expected  # type: ignore[union-attr]
-    for change in report["changed"]:  # type: ignore[union-attr]
+    assert {c["event_id"] for c in report["changed"]} == expected
+    for change in report["changed"]:
         assert (change["before"]["outcome"], change["before"]["rule"]) == ("REVIEW", "default")
         assert (change["after"]["outcome"], change["after"]["rule"]) == ("AUTO", "routine")
-    assert report["before"]["auto"] == 2 and report["after"]["auto"] == 4  # type: ignore[index]
-    assert report["before"]["reject"] == report["after"]["reject"] == 1  # type: ignore[index]
+    assert report["before"]["auto"] == 2 and report["after"]["auto"] == 4
+    assert report["before"]["reject"] == report["after"]["reject"] == 1
     text = page.read_text()
     assert "<svg" in text and all(event_id in text for event_id in expected)
