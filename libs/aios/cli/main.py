@@ -8,6 +8,7 @@ import typer
 
 from aios.cli import (
     audit,
+    backfill,
     connectors,
     feedback,
     ingest,
@@ -48,6 +49,7 @@ app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)
 app.command("replay")(replay.replay_command)
+app.command("backfill")(backfill.backfill_command)
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)
