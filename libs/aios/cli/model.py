@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import torch
 import typer
 
+from aios.cli.retrain import retrain_command
 from aios.cli.rollout import model_rollout
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
@@ -214,3 +215,4 @@ def retire_command(
 
 
 app.command("rollout")(model_rollout)
+app.command("retrain")(retrain_command)

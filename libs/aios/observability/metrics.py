@@ -349,6 +349,7 @@ def start_at_zero(counter: Counter, service: str, *values: Iterable[str]) -> Non
     for combination in itertools.product(*(list(v) for v in values)):
         counter.labels(service, *combination)
 
+
 ROLLOUT_STEP = Gauge(
     "aios_rollout_step",
     "Step (0-based) a running rollout of a model or tenant policy is on; absent when none runs.",
