@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import typer
@@ -31,11 +32,14 @@ from aios.rollout.runner import walk
 from aios.rollout.settings import RolloutSettings
 from aios.rollout.store import Kind, Rollout, RolloutStore
 from aios.rollout.targets import ModelAliases, Target, TenantPolicy, check_policy_plan
+from aios.rollout.timeline import timeline_svg
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
 from aios.whatif.settings import ReplaySettings
 
 _console = Console(stderr=True)
+PLOTTED = 4
+"""Recent rollouts drawn by `status --plot`."""
 
 
 def model_rollout(
@@ -43,10 +47,11 @@ def model_rollout(
     version: int | None = typer.Argument(None, help="The candidate version."),
     plan_file: Path | None = typer.Option(None, "--plan", exists=True, dir_okay=False, help="e.g. plans/intents.yaml"),
     as_json: bool = typer.Option(False, "--json", help="JSON output, for scripts."),
+    plot: Path | None = typer.Option(None, "--plot", dir_okay=False, help="status: timeline of recent rollouts (SVG)."),
 ) -> None:
     """Walk NAME:VERSION through the plan's steps (shadow, then traffic shares), promoting or rolling back."""
     if name == "status":
-        _status(as_json)
+        _status(as_json, plot)
         return
     if version is None or plan_file is None:
         raise RolloutError("give NAME VERSION --plan FILE (or `status`)")
@@ -136,15 +141,15 @@ def _report(rollout: Rollout, as_json: bool) -> None:
         raise typer.Exit(3)
 
 
-def _status(as_json: bool) -> None:
-    async def work(pool: asyncpg.Pool) -> list[dict[str, object]]:
+def _status(as_json: bool, plot: Path | None) -> None:
+    async def work(pool: asyncpg.Pool) -> list[tuple[Rollout, list[dict[str, Any]]]]:
         store = RolloutStore(pool)
-        return [
-            {**r.as_json(), "history": await store.history(r.rollout_id) if as_json else []}
-            for r in await store.recent()
-        ]
+        return [(r, await store.history(r.rollout_id)) for r in await store.recent()]
 
-    rows = run_on_database(work)
+    found = run_on_database(work)
+    if plot is not None:
+        plot.write_text(timeline_svg(found[:PLOTTED][::-1]), encoding="utf-8")
+    rows = [{**r.as_json(), "history": history} for r, history in found]
     if as_json:
         typer.echo(json.dumps(rows))
         return

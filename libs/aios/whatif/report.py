@@ -7,11 +7,12 @@ and can be attached to a change request.
 from __future__ import annotations
 
 import html
-import io
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from aios.plotting import pyplot, svg_of
 
 
 def print_report(report: dict[str, Any], console: Console, changed_shown: int = 20) -> None:
@@ -137,12 +138,7 @@ def _rule_bars(before: dict[str, int], after: dict[str, int]) -> str:
 
 def _bars(title: str, names: list[str], before: list[int], after: list[int]) -> str:
     """Grouped horizontal bars, before against candidate, as inline SVG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5.2, 0.45 * max(3, len(names)) + 1.2))
+    figure, axes = pyplot().subplots(figsize=(5.2, 0.45 * max(3, len(names)) + 1.2))
     positions = list(range(len(names)))
     axes.barh([p + 0.2 for p in positions], before, height=0.4, label="what happened", color="#8c8c8c")
     axes.barh([p - 0.2 for p in positions], after, height=0.4, label="candidate", color="#1f77b4")
@@ -152,8 +148,4 @@ def _bars(title: str, names: list[str], before: list[int], after: list[int]) -> 
     axes.set_xlabel("events")
     axes.legend(loc="lower right", fontsize="small")
     figure.tight_layout()
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    plt.close(figure)
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]
+    return svg_of(figure)
