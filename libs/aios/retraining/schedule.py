@@ -1,4 +1,4 @@
-"""Retraining schedules in PostgreSQL (migration 0009): what to retrain, for whom, how often, and how it went."""
+"""Retraining schedules in PostgreSQL (migration 0024): what to retrain, for whom, how often, and how it went."""
 
 from __future__ import annotations
 

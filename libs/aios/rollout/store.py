@@ -1,4 +1,4 @@
-"""Rollouts in PostgreSQL (migration 0008): where each stands, and the history of its steps and judgements."""
+"""Rollouts in PostgreSQL (migration 0024): where each stands, and the history of its steps and judgements."""
 
 from __future__ import annotations
 

@@ -1,3 +1,6 @@
+-- Numbered after the issue (24) rather than next in line, so that parallel branches adding migrations do not
+-- take the same number.
+
 -- Staged rollouts (aios.rollout): one row per rollout with where it stands, so `aios model rollout`
 -- resumes after its own restart; the history of every step and judgement beside it.
 
@@ -27,3 +30,16 @@ CREATE TABLE rollout_history (
     at           TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX rollout_history_rollout ON rollout_history (rollout_id, id);
+
+-- Scheduled retraining (`aios model retrain NAME --tenant T --every 24h`), run by the scheduler service.
+
+CREATE TABLE retrain_schedules (
+    name        TEXT NOT NULL,
+    tenant_id   TEXT NOT NULL,
+    every_s     INT NOT NULL CHECK (every_s > 0),
+    arguments   JSONB NOT NULL,      -- the other options of `aios model retrain`, passed again at every run
+    next_run_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_run_at TIMESTAMPTZ,
+    last_result TEXT,
+    PRIMARY KEY (name, tenant_id)
+);
