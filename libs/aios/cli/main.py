@@ -8,12 +8,14 @@ import typer
 
 from aios.cli import (
     audit,
+    backfill,
     connectors,
     feedback,
     ingest,
     kb,
     model,
     policy,
+    replay,
     reviewers,
     schemas,
     services,
@@ -46,6 +48,8 @@ app.add_typer(feedback.app, name="feedback")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)
+app.command("replay")(replay.replay_command)
+app.command("backfill")(backfill.backfill_command)
 app.command("up")(services.up)
 app.command("down")(services.down)
 app.command("ps")(services.ps)

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import torch
 import typer
 
+from aios.cli.retrain import retrain_command
+from aios.cli.rollout import model_rollout
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
 from aios.inference.classifier import TextClassifier
@@ -210,3 +212,7 @@ def retire_command(
     tenant_id = resolve_tenant(tenant).tenant_id if tenant is not None else None
     row = _with_registry(lambda registry: registry.retire(name, alias, tenant=tenant_id))
     typer.echo(f"{row.name} {row.alias}{f'[{row.tenant}]' if row.tenant else ''} retired (was {row.version})")
+
+
+app.command("rollout")(model_rollout)
+app.command("retrain")(retrain_command)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aios.cli.rollout import policy_rollout
 from aios.db.pool import run_on_database
 from aios.policy.loading import load_policy_file
 from aios.policy.simulate import read_sample_events, simulate
@@ -108,3 +109,6 @@ def history(
         return
     for version, created_at, active in versions:
         typer.echo(f"{version}  {created_at}{'  active' if active else ''}")
+
+
+app.command("rollout")(policy_rollout)

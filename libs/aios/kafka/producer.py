@@ -46,7 +46,9 @@ class ReliableProducer:
         value: bytes,
         key: bytes | str | None = None,
         headers: Headers | None = None,
+        partition: int = -1,
     ) -> None:
+        """`partition`: where the record goes regardless of its key (-1: the partitioner picks by key)."""
         while True:
             try:
                 self._producer.produce(
@@ -55,6 +57,7 @@ class ReliableProducer:
                     key=key,
                     headers=cast(ClientHeaders | None, headers),
                     on_delivery=self._on_delivery,
+                    partition=partition,
                 )
                 return
             except BufferError:

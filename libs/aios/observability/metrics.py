@@ -348,3 +348,15 @@ def start_at_zero(counter: Counter, service: str, *values: Iterable[str]) -> Non
     """Export `counter` at 0 for `service` and every combination of the known label `values`."""
     for combination in itertools.product(*(list(v) for v in values)):
         counter.labels(service, *combination)
+
+
+ROLLOUT_STEP = Gauge(
+    "aios_rollout_step",
+    "Step (0-based) a running rollout of a model or tenant policy is on; absent when none runs.",
+    ["kind", "name", "version"],
+)
+ROLLOUT_LAST_ROLLBACK = Gauge(
+    "aios_rollout_last_rollback_timestamp_seconds",
+    "When the latest rollout of a model or tenant policy was rolled back automatically (Unix seconds).",
+    ["kind", "name"],
+)

@@ -1,0 +1,1 @@
+"""Retraining from feedback: the original data plus reviewers' labels, judged on a fixed holdout before registering."""

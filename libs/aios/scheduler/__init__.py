@@ -1,0 +1,1 @@
+"""The scheduler service: unattended retraining on its schedules, and rollout state as metrics for alerting."""

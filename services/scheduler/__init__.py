@@ -1,0 +1,1 @@
+"""Scheduler: scheduled retraining and rollout state for Prometheus."""
