@@ -15,6 +15,7 @@ from aios.outcomes.model import (
     outcome_of,
     review_part,
 )
+from aios.paths import project_root
 from aios.schemas.records import (
     Action,
     ActionExecuted,
@@ -24,7 +25,6 @@ from aios.schemas.records import (
     ReviewRequested,
     TraceContext,
 )
-from aios.paths import project_root
 from tests.support.avro_examples import example_value
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -94,7 +94,10 @@ def test_a_decision_waits_for_each_planned_action_then_lists_their_results_in_or
     parts.update([action_part(executed("a0"))])
     outcome = outcome_of(parts)
     assert outcome is not None and outcome.kind == "decided" and outcome.final
-    assert [(a.action_id, a.status, a.error) for a in outcome.actions] == [("a0", "SUCCEEDED", None), ("a1", "FAILED", "boom")]
+    assert [(a.action_id, a.status, a.error) for a in outcome.actions] == [
+        ("a0", "SUCCEEDED", None),
+        ("a1", "FAILED", "boom"),
+    ]
 
 
 def test_results_that_arrive_before_their_decision_count_once_it_comes() -> None:
