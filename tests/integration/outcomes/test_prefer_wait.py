@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from aios.ingest.models import EventOutcome
 from aios.tenants.signatures import SIGNATURE_HEADER, signature_header
 from aios.tenants.store import IssuedWebhookSecret, TenantStore
 from tests.integration.outcomes.conftest import CLASSIFY_MAX_RECORD_BYTES, MAX_WAIT_S
@@ -35,6 +36,7 @@ def submit(
 def outcome(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     assert response.headers["Preference-Applied"] == WAIT
+    EventOutcome.model_validate(response.json())  # the documented answer (docs/openapi.json is made of it)
     found: dict[str, Any] = response.json()["outcome"]
     return found
 
