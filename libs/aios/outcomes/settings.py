@@ -29,5 +29,16 @@ class OutcomesSettings(WorkerSettings):
         default=7 * 24 * 3600, ge=1, description="How long an event's outcome is kept (as `GET /v1/events/{id}`)."
     )
 
+    callback_interval_s: float = Field(
+        default=1.0, gt=0, description="How often owed outcome callbacks are looked for (new ones wake it at once)."
+    )
+    callback_timeout_s: float = Field(default=10.0, gt=0, description="How long one callback POST may take.")
+    callback_attempts: int = Field(default=8, ge=1, description="POSTs of one outcome before it is given up.")
+    callback_backoff_s: float = Field(
+        default=1.0, gt=0, description="Wait after a callback's first failure; doubles after each further one."
+    )
+    callback_max_backoff_s: float = Field(default=300.0, gt=0, description="Longest wait between two attempts.")
+    callback_batch: int = Field(default=100, ge=1, description="Callbacks claimed at once.")
+
     def input_topics(self) -> list[str]:
         return [self.decisions_topic, self.executed_topic, self.review_requested_topic, self.deadletter_topic]
