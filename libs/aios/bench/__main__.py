@@ -14,6 +14,7 @@ from rich.console import Console
 from aios.bench import classify as classify_bench
 from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
+from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
 from aios.bench.ingest import run_ingest_bench
@@ -144,14 +145,14 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,retrieval,decide,audit,act,pipeline", help="Sections to run, comma separated."
+        "ingest,classify,retrieval,decide,audit,act,pipeline,wait", help="Sections to run, comma separated."
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
     batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
-    burst: int = typer.Option(1500, help="Events of the pipeline benchmark's burst (its sustained rate)."),
-    level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
+    burst: int = typer.Option(1500, help="Events of the pipeline and wait benchmarks' burst (the sustained rate)."),
+    level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline and wait benchmarks."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -176,6 +177,8 @@ def main(
         act_section(console, connection, decisions=6000)
     if "pipeline" in sections:
         pipeline_section(console, burst, level_s)
+    if "wait" in sections:
+        wait_section(console, burst, level_s)
 
 
 def pipeline_section(console: Console, burst: int, level_s: float) -> None:
@@ -185,6 +188,16 @@ def pipeline_section(console: Console, burst: int, level_s: float) -> None:
     pipeline_bench.plot(result, image)
     report = write_section("pipeline", pipeline_bench.markdown(result, stamp("make bench"), "bench/pipeline.png"))
     console.print(f"wrote {report} and {image}")
+
+
+def wait_section(console: Console, burst: int, level_s: float) -> None:
+    """After the pipeline section when both run: it uses the services that one left running."""
+    result = wait_bench.run_wait_bench(console, start_pipeline(console), burst, level_s)
+    report = write_section(
+        "wait",
+        wait_bench.markdown(result, stamp(f"python -m aios.bench --only wait --burst {burst} --level-s {level_s:g}")),
+    )
+    console.print(f"wrote {report}")
 
 
 if __name__ == "__main__":

@@ -50,12 +50,7 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
     events = demo_events(DATA / "clinc150" / "data_full.json", DATA / "clinc150" / "domains.json", burst, seed=7)
     watch = PipelineWatch(connection.kafka_bootstrap, Codecs(connection.schema_registry_url))
     try:
-        sent = asyncio.run(send_events(console, url, key, events, watch, concurrency=32))
-        wait_final(console, watch, len(sent))
-        done = sorted(track.final_ms / 1000 for track in watch.tracks.values() if track.final_ms)
-        low, high = done[len(done) // 10], done[len(done) * 9 // 10]
-        rate = (len(done) * 8 // 10) / max(high - low, 1e-3)
-        console.print(f"sustained: {rate:.1f} events/s end to end ({len(done)} events in a burst)")
+        done, rate = sustained_rate(console, url, key, events, watch)
         levels = []
         for fraction in FRACTIONS:
             offered = fraction * rate
@@ -72,7 +67,20 @@ def run_pipeline_bench(console: Console, pipeline: RunningPipeline, burst: int, 
             console.print(f"{fraction:.0%}: p50 {levels[-1].p50_s:.2f} s, p99 {levels[-1].p99_s:.2f} s")
     finally:
         watch.close()
-    return PipelineBenchResult(len(done), rate, levels)
+    return PipelineBenchResult(done, rate, levels)
+
+
+def sustained_rate(
+    console: Console, url: str, api_key: str, events: list[DemoEvent], watch: PipelineWatch
+) -> tuple[int, float]:
+    """Send `events` as a burst; how many became final, and how fast between the 10th and 90th percentile."""
+    sent = asyncio.run(send_events(console, url, api_key, events, watch, concurrency=32))
+    wait_final(console, watch, len(sent))
+    done = sorted(track.final_ms / 1000 for track in watch.tracks.values() if track.final_ms)
+    low, high = done[len(done) // 10], done[len(done) * 9 // 10]
+    rate = (len(done) * 8 // 10) / max(high - low, 1e-3)
+    console.print(f"sustained: {rate:.1f} events/s end to end ({len(done)} events in a burst)")
+    return len(done), rate
 
 
 async def _paced(
