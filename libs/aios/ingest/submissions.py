@@ -82,8 +82,7 @@ class SubmissionRoutes:
                 event_id, tenant_id = await self.submit_event(headers, receive)
             else:
                 event_id, tenant_id = await self.submit_webhook(path_params["source"], headers, receive)
-            prefer = ", ".join(headers.getlist("prefer"))
-            answer = await self.parts().answers.answer(event_id, tenant_id, prefer)
+            answer = await self.parts().answers.answer(event_id, tenant_id, headers)
         except ClientGone:
             return
         except Refused as exc:
@@ -203,41 +202,42 @@ def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
 
 
 def _operation(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    applied = {"Preference-Applied": _PREFERENCE_APPLIED}
-    responses = {
-        "200": {
-            "description": "Accepted, and the event reached an outcome within the `Prefer: wait=N` asked for.",
-            "headers": applied,
-            "content": json_content("EventOutcome"),
-        },
-        "202": {
-            "description": "Accepted: the event is in Kafka (if the caller asked to wait: with no outcome in time).",
-            "headers": applied,
-            "content": json_content("Accepted"),
-        },
-    }
+    responses = dict(WAIT_RESPONSES)
     for status, reason in REFUSALS.items():
         responses[str(status)] = {"description": reason, "content": json_content("Problem")}
     return {
         "post": {
             "summary": summary,
             "operationId": operation_id,
-            "parameters": [*parameters, _PREFER_HEADER],
+            "parameters": [*parameters, PREFER_HEADER],
             "requestBody": {"required": True, "content": json_content("EventIn")},
             "responses": responses,
         }
     }
 
 
-_PREFER_HEADER = _header(
+PREFER_HEADER = _header(
     "Prefer",
     "`wait=N` (RFC 7240): answer 200 with the outcome if the event reaches one within N seconds (capped by the"
     " server), else 202 as without it.",
 )
-_PREFERENCE_APPLIED = {
+PREFERENCE_APPLIED = {
     "description": "`wait=N`: how long the server waited for the outcome (only when the caller asked to wait).",
     "schema": {"type": "string"},
 }
+WAIT_RESPONSES: dict[str, dict[str, Any]] = {
+    "200": {
+        "description": "Accepted, and the event reached an outcome within the `Prefer: wait=N` asked for.",
+        "headers": {"Preference-Applied": PREFERENCE_APPLIED},
+        "content": json_content("EventOutcome"),
+    },
+    "202": {
+        "description": "Accepted: the event is in Kafka (if the caller asked to wait: with no outcome in time).",
+        "headers": {"Preference-Applied": PREFERENCE_APPLIED},
+        "content": json_content("Accepted"),
+    },
+}
+"""The answers of a route that accepts an event (`SubmissionAnswers.answer`), as OpenAPI responses."""
 _IDEMPOTENCY_KEY_HEADER = _header(
     "Idempotency-Key",
     "Retries with the same key within 24 h get the same event.",

@@ -4,7 +4,8 @@ The event is accepted first, exactly as without the preference; only the answer 
 with the outcome (`EventOutcome`) when the event reaches a final or waiting state within N
 seconds (at most `max_wait_s`), else the usual 202. Either way `Preference-Applied` says how long
 the edge waited. Any route that accepts an event answers through `SubmissionAnswers.answer`, e.g.
-a FastAPI route: `return (await parts.answers.answer(event_id, tenant_id, request.headers.get("prefer"))).response()`.
+a FastAPI route: `return (await parts.answers.answer(event_id, tenant_id, request.headers)).response()`,
+documented with `PREFER_HEADER` and `WAIT_RESPONSES` (`aios.ingest.submissions`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from aios.ingest.errors import REDIS_UNAVAILABLE
@@ -61,9 +63,10 @@ class SubmissionAnswers:
     def status_url(self, event_id: str) -> str:
         return f"{self.base_url}/v1/events/{event_id}"
 
-    async def answer(self, event_id: str, tenant_id: str, prefer: str | None) -> Answer:
+    async def answer(self, event_id: str, tenant_id: str, headers: Headers) -> Answer:
+        """The answer to the accepted event `event_id`, waiting as the request's `Prefer` headers ask."""
         accepted = Accepted(event_id=event_id, status_url=self.status_url(event_id))
-        wait_s = wait_preference(prefer)
+        wait_s = wait_preference(", ".join(headers.getlist("prefer")))
         if wait_s is None:
             return Answer(202, accepted.model_dump())
         wait_s = min(wait_s, self.max_wait_s)
