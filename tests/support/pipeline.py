@@ -1,10 +1,11 @@
 """The whole pipeline as real processes, for the fault and bad-input suites (`tests/integration/resilience`).
 
-ingest → classify → retrieve-generate → decide → review / act, and audit over every topic: each
-`python -m services.<name>` on private topics, consumer groups and ports, against one migrated
-database, the Redis and the Kafka cluster it is given. `kill(name)` is `kill -9`; `start(name)`
-brings the service back with the same settings. What the suites count is read from the topics
-(`TopicTail`), from the HTTP receivers' request logs and from the database, never from service logs.
+ingest → classify → retrieve-generate → decide → review / act, audit over every topic and the
+outcome notifier over the outcome topics: each `python -m services.<name>` on private topics,
+consumer groups and ports, against one migrated database, the Redis and the Kafka cluster it is
+given. `kill(name)` is `kill -9`; `start(name)` brings the service back with the same settings.
+What the suites count is read from the topics (`TopicTail`), from the HTTP receivers' request logs
+and from the database, never from service logs.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ PIPELINE_TOPICS = {
 }
 """Short name → the catalogue topic whose schema the pipeline's private copy carries."""
 
-SERVICES = ("ingest", "classify", "retrieve-generate", "decide", "review", "act", "audit")
+SERVICES = ("ingest", "classify", "retrieve-generate", "decide", "review", "act", "audit", "outcomes")
 """In start order: consumers of a topic start before anything writes to it matters (all read from the start)."""
 
 INPUTS = {
@@ -64,6 +65,7 @@ INPUTS = {
     "review": ("review_requested",),
     "act": ("decisions",),
     "audit": tuple(PIPELINE_TOPICS),
+    "outcomes": ("decisions", "executed", "review_requested", "deadletter"),
 }
 """The topics each consuming service reads (audit reads every one)."""
 
@@ -193,7 +195,7 @@ class _Running:
 
 @dataclass
 class Pipeline:
-    """Seven services on private topics; `start()` them, `kill()` and `start()` one again."""
+    """Eight services on private topics; `start()` them, `kill()` and `start()` one again."""
 
     connection: ConnectionSettings
     """Kafka, the registry, the pipeline's own migrated database and Redis."""
@@ -319,6 +321,14 @@ class Pipeline:
                 "AIOS_AUDIT_CARRIES": json.dumps(self.carries),
                 "AIOS_AUDIT_GROUP_ID": f"pipeline-{run}-audit",
                 "AIOS_AUDIT_PORT": str(ports["audit"]),
+            },
+            "outcomes": {
+                "AIOS_OUTCOMES_DECISIONS_TOPIC": topics["decisions"],
+                "AIOS_OUTCOMES_EXECUTED_TOPIC": topics["executed"],
+                "AIOS_OUTCOMES_REVIEW_REQUESTED_TOPIC": topics["review_requested"],
+                "AIOS_OUTCOMES_DEADLETTER_TOPIC": topics["deadletter"],
+                "AIOS_OUTCOMES_GROUP_ID": f"pipeline-{run}-outcomes",
+                "AIOS_OUTCOMES_METRICS_PORT": str(ports["outcomes"]),
             },
         }
         return {name: {**common, **specific[name]} for name in SERVICES}

@@ -16,6 +16,7 @@ from aios.bench import classify as classify_bench
 from aios.bench import cost
 from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
+from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
 from aios.bench.ingest import run_ingest_bench
@@ -146,7 +147,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,retrieval,decide,audit,act,pipeline", help="Sections to run, comma separated."
+        "ingest,classify,retrieval,decide,audit,act,pipeline,wait", help="Sections to run, comma separated."
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
@@ -180,6 +181,8 @@ def main(
         act_section(console, connection, decisions=6000)
     if "pipeline" in sections:
         pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s))
+    if "wait" in sections:
+        wait_section(console, burst, level_s)
 
 
 def pipeline_section(console: Console, plan: pipeline_bench.PipelineBenchPlan) -> None:
@@ -192,6 +195,16 @@ def pipeline_section(console: Console, plan: pipeline_bench.PipelineBenchPlan) -
     section = pipeline_bench.markdown(result, stamp("make bench"), "bench/pipeline.png", "bench/cost.png")
     report = write_section("pipeline", section)
     console.print(f"wrote {report}, its figures and {bench_dir / 'cost-history.csv'}")
+
+
+def wait_section(console: Console, burst: int, level_s: float) -> None:
+    """After the pipeline section when both run: it uses the services that one left running."""
+    result = wait_bench.run_wait_bench(console, start_pipeline(console), burst, level_s)
+    report = write_section(
+        "wait",
+        wait_bench.markdown(result, stamp(f"python -m aios.bench --only wait --burst {burst} --level-s {level_s:g}")),
+    )
+    console.print(f"wrote {report}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import typer
 from aios.cli import (
     audit,
     backfill,
+    callbacks,
     connectors,
     feedback,
     ingest,
@@ -35,6 +36,7 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(topics.app, name="topics")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(tenants.tenants_app, name="tenants")
+tenants.tenants_app.add_typer(callbacks.app, name="callback")
 app.add_typer(tenants.keys_app, name="keys")
 app.add_typer(tenants.webhooks_app, name="webhooks")
 app.add_typer(ingest.app, name="ingest")

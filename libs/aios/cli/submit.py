@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -156,12 +157,21 @@ def submit(
         [], "--attribute", help="key=value, repeatable; with --file added to every line (a line's own value wins)."
     ),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight with --file."),
+    wait: int | None = typer.Option(
+        None,
+        "--wait",
+        min=0,
+        help="Seconds to wait for the event's outcome (Prefer: wait); prints the answer as JSON, its outcome null"
+        " if none came in time.",
+    ),
 ) -> None:
-    """Submit one event (--type/--text; prints its id) or every line of --file (prints a summary)."""
+    """Submit one event (--type/--text; prints its id, with --wait its outcome) or every line of --file (a summary)."""
     attributes = parse_attributes(attribute)
     if file is not None:
         if type_ is not None or text is not None:
             raise typer.BadParameter("give --file or --type/--text, not both", param_hint="--file")
+        if wait is not None:
+            raise typer.BadParameter("--wait is for one event (--type/--text)", param_hint="--wait")
         tally = submit_file(file, url, api_key, concurrency, attributes)
         for line in tally.lines():
             typer.echo(line)
@@ -172,8 +182,11 @@ def submit(
         raise typer.BadParameter("give --type and --text, or --file", param_hint="--type/--text")
     with AiosClient(url, api_key) as client:
         try:
-            event_id = client.submit(type_, text, attributes)
+            if wait is None:
+                typer.echo(client.submit(type_, text, attributes))
+            else:
+                answer = client.submit(type_, text, attributes, wait=wait)
+                typer.echo(json.dumps(dataclasses.asdict(answer), indent=2))
         except ClientError as exc:
             typer.secho(str(exc), fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-    typer.echo(event_id)

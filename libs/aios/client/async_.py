@@ -6,18 +6,20 @@ import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 
 import httpx
 
 from aios.client.protocol import (
     ApiCall,
     Attempts,
+    Submitted,
     accepted_event_id,
     client_headers,
     event_status,
     status_call,
     submit_call,
+    submitted,
 )
 from aios.client.retry import RETRYABLE_ERRORS, RetryPolicy
 
@@ -31,6 +33,7 @@ class AsyncAiosClient:
         self.retry = retry
         self._http = httpx.AsyncClient(base_url=base_url, headers=client_headers(api_key), timeout=timeout_s)
 
+    @overload
     async def submit(
         self,
         type: str,
@@ -39,11 +42,42 @@ class AsyncAiosClient:
         idempotency_key: str | None = None,
         source_ref: str | None = None,
         occurred_at: datetime | str | None = None,
-    ) -> str:
-        """Submit one event; returns its event id. Raises `SubmitRejected` or `SubmitFailed`."""
-        call = submit_call(type, text, attributes, idempotency_key, source_ref, occurred_at)
+        *,
+        wait: None = None,
+    ) -> str: ...
+
+    @overload
+    async def submit(
+        self,
+        type: str,
+        text: str,
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+        occurred_at: datetime | str | None = None,
+        *,
+        wait: int,
+    ) -> Submitted: ...
+
+    async def submit(
+        self,
+        type: str,
+        text: str,
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+        occurred_at: datetime | str | None = None,
+        *,
+        wait: int | None = None,
+    ) -> str | Submitted:
+        """Submit one event; returns its event id. Raises `SubmitRejected` or `SubmitFailed`.
+
+        With `wait` (seconds): returns `Submitted`, with the event's outcome if it came within `wait`
+        (the server may allow less), else with none.
+        """
+        call = submit_call(type, text, attributes, idempotency_key, source_ref, occurred_at, wait=wait)
         response, attempts = await self._send(call)
-        return accepted_event_id(response, attempts)
+        return accepted_event_id(response, attempts) if wait is None else submitted(response, attempts)
 
     async def status(self, event_id: str) -> dict[str, Any]:
         """What the API knows of an event. Raises `EventNotFound` for an id this tenant does not have."""
@@ -55,7 +89,13 @@ class AsyncAiosClient:
         attempts = Attempts(self.retry, call)
         while True:
             try:
-                response = await self._http.request(call.method, call.path, headers=call.headers, json=call.body)
+                response = await self._http.request(
+                    call.method,
+                    call.path,
+                    headers=call.headers,
+                    json=call.body,
+                    timeout=call.timeout(self._http.timeout),
+                )
             except RETRYABLE_ERRORS as exc:
                 await asyncio.sleep(attempts.after_error(exc))
                 continue

@@ -30,6 +30,26 @@ class ApiCall:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    wait_s: int = 0
+    """How long the server may hold the answer (`Prefer: wait`): each attempt's timeout is longer by that much."""
+
+    def timeout(self, base: httpx.Timeout) -> httpx.Timeout:
+        """`base` with room for the server's wait while the answer is read."""
+        if not self.wait_s or base.read is None:
+            return base
+        return httpx.Timeout(base.connect, read=base.read + self.wait_s, write=base.write, pool=base.pool)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer to a submit that waited: the event, and its outcome if it came in time."""
+
+    event_id: str
+    status_url: str
+    outcome: dict[str, Any] | None
+    """`kind` (decided, rejected, review_requested, dead_lettered), `final`, and the decision with its actions'
+    results, the review or the dead letter; None when the wait ran out first (the event is accepted all the same:
+    `status(event_id)` tells more later)."""
 
 
 def client_headers(api_key: str) -> dict[str, str]:
@@ -44,11 +64,15 @@ def submit_call(
     idempotency_key: str | None = None,
     source_ref: str | None = None,
     occurred_at: datetime | str | None = None,
+    *,
+    wait: int | None = None,
 ) -> ApiCall:
     """`POST /v1/events`, with a fresh idempotency key when the caller gave none.
 
     The key is fixed here, once per logical submit, so the client's own retries can never make a
-    second event. Optional fields left out are not sent, so the server's defaults apply.
+    second event (and a retry of a waiting submit gets that event's outcome). Optional fields left
+    out are not sent, so the server's defaults apply. `wait`: ask the server to answer with the
+    outcome if it comes within that many seconds.
     """
     body: dict[str, Any] = {"type": type_, "text": text}
     if attributes:
@@ -57,8 +81,12 @@ def submit_call(
         body["source_ref"] = source_ref
     if occurred_at is not None:
         body["occurred_at"] = occurred_at.isoformat() if isinstance(occurred_at, datetime) else occurred_at
-    key = idempotency_key or str(uuid.uuid4())
-    return ApiCall("POST", "/v1/events", {"Idempotency-Key": key}, body)
+    headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+    if wait is not None:
+        if wait < 0:
+            raise ValueError("wait must be 0 or more seconds")
+        headers["Prefer"] = f"wait={wait}"
+    return ApiCall("POST", "/v1/events", headers, body, wait_s=wait or 0)
 
 
 def status_call(event_id: str) -> ApiCall:
@@ -109,6 +137,16 @@ def accepted_event_id(response: httpx.Response, attempts: int) -> str:
     if not isinstance(event_id, str):
         raise SubmitFailed(f"HTTP {response.status_code} from {response.url} without an event_id", attempts)
     return event_id
+
+
+def submitted(response: httpx.Response, attempts: int) -> Submitted:
+    """The event and its outcome (200) or the event alone (202), or the error the answer means."""
+    data = _final_json(response, attempts)
+    event_id, status_url = data.get("event_id"), data.get("status_url")
+    if not isinstance(event_id, str) or not isinstance(status_url, str):
+        raise SubmitFailed(f"HTTP {response.status_code} from {response.url} without an event_id", attempts)
+    outcome = data.get("outcome") if response.status_code == 200 else None
+    return Submitted(event_id, status_url, outcome if isinstance(outcome, dict) else None)
 
 
 def event_status(response: httpx.Response, attempts: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 
 from aios.errors import Refused
 from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, InvalidEvent
-from aios.ingest.models import REFUSALS, Accepted, EventIn
+from aios.ingest.models import REFUSALS, Accepted, EventIn, EventOutcome
 from aios.ingest.parts import open_parts
 from aios.ingest.routes import router
 from aios.ingest.settings import IngestSettings
@@ -86,8 +86,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         schema["paths"] |= OPERATIONS
-        for model in (EventIn, Accepted):
-            components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for model in (EventIn, Accepted, EventOutcome):
+            document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components |= document.pop("$defs", {})
+            components[model.__name__] = document
         # FastAPI documents its default 422 for parameter errors; this API answers those with 400.
         for operations in schema["paths"].values():
             for operation in operations.values():

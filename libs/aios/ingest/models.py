@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from aios.outcomes.model import Outcome
+
 
 def _without_nul(value: str) -> str:
     """PostgreSQL text cannot hold NUL: an event carrying one would be accepted here and fail later,
@@ -77,6 +79,14 @@ class Accepted(BaseModel):
     status_url: str = Field(description="Where `GET` tells what is known of the event.")
 
 
+class EventOutcome(BaseModel):
+    """The answer to a submission that asked to wait (`Prefer: wait=N`) and whose event reached an outcome."""
+
+    event_id: str = Field(description="The event's id in every AIOS topic.")
+    status_url: str = Field(description="Where `GET` tells what is known of the event.")
+    outcome: Outcome
+
+
 class EventStatus(BaseModel):
     event_id: str
     tenant_id: str
@@ -90,6 +100,9 @@ class EventStatus(BaseModel):
     )
     dead_letter_reason: str | None = Field(
         default=None, description="Why a stage could not process the event, when it was dead-lettered."
+    )
+    outcome: Outcome | None = Field(
+        default=None, description="What became of the event, once it has reached a final or waiting state."
     )
 
 

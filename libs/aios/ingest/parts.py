@@ -18,10 +18,12 @@ from aios.ingest.redis_batching import BatchingRedis
 from aios.ingest.replay import ReplayGuard
 from aios.ingest.settings import IngestSettings
 from aios.ingest.status import EventStatusStore
+from aios.ingest.waiting import SubmissionAnswers
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
 from aios.observability.tracing import configure_tracing
+from aios.outcomes.waiter import OutcomeWaiter
 from aios.settings import ConnectionSettings
 from aios.tenants.auth import Authenticator
 from aios.tenants.store import TenantStore
@@ -30,6 +32,7 @@ from aios.tenants.store import TenantStore
 @dataclass
 class IngestParts:
     acceptor: EventAcceptor
+    answers: SubmissionAnswers
     auth: Authenticator
     replay: ReplayGuard
     status: EventStatusStore
@@ -53,6 +56,8 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     status = EventStatusStore(redis, settings.status_ttl_s)
     auth = Authenticator(TenantStore(pool), settings.auth_cache_s)
     await auth.listen()
+    waiter = OutcomeWaiter(connection.redis_url, redis)
+    await waiter.start()
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,
@@ -63,6 +68,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
             ack_timeout_s=settings.ack_timeout_s,
             topic=settings.topic,
         ),
+        answers=SubmissionAnswers(waiter, settings.base_url(), settings.max_wait_s),
         auth=auth,
         replay=ReplayGuard(redis, settings.signature_tolerance_s),
         status=status,
@@ -78,6 +84,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     try:
         yield parts
     finally:
+        await waiter.close()
         await asyncio.to_thread(producer.close)
         await redis.aclose()
         await auth.close()

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from aios.audit.store import AuditStore
 from aios.ingest.models import REFUSALS, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts
+from aios.outcomes.store import read_outcome
 
 router = APIRouter()
 
@@ -46,8 +47,16 @@ async def event_status(
     audit = AuditStore(parts.pool)
     stages = await audit.stages(tenant.tenant_id, event_id)
     reason = await audit.dead_letter_reason(tenant.tenant_id, event_id) if "dead_lettered" in stages else None
+    outcome = await read_outcome(parts.redis, event_id, tenant.tenant_id)
     return EventStatus.model_validate(
-        {**found, "event_id": event_id, "stage": stages[-1], "stages": stages, "dead_letter_reason": reason}
+        {
+            **found,
+            "event_id": event_id,
+            "stage": stages[-1],
+            "stages": stages,
+            "dead_letter_reason": reason,
+            "outcome": outcome,
+        }
     )
 
 

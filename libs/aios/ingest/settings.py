@@ -47,6 +47,11 @@ class IngestSettings(BaseSettings):
         default=30.0, ge=0, description="How long a resolved API key or webhook secret is cached in-process."
     )
     topic: str = topic_field(topics.EVENTS_RECEIVED, "Where accepted events are written (tests: a private copy).")
+    max_wait_s: int = Field(
+        default=30,
+        ge=0,
+        description="Longest `Prefer: wait=N` honoured: a larger N waits this long; 0 never waits.",
+    )
     status_ttl_s: int = Field(default=7 * 24 * 3600, description="How long `GET /v1/events/{id}` knows an event.")
 
     def base_url(self) -> str:

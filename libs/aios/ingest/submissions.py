@@ -79,9 +79,10 @@ class SubmissionRoutes:
     ) -> None:
         try:
             if route is self.events:
-                event_id = await self.submit_event(headers, receive)
+                event_id, tenant_id = await self.submit_event(headers, receive)
             else:
-                event_id = await self.submit_webhook(path_params["source"], headers, receive)
+                event_id, tenant_id = await self.submit_webhook(path_params["source"], headers, receive)
+            answer = await self.parts().answers.answer(event_id, tenant_id, headers)
         except ClientGone:
             return
         except Refused as exc:
@@ -90,10 +91,10 @@ class SubmissionRoutes:
             log.warning("POST %s refused: a dependency is unavailable: %r", route.path, exc)
             await respond(send, 503, {"detail": DEPENDENCY_UNAVAILABLE_REASON}, {"Retry-After": "1"})
         else:
-            status_url = f"{self.settings.base_url()}/v1/events/{event_id}"
-            await respond(send, 202, {"event_id": event_id, "status_url": status_url})
+            await respond(send, answer.status, answer.body, answer.headers)
 
-    async def submit_event(self, headers: Headers, receive: Receive) -> str:
+    async def submit_event(self, headers: Headers, receive: Receive) -> tuple[str, str]:
+        """The accepted event's id and its tenant."""
         idempotency_key = _idempotency_key(headers)
         parts = self.parts()
         tenant = await parts.auth.tenant(headers.get("authorization"))
@@ -101,9 +102,9 @@ class SubmissionRoutes:
         submission = Submission(
             tenant.tenant_id, body, source="api", route="/v1/events", idempotency_key=idempotency_key
         )
-        return await parts.acceptor.accept(submission)
+        return await parts.acceptor.accept(submission), tenant.tenant_id
 
-    async def submit_webhook(self, source: str, headers: Headers, receive: Receive) -> str:
+    async def submit_webhook(self, source: str, headers: Headers, receive: Receive) -> tuple[str, str]:
         _checked(_SOURCE, source, "path", "source")
         idempotency_key = _idempotency_key(headers)
         body = await self.read_json_body(headers, receive)
@@ -126,7 +127,7 @@ class SubmissionRoutes:
             route=f"/v1/webhooks/{source}",
             idempotency_key=idempotency_key,
         )
-        return await parts.acceptor.accept(submission)
+        return await parts.acceptor.accept(submission), found.tenant_id
 
     async def read_json_body(self, headers: Headers, receive: Receive) -> bytes:
         """The raw body, refusing a wrong content type (415) or a body over the limit (413) early, and a
@@ -201,20 +202,42 @@ def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
 
 
 def _operation(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    responses = {"202": {"description": "Accepted: the event is in Kafka.", "content": json_content("Accepted")}}
+    responses = dict(WAIT_RESPONSES)
     for status, reason in REFUSALS.items():
         responses[str(status)] = {"description": reason, "content": json_content("Problem")}
     return {
         "post": {
             "summary": summary,
             "operationId": operation_id,
-            "parameters": parameters,
+            "parameters": [*parameters, PREFER_HEADER],
             "requestBody": {"required": True, "content": json_content("EventIn")},
             "responses": responses,
         }
     }
 
 
+PREFER_HEADER = _header(
+    "Prefer",
+    "`wait=N` (RFC 7240): answer 200 with the outcome if the event reaches one within N seconds (capped by the"
+    " server), else 202 as without it.",
+)
+PREFERENCE_APPLIED = {
+    "description": "`wait=N`: how long the server waited for the outcome (only when the caller asked to wait).",
+    "schema": {"type": "string"},
+}
+WAIT_RESPONSES: dict[str, dict[str, Any]] = {
+    "200": {
+        "description": "Accepted, and the event reached an outcome within the `Prefer: wait=N` asked for.",
+        "headers": {"Preference-Applied": PREFERENCE_APPLIED},
+        "content": json_content("EventOutcome"),
+    },
+    "202": {
+        "description": "Accepted: the event is in Kafka (if the caller asked to wait: with no outcome in time).",
+        "headers": {"Preference-Applied": PREFERENCE_APPLIED},
+        "content": json_content("Accepted"),
+    },
+}
+"""The answers of a route that accepts an event (`SubmissionAnswers.answer`), as OpenAPI responses."""
 _IDEMPOTENCY_KEY_HEADER = _header(
     "Idempotency-Key",
     "Retries with the same key within 24 h get the same event.",

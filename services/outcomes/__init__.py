@@ -1,0 +1,1 @@
+"""Outcome notifier: what became of each event, from the outcome topics into Redis."""
