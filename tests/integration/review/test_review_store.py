@@ -86,13 +86,13 @@ def test_accounts_sessions_and_passwords(migrated_database: str) -> None:
             await accounts.add(acme, "dave", "short")
 
         token, session = await accounts.open_session(alice, 60)
-        assert await accounts.session(token) == session and len(session.csrf_token) >= 32
+        assert await accounts.session(token, 600) == session and len(session.csrf_token) >= 32
         assert await pool.fetchval("SELECT count(*) FROM review_sessions WHERE token_hash = $1", token) == 0
         await accounts.set_password(acme, "alice", "another long password")
-        assert await accounts.session(token) is None  # a new password ends open sessions
+        assert await accounts.session(token, 600) is None  # a new password ends open sessions
         token, _ = await accounts.open_session(alice, 60)
         await pool.execute("UPDATE review_sessions SET expires_at = now() - interval '1 second'")
-        assert await accounts.session(token) is None
+        assert await accounts.session(token, 600) is None
 
     run(migrated_database, scenario)
 
