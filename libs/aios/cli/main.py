@@ -16,6 +16,7 @@ from aios.cli import (
     policy,
     reviewers,
     schemas,
+    secrets,
     services,
     stack,
     submit,
@@ -43,6 +44,7 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(secrets.app, name="secrets")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)

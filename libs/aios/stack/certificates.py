@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from aios.keys.files import write_private
 
 CA_NAME = "AIOS local stack CA"
 _CA_DAYS = 3650
@@ -36,21 +37,6 @@ def tls_dir(state_dir: Path) -> Path:
     return state_dir / "tls"
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create `path` readable by its owner only, never overwriting one a concurrent caller made."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
-
-
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -62,7 +48,7 @@ def ensure_ca(state_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
     folder = tls_dir(state_dir)
     cert_path, key_path = folder / "ca.crt", folder / "ca.key"
     if not key_path.exists():
-        _write_private(key_path, _key_pem(ec.generate_private_key(ec.SECP256R1())))
+        write_private(key_path, _key_pem(ec.generate_private_key(ec.SECP256R1())))
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     if not cert_path.exists():
@@ -80,7 +66,7 @@ def ensure_ca(state_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .sign(key, hashes.SHA256())
         )
-        _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+        write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
         cert_path.chmod(0o644)
     return x509.load_pem_x509_certificate(cert_path.read_bytes()), key
 
@@ -100,7 +86,7 @@ def ensure_server_certificate(
     cert_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
     ca_cert, ca_key = ensure_ca(state_dir)
     if not key_path.exists():
-        _write_private(key_path, _key_pem(ec.generate_private_key(ec.SECP256R1())))
+        write_private(key_path, _key_pem(ec.generate_private_key(ec.SECP256R1())))
     if not cert_path.exists():
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
@@ -121,6 +107,6 @@ def ensure_server_certificate(
             )
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+        write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
         cert_path.chmod(0o644)
     return ServerCertificate(cert_path, key_path, folder / "ca.crt")
