@@ -20,8 +20,9 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from aios.keys.errors import DecryptionError, KeyMaterialError, UnknownKeyError
-from aios.keys.files import KEY_BYTES, decode_key, write_private
+from aios.keys.files import KEY_BYTES, decode_key
 from aios.keys.settings import KeySettings
+from aios.private_files import write_private
 
 _WRAP_AAD = b"aios data key"
 _NONCE_BYTES = 12

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from aios.keys.files import write_private
+from aios.private_files import write_private
 
 CA_NAME = "AIOS local stack CA"
 _CA_DAYS = 3650
