@@ -13,7 +13,3 @@ CREATE TABLE data_keys (
     rewrapped_at TIMESTAMPTZ
 );
 CREATE INDEX data_keys_scope ON data_keys (scope, created_at);
-
--- SHA-256 of each model version's artifact files, recorded at registration and checked at every load
--- (aios.inference.integrity); NULL for versions registered before.
-ALTER TABLE model_versions ADD COLUMN artifact_sha256 TEXT;
