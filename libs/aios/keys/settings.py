@@ -30,6 +30,9 @@ class KeySettings(BaseSettings):
         default=None,
         description="Earlier key-encryption keys (base64, comma separated), still read, never used to wrap.",
     )
+    access_key: SecretStr | None = Field(
+        default=None, description="Key that signs CLI credentials (base64); unset: the file access.key in dir."
+    )
     audit_chain_key: SecretStr | None = Field(
         default=None, description="The audit chain's HMAC key (base64); unset: the file audit-chain.key in dir."
     )

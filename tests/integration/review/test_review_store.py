@@ -15,6 +15,7 @@ import pytest
 from aios.db.pool import open_pool
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
+from aios.keys.signing import RecordVerifier
 from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
@@ -153,7 +154,8 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
         [outbox] = await pool.fetch("SELECT record FROM review_outbox WHERE review_id = $1", review_id)
         record = json.loads(outbox["record"])
         assert done.completed_at is not None
-        assert record == {  # the outbox row as JSON, timestamps in epoch ms: what the outbox publishes
+        RecordVerifier("review", "aios.review.completed").verify(record)  # signed for decide to trust
+        assert {**record, "signature": None} == {  # the outbox row as JSON, timestamps in epoch ms
             "event_id": later.event_id,
             "tenant_id": later.tenant_id,
             "occurred_at": int(later.occurred_at.timestamp() * 1000),
@@ -165,6 +167,7 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
             "reason": "",
             "completed_at": int(done.completed_at.timestamp() * 1000),
             "trace": TRACE,
+            "signature": None,
         }
         examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
         assert [(r["label"], r["source"]) for r in examples] == [
