@@ -7,17 +7,28 @@ groups (`topics` fixture), so tests neither see nor disturb each other or the de
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from aios.access.roles import issue_credential
 from aios.db.scratch import scratch_database
 from aios.inference.training import TrainResult
 from aios.kafka.scratch import ScratchTopics
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 from tests.support.tiny_models import ClincSubset, clinc_subset, train_versions
+
+
+@pytest.fixture(scope="session", autouse=True)
+def admin_credential() -> Iterator[None]:
+    """Every `aios` the tests run may do admin actions, as an operator with an admin credential would;
+    tests of the refusals run without it."""
+    os.environ["AIOS_CREDENTIAL"] = issue_credential("integration-tests", "admin")
+    yield
+    os.environ.pop("AIOS_CREDENTIAL", None)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -37,10 +38,14 @@ class ReviewProcess:
         completed_topic: str,
         deadletter_topic: str,
         log_dir: Path,
+        stack_state_dir: Path | None = None,
         **settings: str,
     ) -> None:
+        """`stack_state_dir` moves where a TLS certificate is made (and its CA), away from the shared stack's."""
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        tls = settings.get("tls") == "true"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self._ca = stack_state_dir / "tls" / "ca.crt" if tls and stack_state_dir else None
         self.env = {
             **os.environ,
             "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
@@ -53,6 +58,7 @@ class ReviewProcess:
             "AIOS_REVIEW_COMPLETED_TOPIC": completed_topic,
             "AIOS_REVIEW_DEADLETTER_TOPIC": deadletter_topic,
             **{f"AIOS_REVIEW_{key.upper()}": value for key, value in settings.items()},
+            **({"AIOS_STACK_STATE_DIR": str(stack_state_dir)} if stack_state_dir else {}),
         }
         self.log = log_dir / f"review-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -66,12 +72,21 @@ class ReviewProcess:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.tail()
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=1, verify=self.verify).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise TimeoutError(self.tail())
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How clients check the server: against the private stack's CA once the process made it."""
+        if self._ca is None:
+            return True
+        if not self._ca.exists():
+            return ssl.create_default_context()
+        return ssl.create_default_context(cafile=self._ca)
 
     def stop(self) -> int:
         """SIGTERM: uvicorn drains, the lifespan stops the intake (commit) and flushes the producer."""

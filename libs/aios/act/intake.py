@@ -1,6 +1,7 @@
 """The consumer-loop handler of act: decisions into the inbox, in one transaction per batch.
 
-Nothing is performed here, so the loop never waits for a connector. Actions whose id the inbox
+Nothing is performed here, so the loop never waits for a connector. Only decisions signed by decide
+are taken (`aios.keys.signing`): one written to the topic by anyone else is dead-lettered. Actions whose id the inbox
 already holds (a redelivered decision, or one decided again) are answered with a SKIPPED_DUPLICATE
 record each and run nothing.
 """
@@ -14,6 +15,8 @@ from aios.db.pool import UNAVAILABLE_ERRORS
 from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.kafka.serde import Codecs
+from aios.kafka.topics import DECISIONS
+from aios.keys.signing import RecordVerifier
 from aios.observability import metrics
 from aios.runtime.background import BackgroundLoop
 from aios.schemas.records import Decision
@@ -35,10 +38,13 @@ class ActIntake:
         self.codecs = codecs
         self.output_topic = output_topic
         self.service = service
+        self.decisions = RecordVerifier("decide", DECISIONS.name)
 
     def __call__(self, records: list[InputRecord]) -> list[OutputRecord]:
         planned: list[tuple[DecisionPlan, Source, InputRecord]] = []
         for record in records:
+            # A forged decision fails the batch; the loop then dead-letters it alone, with this reason.
+            self.decisions.verify(record.value)
             decision = plan(Decision.from_avro(record.value))
             if decision is not None:
                 source = Source(

@@ -14,7 +14,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from aios.audit.chain import AuditEntry, canonical_json
+from aios.audit.chain import AuditEntry
+from aios.canonical import canonical_json
 from aios.kafka.records import InputRecord
 from aios.pii import redact
 

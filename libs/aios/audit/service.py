@@ -16,6 +16,7 @@ import uvicorn
 from aios.audit.api import create_audit_app
 from aios.audit.handler import AuditHandler
 from aios.audit.settings import AuditSettings
+from aios.audit.signed_heads import FileHeadLog, HeadLog, sign_heads
 from aios.audit.store import AuditStore
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
@@ -40,7 +41,10 @@ class AuditRuntime:
         pool = await create_pool(connection.postgres_dsn.get_secret_value(), min_size=2, max_size=6)
         await migrate(pool)
         store = AuditStore(pool)
-        tasks = [asyncio.create_task(_retention(store, settings))]
+        tasks = [
+            asyncio.create_task(_retention(store, settings)),
+            asyncio.create_task(_sign_heads(store, FileHeadLog(settings.signed_heads_path), settings)),
+        ]
         server = None
         if settings.port:
             config = uvicorn.Config(
@@ -57,7 +61,7 @@ class AuditRuntime:
     async def close(self) -> None:
         if self.server is not None:
             self.server.should_exit = True
-        for task in self.tasks[:1]:
+        for task in self.tasks[:2]:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.pool.close()
@@ -73,6 +77,17 @@ async def _retention(store: AuditStore, settings: AuditSettings) -> None:
         except Exception:
             log.exception("%s: retention failed", SERVICE)
         await asyncio.sleep(settings.prune_interval_s)
+
+
+async def _sign_heads(store: AuditStore, head_log: HeadLog, settings: AuditSettings) -> None:
+    """Write the heads that moved, signed, outside the database now and then."""
+    written: dict[str, tuple[int, str]] = {}
+    while True:
+        await asyncio.sleep(settings.sign_heads_interval_s)
+        try:
+            await sign_heads(store, head_log, written)
+        except Exception:
+            log.exception("%s: signing the chain heads failed", SERVICE)
 
 
 def start_audit(worker: Worker[AuditSettings]) -> AuditHandler:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from aios.kafka.topics import CATALOGUE
 from aios.runtime.catalog import service
 from aios.runtime.worker import WorkerSettings
+from aios.stack.settings import StackSettings
 
 
 class AuditSettings(WorkerSettings):
@@ -35,6 +38,13 @@ class AuditSettings(WorkerSettings):
         default=0, ge=0, description="Days rows are kept for tenants without their own retention; 0 keeps them."
     )
     prune_interval_s: float = Field(default=3600.0, gt=0, description="How often expired rows are removed.")
+    signed_heads_path: Path = Field(
+        default_factory=lambda: StackSettings().state_dir / "audit" / "signed-heads.jsonl",
+        description="File the signed chain heads are appended to, outside PostgreSQL (`aios audit verify` reads it).",
+    )
+    sign_heads_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the heads of the chains that moved are signed and written."
+    )
     auth_cache_s: float = Field(default=30.0, ge=0, description="How long a resolved auditor key is cached.")
 
     def input_topics(self) -> list[str]:

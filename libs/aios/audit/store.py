@@ -15,10 +15,11 @@ from typing import Any
 
 import asyncpg
 
-from aios.audit.chain import GENESIS, AuditEntry, Break, ChainRow, check_chain, row_hash
+from aios.audit.chain import GENESIS, AuditEntry, Break, ChainCheck, ChainRow, check_chain, row_hash
 from aios.audit.errors import ChainBrokenError
 from aios.audit.lineage import RECEIVED, stages_reached
 from aios.kafka.topics import DEADLETTER
+from aios.keys.material import audit_chain_key
 
 COLUMNS = (
     "tenant_id", "chain_seq", "event_id", "record_type", "topic", "kafka_partition", "kafka_offset",
@@ -59,8 +60,16 @@ def _chain_row(row: asyncpg.Record) -> ChainRow:
 
 
 class AuditStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, chain_key: bytes | None = None) -> None:
+        """`chain_key` keys the links; by default the one `aios.keys` holds, read when first needed."""
         self._pool = pool
+        self._chain_key = chain_key
+
+    @property
+    def chain_key(self) -> bytes:
+        if self._chain_key is None:
+            self._chain_key = audit_chain_key()
+        return self._chain_key
 
     async def append(self, entries: Sequence[AuditEntry]) -> AppendResult:
         if not entries:
@@ -96,7 +105,7 @@ class AuditStore:
                     continue
                 seen.add((e.topic, e.partition, e.offset))
                 seq, prev = heads[e.tenant_id]
-                digest = row_hash(prev, seq + 1, e)
+                digest = row_hash(self.chain_key, prev, seq + 1, e)
                 rows.append(
                     (
                         e.tenant_id,
@@ -158,6 +167,30 @@ class AuditStore:
         """The stages an event reached, in pipeline order; `received` always (ingest accepted it)."""
         return stages_reached([RECEIVED, *await self.record_types(tenant_id, event_id)])
 
+    async def database(self) -> str:
+        """The name of the database the trail is in (signed heads say whose chains they are)."""
+        name: str = await self._pool.fetchval("SELECT current_database()")
+        return name
+
+    async def heads(self) -> dict[str, tuple[int, str]]:
+        """Every chain's last position and hash."""
+        rows = await self._pool.fetch("SELECT tenant_id, chain_seq, hash FROM audit_chain_heads")
+        return {row["tenant_id"]: (row["chain_seq"], row["hash"]) for row in rows}
+
+    async def hashes_at(self, tenant_id: str, positions: Sequence[int]) -> dict[int, str]:
+        """The stored hash at each of a chain's positions that still has a row."""
+        rows = await self._pool.fetch(
+            "SELECT chain_seq, hash FROM audit_log WHERE tenant_id = $1 AND chain_seq = ANY($2::bigint[])",
+            tenant_id,
+            list(positions),
+        )
+        return {row["chain_seq"]: row["hash"] for row in rows}
+
+    async def anchor_seq(self, tenant_id: str) -> int:
+        """The last position retention removed (0: none)."""
+        async with self._pool.acquire() as conn:
+            return (await self._anchor(conn, tenant_id))[0]
+
     async def tenants(self) -> list[str]:
         return [r["tenant_id"] for r in await self._pool.fetch("SELECT tenant_id FROM audit_chain_heads ORDER BY 1")]
 
@@ -183,7 +216,13 @@ class AuditStore:
                         progress(2000)
                     yield _chain_row(row)
 
-            broken = await _check_async(tenant_id, rows(), anchor, (head["chain_seq"], head["hash"]) if head else None)
+            broken = await _check_async(
+                ChainCheck(self.chain_key),
+                tenant_id,
+                rows(),
+                anchor,
+                (head["chain_seq"], head["hash"]) if head else None,
+            )
             progress(counted % 2000)
         head_seq, head_hash = (head["chain_seq"], head["hash"]) if head else (0, GENESIS)
         return TenantReport(tenant_id, counted, head_seq, head_hash, anchor[0], broken)
@@ -266,7 +305,7 @@ class AuditStore:
             prefix = await conn.fetch(
                 f"{_SELECT} WHERE tenant_id = $1 AND chain_seq <= $2 ORDER BY chain_seq", tenant_id, cut
             )
-            broken = check_chain(tenant_id, map(_chain_row, prefix), anchor, None)
+            broken = check_chain(self.chain_key, tenant_id, map(_chain_row, prefix), anchor, None)
             if broken is None and prefix[-1]["chain_seq"] != cut:
                 broken = Break(tenant_id, cut, None, None, f"rows up to {cut} are missing")
             if broken is not None:
@@ -298,7 +337,11 @@ class AuditStore:
 
 
 async def _check_async(
-    tenant_id: str, rows: AsyncIterator[ChainRow], anchor: tuple[int, str], head: tuple[int, str] | None
+    checker: ChainCheck,
+    tenant_id: str,
+    rows: AsyncIterator[ChainRow],
+    anchor: tuple[int, str],
+    head: tuple[int, str] | None,
 ) -> Break | None:
     """`check_chain` over rows streamed from a cursor, in slices, so memory stays flat."""
     previous = anchor
@@ -306,9 +349,9 @@ async def _check_async(
     async for row in rows:
         batch.append(row)
         if len(batch) == 2000:
-            broken = check_chain(tenant_id, batch, previous, None)
+            broken = checker.check(tenant_id, batch, previous, None)
             if broken is not None:
                 return broken
             previous = (batch[-1].chain_seq, batch[-1].hash)
             batch = []
-    return check_chain(tenant_id, batch, previous, head)
+    return checker.check(tenant_id, batch, previous, head)

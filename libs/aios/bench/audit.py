@@ -42,6 +42,7 @@ from aios.kafka.records import InputRecord
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import load_catalogue
+from aios.keys.signing import RecordSigner
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 
@@ -192,9 +193,13 @@ def run_act_bench(
     connection: ConnectionSettings, console: Console, decisions: int, actions_per_decision: int
 ) -> ActResult:
     load = os.getloadavg()[0]
+    signer = RecordSigner("decide", DECISIONS)  # act takes only decisions decide signed
     values = [
-        decision_value(
-            f"bench-tenant-{n % TENANTS}", [("log.record", {"note": f"step {i}"}) for i in range(actions_per_decision)]
+        signer.signed(
+            decision_value(
+                f"bench-tenant-{n % TENANTS}",
+                [("log.record", {"note": f"step {i}"}) for i in range(actions_per_decision)],
+            )
         )
         for n in range(decisions)
     ]

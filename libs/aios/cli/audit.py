@@ -21,6 +21,8 @@ from rich.table import Table
 from aios.audit.errors import AuditError
 from aios.audit.lineage import lineage
 from aios.audit.records import iso_ms
+from aios.audit.settings import AuditSettings
+from aios.audit.signed_heads import FileHeadLog, Rewritten, find_rewritten
 from aios.audit.store import AuditStore, PruneResult
 from aios.db.pool import run_on_database
 from aios.observability.traces import JaegerTraces
@@ -93,11 +95,16 @@ def show(
 @app.command()
 def verify(
     tenant: str | None = typer.Option(None, "--tenant", help="Only this tenant's chain."),
+    signed_heads: Path | None = typer.Option(
+        None, "--signed-heads", help="The signed heads the audit service wrote; default AIOS_AUDIT_SIGNED_HEADS_PATH."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Recompute every tenant's hash chain; exit 1 and name the first broken link (row, tenant, event) if any."""
+    """Recompute every tenant's keyed chain and compare it with the heads signed outside the database; exit 1
+    and name the first broken link (row, tenant, event) and any stretch rewritten since it was signed."""
+    head_log = FileHeadLog(signed_heads or AuditSettings().signed_heads_path)
 
-    async def work(pool: asyncpg.Pool) -> list[Any]:
+    async def work(pool: asyncpg.Pool) -> tuple[list[Any], list[Rewritten], int]:
         store = AuditStore(pool)
         tenant_id = await _tenant_id(pool, tenant) if tenant else None
         if tenant_id is not None and tenant_id not in await store.tenants():
@@ -109,18 +116,21 @@ def verify(
             TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
         ) as progress:
             bar = progress.add_task("rows", total=total)
-            return await store.verify(tenant_id, lambda rows: progress.advance(bar, rows))
+            reports = await store.verify(tenant_id, lambda rows: progress.advance(bar, rows))
+        return reports, *await find_rewritten(store, head_log, tenant_id)
 
-    reports = run_on_database(work)
+    reports, rewritten, forged = run_on_database(work)
     broken = [r for r in reports if r.broken is not None]
     if as_json:
         typer.echo(
             json.dumps(
                 {
-                    "ok": not broken,
+                    "ok": not broken and not rewritten and not forged,
                     "tenants": [
                         {**dataclasses.asdict(r), "broken": str(r.broken) if r.broken else None} for r in reports
                     ],
+                    "rewritten": [str(stretch) for stretch in rewritten],
+                    "forged_signed_heads": forged,
                 },
                 default=str,
             )
@@ -132,9 +142,13 @@ def verify(
                 f"{report.tenant_id}: {report.rows} rows, positions {report.anchor_seq + 1}..{report.head_seq},"
                 f" head {report.head_hash[:16]}: {state}"
             )
-    if broken:
-        for report in broken:
-            typer.secho(f"chain broken: {report.broken}", fg=typer.colors.RED, err=True)
+    for report in broken:
+        typer.secho(f"chain broken: {report.broken}", fg=typer.colors.RED, err=True)
+    for stretch in rewritten:
+        typer.secho(f"rewritten: {stretch}", fg=typer.colors.RED, err=True)
+    if forged:
+        typer.secho(f"{forged} signed head entries of {head_log.path} do not verify", fg=typer.colors.RED, err=True)
+    if broken or rewritten or forged:
         raise typer.Exit(1)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import typer
 
+from aios.cli.access import admin_action, record
 from aios.cli.tenants import resolve_tenant
 from aios.connectors.base import Connector
 from aios.connectors.builtin import default_connectors
@@ -75,7 +76,8 @@ def set_connector(
     deadline_s: float | None = typer.Option(None, "--deadline-s", min=0.001, help="Retry policy: total deadline."),
     timeout_s: float | None = typer.Option(None, "--timeout-s", min=0.001, help="Longest one attempt may take."),
 ) -> None:
-    """Store a tenant's configuration of one connector (replacing the previous one)."""
+    """Store a tenant's configuration of one connector (replacing the previous one; admin only)."""
+    principal = admin_action("connectors.set")
     found = resolve_tenant(tenant)
     chosen = _connector(connector)
     settings = _json_object(config) if config else {}
@@ -103,6 +105,12 @@ def set_connector(
         settings["retry"] = {**settings.get("retry", {}), **retry}
     stored = chosen.check_config(settings)
     run_on_database(lambda pool: ConnectorConfigs(pool).set(found.tenant_id, chosen.name, stored))
+    # What changed, never the secrets: the configuration as `show` describes it.
+    record(
+        principal,
+        "connectors.set",
+        {"tenant": found.tenant_id, "connector": chosen.name, "config": chosen.describe_config(stored)},
+    )
     typer.echo(f"tenant     {found.name} ({found.tenant_id})")
     typer.echo(f"connector  {chosen.name}: {json.dumps(chosen.describe_config(stored), sort_keys=True)}")
     if new_secret:

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from aios.cli import (
+    access,
     audit,
     backfill,
     callbacks,
@@ -19,6 +20,7 @@ from aios.cli import (
     replay,
     reviewers,
     schemas,
+    secrets,
     services,
     stack,
     submit,
@@ -47,6 +49,8 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(access.app, name="access")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import torch
 import typer
 
+from aios.cli.access import admin_action, record
 from aios.cli.retrain import retrain_command
 from aios.cli.rollout import model_rollout
 from aios.cli.tenants import resolve_tenant
@@ -182,9 +183,15 @@ def promote_command(
     ),
     as_json: bool = _JSON,
 ) -> None:
-    """Point an alias at a version; running workers pick it up on their next revision poll."""
+    """Point an alias at a version; running workers pick it up on their next revision poll (admin only)."""
+    principal = admin_action("model.promote")
     tenant_id = resolve_tenant(tenant).tenant_id if tenant is not None else None
     row = _with_registry(lambda registry: registry.promote(name, version, alias, share=share, tenant=tenant_id))
+    record(
+        principal,
+        "model.promote",
+        {"model": name, "version": version, "alias": alias, "share": share, "tenant": tenant_id},
+    )
     if as_json:
         typer.echo(
             json.dumps(
@@ -208,9 +215,12 @@ def retire_command(
     alias: str = typer.Option(..., "--alias", help=" | ".join(ALIASES)),
     tenant: str | None = typer.Option(None, "--tenant", help="Tenant name or id whose own alias goes."),
 ) -> None:
-    """Remove an alias (a finished shadow, a tenant back on the global model); workers follow within seconds."""
+    """Remove an alias (a finished shadow, a tenant back on the global model); workers follow within seconds
+    (admin only)."""
+    principal = admin_action("model.retire")
     tenant_id = resolve_tenant(tenant).tenant_id if tenant is not None else None
     row = _with_registry(lambda registry: registry.retire(name, alias, tenant=tenant_id))
+    record(principal, "model.retire", {"model": name, "alias": alias, "tenant": tenant_id, "was": row.version})
     typer.echo(f"{row.name} {row.alias}{f'[{row.tenant}]' if row.tenant else ''} retired (was {row.version})")
 
 

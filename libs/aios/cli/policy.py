@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aios.cli.access import admin_action, record
 from aios.cli.rollout import policy_rollout
 from aios.db.pool import run_on_database
 from aios.policy.loading import load_policy_file
@@ -31,7 +32,8 @@ def apply(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A policy file, e.g. policies/acme.yaml."),
     as_json: bool = _JSON,
 ) -> None:
-    """Validate FILE and make it the active policy of the tenant it names (recorded by content hash)."""
+    """Validate FILE and make it the active policy of the tenant it names (recorded by content hash; admin only)."""
+    principal = admin_action("policy.apply")
     loaded = load_policy_file(file)
 
     async def work(pool: asyncpg.Pool) -> tuple[str, Applied]:
@@ -39,6 +41,7 @@ def apply(
         return tenant.name, await PolicyStore(pool).apply(tenant.tenant_id, loaded)
 
     name, applied = run_on_database(work)
+    record(principal, "policy.apply", {"tenant": applied.tenant_id, "version": applied.version, "file": str(file)})
     summary = {
         "tenant": name,
         "tenant_id": applied.tenant_id,

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aios.cli.access import admin_action, record
 from aios.db.pool import run_on_database
 from aios.inference.model_registry import ModelRegistry
 from aios.kafka.serde import Codecs
@@ -55,6 +56,7 @@ def model_rollout(
         return
     if version is None or plan_file is None:
         raise RolloutError("give NAME VERSION --plan FILE (or `status`)")
+    principal = admin_action("model.rollout")
     plan, settings, connection = load_plan(plan_file), RolloutSettings(), ConnectionSettings()
     sources = _sources(settings, connection)
     candidate = ModelCandidate(name, version)
@@ -74,6 +76,7 @@ def model_rollout(
         rollout = await _started(pool, "model", name, str(version), plan, target)
         return await walk(pool, rollout, target, measured, None if as_json else _print_judged)
 
+    record(principal, "model.rollout", {"model": name, "version": version, "plan": str(plan_file)})
     _report(run_on_database(run, max_size=4), as_json)
 
 
@@ -83,6 +86,7 @@ def policy_rollout(
     as_json: bool = typer.Option(False, "--json", help="JSON output, for scripts."),
 ) -> None:
     """Shadow-evaluate FILE on the tenant's live events beside the active version, then make it active."""
+    principal = admin_action("policy.rollout")
     plan, loaded = load_plan(plan_file), load_policy_file(file)
     check_policy_plan(plan)
     settings, connection = RolloutSettings(), ConnectionSettings()
@@ -101,6 +105,7 @@ def policy_rollout(
         rollout = await _started(pool, "policy", tenant_id, loaded.version, plan, target)
         return await walk(pool, rollout, target, measured, None if as_json else _print_judged)
 
+    record(principal, "policy.rollout", {"tenant": loaded.tenant, "version": loaded.version, "file": str(file)})
     _report(run_on_database(run, max_size=4), as_json)
 
 

@@ -33,7 +33,10 @@ from aios.kafka.errors import RecordRefused, TransientError
 from aios.kafka.oversize import check_size
 from aios.kafka.records import Value
 from aios.kafka.serde import Codecs
+from aios.kafka.topics import DECISIONS, REVIEW_COMPLETED
 from aios.kafka.tracefield import record_carrier, trace_field
+from aios.keys.errors import SignatureError
+from aios.keys.signing import RecordSigner, RecordVerifier
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, headers_to_carrier, span_from
 from aios.schemas.records import EventEnriched, ReviewCompleted
@@ -75,11 +78,13 @@ class Handlers:
         self.decider = decider
         self.policies = policies
         self.sinks = sinks
+        self.decisions = RecordSigner("decide", DECISIONS.name)
+        self.verdicts = RecordVerifier("review", REVIEW_COMPLETED.name)
         self.retry = retry.RetryPolicy(
             attempts=1 + settings.handler_retries,
             first_backoff_s=FIRST_BACKOFF_S,
             transient=TRANSIENT,
-            never=(UnknownReview,),
+            never=(UnknownReview, SignatureError),
         )
 
     async def take_in(self, record: Record, origin: Origin) -> None:
@@ -98,7 +103,7 @@ class Handlers:
         retrying = self.retry.start(SERVICE)
         try:
             await retry.call_async(retrying, lambda: work(record, origin, progress))
-        except UnknownReview as exc:
+        except (UnknownReview, SignatureError) as exc:
             await self._dead_letter(record, origin, ErrorKind.HANDLER_FAILED, str(exc), progress.value, 1)
         except Exception as exc:
             reason = handler_failed(retrying.failures, exc)
@@ -125,6 +130,7 @@ class Handlers:
         now = datetime.now(UTC)
         output: Output | None
         if origin.topic == self.settings.completed_topic:
+            self.verdicts.verify(value)
             output = await self.decider.on_completion(ReviewCompleted.from_avro(value), trace, now)
         else:
             output = await self.decider.on_event(EventEnriched.from_avro(value), record.timestamp, trace, now)
@@ -138,9 +144,10 @@ class Handlers:
         def on_sent(_future: Any) -> None:
             metrics.RECORDS_OUT.labels(SERVICE, name).inc()
 
-        await topic.send(
-            key=output.key, value=output.record.to_avro(), headers=carrier_to_headers(carrier), callback=on_sent
-        )
+        value = output.record.to_avro()
+        if output.kind == "decision":
+            value = self.decisions.signed(value)
+        await topic.send(key=output.key, value=value, headers=carrier_to_headers(carrier), callback=on_sent)
 
     async def _dead_letter(
         self, record: Record, origin: Origin, kind: ErrorKind, reason: str, decoded: Value | None, attempts: int

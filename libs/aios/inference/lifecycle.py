@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aios.db.pool import run_on_database
+from aios.inference.integrity import artifact_sha256
 from aios.inference.model_registry import ArtifactStore, LocalArtifactStore, ModelRegistry, ModelVersion
 from aios.inference.settings import ModelSettings
 from aios.inference.training import (
@@ -56,6 +57,7 @@ async def publish(
             result.data_sha256,
             finite(result.metrics),
             result.model.labels,
+            artifact_sha256(folder),
         )
     if promote_to is not None:
         await registry.promote(name, row.version, promote_to)

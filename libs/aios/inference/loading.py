@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from aios.inference.classifier import TextClassifier
+from aios.inference.integrity import check_artifact
 from aios.inference.model_registry import ArtifactStore, ModelVersion
 from aios.inference.settings import ModelSettings
 
 
 def load_version(store: ArtifactStore, version: ModelVersion, settings: ModelSettings) -> TextClassifier:
+    """Raises ArtifactTamperedError when the artifact's files are not those registered."""
+    folder = store.fetch(version.artifact_uri)
+    check_artifact(version.name, version.version, folder, version.artifact_sha256)
     classifier = TextClassifier.load(
-        store.fetch(version.artifact_uri),
+        folder,
         device=settings.device,
         encoder_dir=settings.encoder_dir,
         max_length=settings.max_length,

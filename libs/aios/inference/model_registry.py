@@ -66,6 +66,8 @@ class ModelVersion:
     metrics: dict[str, Any]
     labels: list[str]
     created_at: datetime
+    artifact_sha256: str | None = None
+    """SHA-256 of the artifact's files (`aios.inference.integrity`); None for versions registered before."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,16 @@ class ModelRegistry:
         self._pool = pool
 
     async def register(
-        self, name: str, artifact_uri_for: Any, data_sha256: str, metrics: dict[str, Any], labels: list[str]
+        self,
+        name: str,
+        artifact_uri_for: Any,
+        data_sha256: str,
+        metrics: dict[str, Any],
+        labels: list[str],
+        artifact_sha256: str,
     ) -> ModelVersion:
-        """Insert the next version of `name`; `artifact_uri_for(version)` stores the files and returns the URI.
+        """Insert the next version of `name`; `artifact_uri_for(version)` stores the files and returns the URI;
+        `artifact_sha256` is what every load checks the stored files against.
 
         The per-name advisory lock keeps two trainers from taking the same number.
         """
@@ -100,14 +109,16 @@ class ModelRegistry:
             )
             uri = artifact_uri_for(version)
             row = await conn.fetchrow(
-                "INSERT INTO model_versions (name, version, artifact_uri, data_sha256, metrics, labels)"
-                " VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING *",
+                "INSERT INTO model_versions"
+                " (name, version, artifact_uri, data_sha256, metrics, labels, artifact_sha256)"
+                " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING *",
                 name,
                 version,
                 uri,
                 data_sha256,
                 json.dumps(metrics),
                 labels,
+                artifact_sha256,
             )
         return _version(row)
 
@@ -207,6 +218,7 @@ def _version(row: asyncpg.Record) -> ModelVersion:
         json.loads(metrics) if isinstance(metrics, str) else dict(metrics),
         list(row["labels"]),
         row["created_at"],
+        row["artifact_sha256"],
     )
 
 

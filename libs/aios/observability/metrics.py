@@ -184,6 +184,11 @@ INFERENCE_EVENTS = Counter(
     "Texts a model version ran on, by tenant (shadow runs included): divides tenant seconds into seconds per event.",
     ["service", "tenant", "model", "version"],
 )
+MODEL_ARTIFACT_REFUSED = Counter(
+    "aios_model_artifact_refused_total",
+    "Loads refused because a model artifact's files do not match the SHA-256 recorded at registration.",
+    ["model", "version"],
+)
 MODEL_REVISION = Gauge("aios_model_alias_revision", "Registry alias revision a worker serves.", ["service"])
 DRIFT_PSI = Gauge(
     "aios_model_drift_psi",

@@ -115,14 +115,18 @@ class ReviewerAccounts:
         await self._pool.execute("DELETE FROM review_sessions WHERE expires_at < now()")
         return token, Session(reviewer, csrf)
 
-    async def session(self, token: str | None) -> Session | None:
+    async def session(self, token: str | None, idle_s: int) -> Session | None:
+        """The session of `token` unless expired or idle `idle_s`; this request renews its idle time."""
         if not token:
             return None
         row = await self._pool.fetchrow(
-            "SELECT s.csrf_token, r.reviewer_id, r.username, t.tenant_id, t.name FROM review_sessions s"
-            " JOIN reviewers r ON r.reviewer_id = s.reviewer_id JOIN tenants t ON t.tenant_id = r.tenant_id"
-            " WHERE s.token_hash = $1 AND s.expires_at > now()",
+            "UPDATE review_sessions s SET last_seen_at = now()"
+            " FROM reviewers r JOIN tenants t ON t.tenant_id = r.tenant_id"
+            " WHERE r.reviewer_id = s.reviewer_id AND s.token_hash = $1 AND s.expires_at > now()"
+            " AND s.last_seen_at > now() - make_interval(secs => $2)"
+            " RETURNING s.csrf_token, r.reviewer_id, r.username, t.tenant_id, t.name",
             _token_hash(token),
+            float(idle_s),
         )
         if row is None:
             return None

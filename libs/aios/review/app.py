@@ -52,7 +52,8 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
 
 async def refused(request: Request, exc: ReviewError) -> HTMLResponse:
     """A refusal as a page: what was refused and why, with a way back."""
-    session = await review_parts(request).accounts.session(request.cookies.get(SESSION_COOKIE))
+    parts = review_parts(request)
+    session = await parts.accounts.session(request.cookies.get(SESSION_COOKIE), parts.settings.session_idle_s)
     back = request.url.path.rsplit("/", 1)[0] if exc.status == 409 else "/"
     return page(
         request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,9 +23,19 @@ class ReviewSettings(BaseSettings):
     deadletter_topic: str = topic_field(topics.DEADLETTER, "Requests that cannot be stored.")
     claim_ttl_s: int = Field(default=600, ge=10, description="How long a claim locks an item for its reviewer.")
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="How long a sign-in lasts.")
+    session_idle_s: int = Field(
+        default=30 * 60, ge=10, description="A session ends this long after its last request, however young it is."
+    )
     cookie_secure: bool = Field(
         default=False, description="Send cookies over HTTPS only; set true wherever the pages are served over TLS."
     )
+    tls: bool = Field(
+        default=False,
+        description="Serve HTTPS (with HSTS and Secure cookies); without tls_certificate, a certificate signed by"
+        " the local stack's CA is made in its state directory.",
+    )
+    tls_certificate: Path | None = Field(default=None, description="PEM certificate chain served when tls is on.")
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_certificate.")
     outbox_interval_s: float = Field(
         default=1.0, gt=0, description="How often unpublished verdicts are retried (each verdict is sent at once too)."
     )

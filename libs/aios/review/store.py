@@ -16,6 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from aios.kafka.topics import REVIEW_COMPLETED
+from aios.keys.signing import RecordSigner
 from aios.review.accounts import Reviewer
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict
 from aios.schemas.records import ReviewCompleted, ReviewRequested, TraceContext
@@ -114,6 +116,7 @@ class ReviewStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._verdicts = RecordSigner("review", REVIEW_COMPLETED.name)
 
     async def store_requests(self, requests: Iterable[ReviewRequested]) -> int:
         """Insert review requests; one already stored (a redelivery) is left as it is. Returns how many were new."""
@@ -217,7 +220,7 @@ class ReviewStore:
             await conn.execute(
                 "INSERT INTO review_outbox (review_id, record) VALUES ($1, $2)",
                 review_id,
-                json.dumps(to_json(record.to_avro())),
+                json.dumps(to_json(self._verdicts.signed(record.to_avro()))),
             )
             if verdict.verdict != "REJECT":
                 label = verdict.corrected_label if verdict.verdict == "RELABEL" else completed["label"]

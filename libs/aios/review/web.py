@@ -28,7 +28,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
 }
+HSTS = "max-age=31536000; includeSubDomains"
+"""Sent over HTTPS only: over plain HTTP a browser ignores it, and it would pin a host that has no TLS."""
 
 
 class CsrfRefused(ReviewError):
@@ -70,6 +73,8 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 
@@ -84,13 +89,19 @@ Parts = Annotated[ReviewParts, Depends(review_parts)]
 
 def set_cookie(parts: ReviewParts, response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="strict", secure=parts.settings.cookie_secure, path="/"
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=parts.settings.cookie_secure or parts.settings.tls,
+        path="/",
     )
 
 
 async def signed_in(request: Request, parts: Parts) -> Session | None:
-    """The reviewer's session, or None when the cookie names none (or an expired one)."""
-    return await parts.accounts.session(request.cookies.get(SESSION_COOKIE))
+    """The reviewer's session, or None when the cookie names none (or an expired or idle one)."""
+    return await parts.accounts.session(request.cookies.get(SESSION_COOKIE), parts.settings.session_idle_s)
 
 
 def check_csrf(expected: str | None, sent: str | None) -> None:

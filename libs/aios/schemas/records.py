@@ -250,6 +250,9 @@ class Decision:
     reviewer: str | None = None
     decided_at: datetime
     trace: TraceContext
+    signature: str | None = None
+    """Ed25519 signature of decide over the rest of the record (aios.keys.signing); act refuses a decision without a
+    valid one."""
 
     @classmethod
     def from_avro(cls, value: Mapping[str, Any]) -> Self:
@@ -269,6 +272,7 @@ class Decision:
             reviewer=value.get("reviewer"),
             decided_at=value["decided_at"],
             trace=TraceContext.from_avro(value["trace"]),
+            signature=value.get("signature"),
         )
 
     def to_avro(self) -> dict[str, Any]:
@@ -288,6 +292,7 @@ class Decision:
             "reviewer": self.reviewer,
             "decided_at": self.decided_at,
             "trace": self.trace.to_avro(),
+            "signature": self.signature,
         }
 
 
@@ -617,6 +622,9 @@ class ReviewCompleted:
     reason: str = ""
     completed_at: datetime
     trace: TraceContext
+    signature: str | None = None
+    """Ed25519 signature of review over the rest of the record (aios.keys.signing); decide refuses a verdict without
+    a valid one."""
 
     @classmethod
     def from_avro(cls, value: Mapping[str, Any]) -> Self:
@@ -632,6 +640,7 @@ class ReviewCompleted:
             reason=value.get("reason", ""),
             completed_at=value["completed_at"],
             trace=TraceContext.from_avro(value["trace"]),
+            signature=value.get("signature"),
         )
 
     def to_avro(self) -> dict[str, Any]:
@@ -647,6 +656,7 @@ class ReviewCompleted:
             "reason": self.reason,
             "completed_at": self.completed_at,
             "trace": self.trace.to_avro(),
+            "signature": self.signature,
         }
 
 

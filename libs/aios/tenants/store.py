@@ -2,7 +2,7 @@
 
 API keys are stored only as SHA-256 digests (`aios.tenants.secrets.hash_api_key`). Webhook
 secrets must stay retrievable, since verifying an HMAC needs the key itself, so they are stored
-as issued; production should put `webhook_secrets.secret` behind pgcrypto with a KMS-held key.
+sealed under the tenant's data key (`aios.keys.envelope`), bound to their source.
 
 Rotation never cuts clients off: the previous credentials get an expiry of now plus the grace
 period (`TenantSettings`) while the new one works at once. Credentials whose grace has run out
@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from aios.keys.envelope import DataKeys, is_sealed
 from aios.tenants.errors import DuplicateTenantError, InvalidNameError, TenantNotFoundError, WebhookSourceTakenError
 from aios.tenants.secrets import hash_api_key, new_api_key, new_webhook_secret
 from aios.tenants.settings import TenantSettings
@@ -79,6 +80,10 @@ def _valid_name(kind: str, name: str) -> None:
         )
 
 
+def _secret_aad(source: str) -> str:
+    return f"webhook_secrets:{source}"
+
+
 def _as_uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
@@ -89,9 +94,12 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 class TenantStore:
     """Issues, rotates and checks credentials; needs the tables of migration `0001_tenants`."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: TenantSettings | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, settings: TenantSettings | None = None, data_keys: DataKeys | None = None
+    ) -> None:
         self._pool = pool
         self._settings = settings or TenantSettings()
+        self._data_keys = data_keys or DataKeys(pool)
 
     async def create_tenant(self, name: str) -> IssuedKey:
         """A new tenant and its first API key."""
@@ -220,6 +228,8 @@ class TenantStore:
         """
         _valid_name("source", source)
         secret = new_webhook_secret()
+        found = await self.resolve(tenant)
+        sealed = await self._data_keys.seal(found.tenant_id, secret, _secret_aad(source))
         async with self._pool.acquire() as conn, conn.transaction():
             found = await self._resolve(conn, tenant)
             tenant_id = uuid.UUID(found.tenant_id)
@@ -239,7 +249,7 @@ class TenantStore:
                 timedelta(seconds=self._settings.webhook_secret_grace_s),
             )
             await conn.execute(
-                "INSERT INTO webhook_secrets (source, secret, tenant_id) VALUES ($1, $2, $3)", source, secret, tenant_id
+                "INSERT INTO webhook_secrets (source, secret, tenant_id) VALUES ($1, $2, $3)", source, sealed, tenant_id
             )
         logger.info("issued a signing secret for webhook source %s of tenant %s", source, found.name)
         return IssuedWebhookSecret(source, found.tenant_id, secret)
@@ -254,7 +264,24 @@ class TenantStore:
         )
         if not rows:
             return None
-        return WebhookSource(source, str(rows[0]["tenant_id"]), tuple(row["secret"] for row in rows))
+        secrets = [await self._data_keys.open(row["secret"], _secret_aad(source)) for row in rows]
+        return WebhookSource(source, str(rows[0]["tenant_id"]), tuple(secrets))
+
+    async def seal_plaintext_secrets(self) -> int:
+        """Seal the signing secrets stored before they were encrypted; how many."""
+        sealed = 0
+        for row in await self._pool.fetch("SELECT source, tenant_id, secret FROM webhook_secrets"):
+            if is_sealed(row["secret"]):
+                continue
+            value = await self._data_keys.seal(str(row["tenant_id"]), row["secret"], _secret_aad(row["source"]))
+            status = await self._pool.execute(
+                "UPDATE webhook_secrets SET secret = $3 WHERE source = $1 AND secret = $2",
+                row["source"],
+                row["secret"],
+                value,
+            )
+            sealed += status.endswith(" 1")
+        return sealed
 
     @staticmethod
     async def _resolve(conn: asyncpg.Connection, tenant: str) -> Tenant:

@@ -15,6 +15,7 @@ from confluent_kafka import Message
 from aios.connectors.config import ConnectorConfigs
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
+from aios.keys.signing import RecordSigner
 from aios.settings import ConnectionSettings
 from tests.support.database import call_database
 from tests.support.kafka_io import produce_raw, read_topic, value_of
@@ -52,11 +53,19 @@ class ActHarness:
     def configure(self, tenant_id: str, connector: str, config: dict[str, Any]) -> None:
         call_database(self.dsn, lambda pool: ConnectorConfigs(pool).set(tenant_id, connector, config))
 
-    def send(self, *decisions: dict[str, Any]) -> None:
+    def send(self, *decisions: dict[str, Any], signed: bool = True) -> None:
+        """Decisions as decide would write them: signed with its key (unless `signed` is False: a forgery)."""
+        signer = RecordSigner("decide", DECISIONS)
         produce_raw(
             self.connection.kafka_bootstrap,
             self.decisions,
-            [(f"{d['tenant_id']}:{d['event_id']}".encode(), self.codecs.encode(self.decisions, d)) for d in decisions],
+            [
+                (
+                    f"{d['tenant_id']}:{d['event_id']}".encode(),
+                    self.codecs.encode(self.decisions, signer.signed(d) if signed else d),
+                )
+                for d in decisions
+            ],
         )
 
     def records(

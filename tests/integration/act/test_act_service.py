@@ -15,7 +15,8 @@ import pytest
 
 from aios.act.plan import compensation_id_for
 from aios.bench.lineage import decision_value as decision
-from tests.integration.act.conftest import ActHarness
+from aios.keys.signing import RecordSigner
+from tests.integration.act.conftest import DECISIONS, ActHarness
 from tests.support.http_target import HttpTarget, free_port
 from tests.support.smtp_sink import SmtpSink
 
@@ -58,6 +59,28 @@ def test_a_decision_delivered_three_times_has_one_effect(act: ActHarness, target
     succeeded = next(r for r in records if r["status"] == "SUCCEEDED")
     assert succeeded["external_ref"] == "ref-1" and succeeded["attempts"] == 1
     assert act.inbox_status(action_id) == "succeeded"
+
+
+def test_a_decision_not_signed_by_decide_is_refused(act: ActHarness, target: HttpTarget) -> None:
+    """Any principal that can write the decisions topic could forge a payout; without decide's signature it
+    reaches the dead letters and nothing is performed, while signed decisions go on."""
+    who = tenant()
+    act.configure(who, "webhook", {"url": f"{target.url}/hooks/{who}", "secret": "whsec_test_secret"})
+    unsigned = decision(who, [("webhook.post", {"message": "pay me"})])
+    tampered = decision(who, [("webhook.post", {"message": "pay me more"})])
+    act.send(unsigned, signed=False)
+    forged = RecordSigner("decide", DECISIONS).signed(tampered)
+    act.send({**forged, "actions": [{**forged["actions"][0], "params": {"message": "pay me a lot"}}]}, signed=False)
+    honest = decision(who, [("webhook.post", {"message": "refund approved"})])
+    act.send(honest)
+    act.results({honest["event_id"]}, 1)
+    dead = act.records(act.deadletter, {unsigned["event_id"], tampered["event_id"]}, lambda found: len(found) >= 2)
+    reasons = {letter["event_id"]: letter["reason"] for letter in dead}
+    assert "carries no signature of decide" in reasons[unsigned["event_id"]]
+    assert "does not verify under decide's key" in reasons[tampered["event_id"]]
+    assert act.inbox(unsigned["actions"][0]["action_id"]) is None
+    assert act.inbox(tampered["actions"][0]["action_id"]) is None
+    assert [r.body["params"] for r in target.received(f"/hooks/{who}")] == [{"message": "refund approved"}]
 
 
 def test_a_target_down_for_a_while_gets_the_action_once_it_is_back(act: ActHarness) -> None:

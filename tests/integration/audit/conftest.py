@@ -35,6 +35,11 @@ class AuditHarness:
     log_dir: Path
     services: list[tuple[ServiceProcess, str]] = field(default_factory=list)
 
+    @property
+    def signed_heads(self) -> Path:
+        """Where this module's audit services sign their chain heads (`aios audit verify --signed-heads`)."""
+        return self.log_dir / "signed-heads.jsonl"
+
     def start(self, group: str) -> str:
         """An audit service in `group`; its API's base URL once it is ready."""
         port = free_port()
@@ -45,6 +50,8 @@ class AuditHarness:
             "AIOS_AUDIT_GROUP_ID": group,
             "AIOS_AUDIT_PORT": str(port),
             "AIOS_LOOP_DEADLETTER_TOPIC": self.topics[DEADLETTER],
+            "AIOS_AUDIT_SIGNED_HEADS_PATH": str(self.signed_heads),
+            "AIOS_AUDIT_SIGN_HEADS_INTERVAL_S": "0.5",
         }
         service = ServiceProcess("services.audit", env, self.log_dir / f"audit-{port}.log")
         url = f"http://127.0.0.1:{port}"

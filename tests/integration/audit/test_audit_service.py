@@ -18,8 +18,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from aios.audit.chain import GENESIS, ChainRow, canonical_json, check_chain
 from aios.audit.records import UNKNOWN_TENANT
+from aios.audit.signed_heads import FileHeadLog
 from aios.bench.lineage import TRACE_ID, event_records
 from aios.kafka.subjects import subject_for
+from aios.keys.material import audit_chain_key
 from aios.tenants.store import AUDITOR, IssuedKey, TenantStore
 from tests.integration.audit.conftest import AuditHarness
 from tests.support.cli import aios
@@ -40,7 +42,41 @@ def new_event(audit: AuditHarness, tenant: str | None = None, timestamp_ms: int 
 
 
 def cli(audit: AuditHarness, *args: str):  # type: ignore[no-untyped-def]
-    return aios(*args, env={"AIOS_POSTGRES_DSN": audit.dsn})
+    return aios(*args, env={"AIOS_POSTGRES_DSN": audit.dsn, "AIOS_AUDIT_SIGNED_HEADS_PATH": str(audit.signed_heads)})
+
+
+def wait_signed(audit: AuditHarness, tenant: str, seq: int, timeout_s: float = 20) -> None:
+    """Until the audit service has signed `tenant`'s head at `seq` outside the database."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(entry.heads.get(tenant, (0, ""))[0] == seq for entry in FileHeadLog(audit.signed_heads).read()):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no signed head of {tenant} at {seq}")
+
+
+def rechain_without_the_key(audit: AuditHarness, tenant: str, altered_seq: int, from_seq: int) -> None:
+    """What a database superuser can do: alter a row, then recompute the links from `from_seq` and the head."""
+    rows = audit.query(
+        "SELECT id, tenant_id, chain_seq, event_id, record_type, topic, kafka_partition AS partition,"
+        " kafka_offset AS offset, record_time, schema_id, trace_id, record, prev_hash, hash FROM audit_log"
+        " WHERE tenant_id = $1 ORDER BY chain_seq",
+        tenant,
+    )
+    previous = rows[from_seq - 2]["hash"] if from_seq > 1 else GENESIS
+    for row in rows[from_seq - 1 :]:
+        if row["chain_seq"] == altered_seq:
+            row["record"] = row["record"].replace("}", ',"forged":true}', 1)
+        linked = ChainRow(**{**row, "prev_hash": previous, "hash": ""})
+        previous = linked.legacy_hash()
+        audit.query(
+            "UPDATE audit_log SET record = $2, prev_hash = $3, hash = $4 WHERE id = $1",
+            row["id"],
+            row["record"],
+            linked.prev_hash,
+            previous,
+        )
+    audit.query("UPDATE audit_chain_heads SET hash = $2 WHERE tenant_id = $1", tenant, previous)
 
 
 def test_the_lineage_of_a_full_event_shows_every_stage(audit: AuditHarness) -> None:
@@ -114,6 +150,30 @@ def test_verify_names_the_row_altered_by_sql(audit: AuditHarness) -> None:
     assert cli(audit, "audit", "verify", "--tenant", other).returncode == 0, "other tenants' chains still hold"
     as_json = json.loads(cli(audit, "audit", "verify", "--tenant", tenant, "--json").stdout)
     assert as_json["ok"] is False and str(row["id"]) in as_json["tenants"][0]["broken"]
+
+
+def test_verify_names_a_row_altered_and_rechained_by_sql(audit: AuditHarness) -> None:
+    tenant, event_id = new_event(audit)
+    wait_signed(audit, tenant, STEPS)
+    row = audit.query("SELECT id FROM audit_log WHERE tenant_id = $1 AND chain_seq = 4", tenant)[0]
+    rechain_without_the_key(audit, tenant, altered_seq=4, from_seq=4)
+    broken = cli(audit, "audit", "verify", "--tenant", tenant)
+    assert broken.returncode == 1
+    assert f"tenant {tenant}, chain position 4, row {row['id']}, event {event_id}" in broken.stderr
+    assert re.search(rf"rewritten: tenant {tenant}, chain positions \d+\.\.\d+ were rewritten after", broken.stderr)
+
+
+def test_a_chain_rehashed_whole_is_caught_by_the_signed_heads(audit: AuditHarness) -> None:
+    """Re-hashed from its first row without the key, every link holds as an unkeyed link: the signed heads
+    outside the database name the stretch."""
+    tenant, _ = new_event(audit)
+    wait_signed(audit, tenant, STEPS)
+    rechain_without_the_key(audit, tenant, altered_seq=4, from_seq=1)
+    broken = cli(audit, "audit", "verify", "--tenant", tenant, "--json")
+    assert broken.returncode == 1
+    report = json.loads(broken.stdout)
+    assert report["tenants"][0]["broken"] is None and report["ok"] is False
+    assert report["rewritten"] and f"tenant {tenant}, chain positions 1.." in report["rewritten"][0]
 
 
 def test_verify_names_the_gap_a_deleted_row_leaves(audit: AuditHarness) -> None:
@@ -199,7 +259,7 @@ def test_export_writes_rows_an_auditor_can_verify_offline(audit: AuditHarness, t
         )
         for line in lines
     ]
-    assert check_chain(tenant, rows, (0, GENESIS), (rows[-1].chain_seq, rows[-1].hash)) is None
+    assert check_chain(audit_chain_key(), tenant, rows, (0, GENESIS), (rows[-1].chain_seq, rows[-1].hash)) is None
     later = cli(audit, "audit", "export", "--tenant", tenant, "--since", "2100-01-01", "--out", str(out))
     assert later.returncode == 0 and "wrote 0 rows" in later.stdout
 

@@ -17,6 +17,8 @@ import pytest
 from aios.db.scratch import scratch_database
 from aios.decide.decisions import review_id_for, stage_id
 from aios.kafka.scratch import ScratchTopics
+from aios.keys.settings import KeySettings
+from aios.keys.signing import RecordSigner
 from aios.policy.actions import action_id
 from aios.policy.loading import policy_version
 from aios.settings import ConnectionSettings
@@ -68,7 +70,10 @@ class Harness:
     def send(self, *values: dict[str, Any]) -> None:
         self.io.produce(self.topics.enriched, list(values))
 
-    def complete(self, request: dict[str, Any], verdict: str, **fields: Any) -> dict[str, Any]:
+    def complete(
+        self, request: dict[str, Any], verdict: str, signer: RecordSigner | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """A verdict on `request`, signed as review signs them (or by `signer`)."""
         completion = {
             "event_id": request["event_id"],
             "tenant_id": request["tenant_id"],
@@ -82,6 +87,7 @@ class Harness:
             "completed_at": datetime.now(UTC),
             "trace": request["trace"],
         }
+        completion = (signer or RecordSigner("review", "aios.review.completed")).signed(completion)
         self.io.produce(self.topics.completed, [completion])
         return completion
 
@@ -207,7 +213,8 @@ def test_review_round_trip_completes_once(harness: Harness) -> None:
     [after_relabel] = harness.decisions({relabel["event_id"]})
     again = harness.all_decisions(unsure["event_id"], before + 1)
     assert len(again) >= before + 1
-    assert all({**d, "trace": None} == {**approved, "trace": None} for d in again)  # never REJECTED
+    unrouted = {"trace": None, "signature": None}  # decide signs each copy with its own trace
+    assert all({**d, **unrouted} == {**approved, **unrouted} for d in again)  # never REJECTED
     assert (after_relabel["outcome"], after_relabel["label"]) == ("APPROVED", "transfer")
     assert after_relabel["confidence"] == 1.0
     assert after_relabel["policy"]["rule"] == "routine"
@@ -246,6 +253,24 @@ def test_bad_records_are_dead_lettered_and_the_stream_goes_on(harness: Harness) 
     assert completion["error_kind"] == "handler-failed"
     assert "no pending review no-such-review" in completion["reason"]
     assert (completion["event_id"], completion["tenant_id"]) == (stranger["event_id"], tenant)
+
+
+def test_a_verdict_not_signed_by_review_is_refused(harness: Harness, tmp_path: Path) -> None:
+    """A verdict written to the topic by anyone but review (signed with another key) decides nothing."""
+    tenant = harness.tenant("forged-verdict")
+    unsure = enriched_value(tenant, confidence=0.3)
+    harness.send(unsure)
+    [request] = harness.reviews({unsure["event_id"]})
+    impostor = RecordSigner("review", "aios.review.completed", KeySettings(dir=tmp_path))
+    harness.complete(request, "APPROVE", signer=impostor)
+    letters = harness.io.read(
+        harness.topics.deadletter, lambda values: any(v["event_id"] == unsure["event_id"] for v in values)
+    )
+    [letter] = [v for v in letters if v["event_id"] == unsure["event_id"]]
+    assert letter["error_kind"] == "handler-failed" and "does not verify under review's key" in letter["reason"]
+    harness.complete(request, "APPROVE")
+    [decided] = harness.decisions({unsure["event_id"]})
+    assert decided["reviewer"] == "alice" and decided["outcome"] == "APPROVED"
 
 
 def test_circuit_breaker_sends_everything_to_review_while_the_share_is_high(harness: Harness) -> None:

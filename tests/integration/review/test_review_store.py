@@ -15,6 +15,7 @@ import pytest
 from aios.db.pool import open_pool
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
+from aios.keys.signing import RecordVerifier
 from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import Reviewer, ReviewerAccounts
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict, ReviewerExists, WeakPassword
@@ -86,13 +87,13 @@ def test_accounts_sessions_and_passwords(migrated_database: str) -> None:
             await accounts.add(acme, "dave", "short")
 
         token, session = await accounts.open_session(alice, 60)
-        assert await accounts.session(token) == session and len(session.csrf_token) >= 32
+        assert await accounts.session(token, 600) == session and len(session.csrf_token) >= 32
         assert await pool.fetchval("SELECT count(*) FROM review_sessions WHERE token_hash = $1", token) == 0
         await accounts.set_password(acme, "alice", "another long password")
-        assert await accounts.session(token) is None  # a new password ends open sessions
+        assert await accounts.session(token, 600) is None  # a new password ends open sessions
         token, _ = await accounts.open_session(alice, 60)
         await pool.execute("UPDATE review_sessions SET expires_at = now() - interval '1 second'")
-        assert await accounts.session(token) is None
+        assert await accounts.session(token, 600) is None
 
     run(migrated_database, scenario)
 
@@ -153,7 +154,8 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
         [outbox] = await pool.fetch("SELECT record FROM review_outbox WHERE review_id = $1", review_id)
         record = json.loads(outbox["record"])
         assert done.completed_at is not None
-        assert record == {  # the outbox row as JSON, timestamps in epoch ms: what the outbox publishes
+        RecordVerifier("review", "aios.review.completed").verify(record)  # signed for decide to trust
+        assert {**record, "signature": None} == {  # the outbox row as JSON, timestamps in epoch ms
             "event_id": later.event_id,
             "tenant_id": later.tenant_id,
             "occurred_at": int(later.occurred_at.timestamp() * 1000),
@@ -165,6 +167,7 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
             "reason": "",
             "completed_at": int(done.completed_at.timestamp() * 1000),
             "trace": TRACE,
+            "signature": None,
         }
         examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
         assert [(r["label"], r["source"]) for r in examples] == [
