@@ -10,6 +10,7 @@ from aios.cli import (
     audit,
     connectors,
     feedback,
+    infer,
     ingest,
     kb,
     model,
@@ -36,6 +37,7 @@ app.add_typer(tenants.tenants_app, name="tenants")
 app.add_typer(tenants.keys_app, name="keys")
 app.add_typer(tenants.webhooks_app, name="webhooks")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(infer.app, name="infer")
 app.add_typer(model.app, name="model")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(audit.app, name="audit")
