@@ -102,7 +102,7 @@ def test_a_failed_batch_fails_every_member_with_its_reason() -> None:
     backend = Recorder()
     backend.error = RuntimeError("out of memory")
 
-    async def scenario() -> list[object]:
+    async def scenario() -> Sequence[object]:
         queue = BatchQueue(backend, max_batch_texts=8, max_wait_s=0.05, max_queued_texts=100)
         results = await asyncio.gather(
             *(queue.predict(REF, [f"t{i}"], 1, "t") for i in range(3)), return_exceptions=True
