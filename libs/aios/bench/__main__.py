@@ -154,19 +154,14 @@ def infer_section(console: Console, connection: ConnectionSettings, duration_s: 
             ready = f"{url}/v2/models/{version.name}/ready"
             if not wait_until_ok(ready, timeout_s=120, headers={"Authorization": f"Bearer {tenant.api_key}"}):
                 raise SystemExit("the infer service did not serve the model; see .aios/logs/bench-infer.log")
-            with console.status("infer: callers of the endpoint at 1, 16 and 64"):
-                endpoint = asyncio.run(
-                    infer_bench.endpoint_levels(
-                        url, version.name, tenant.api_key, sample, infer_bench.LEVELS, duration_s
-                    )
+            model = TextClassifier.load(store.fetch(version.artifact_uri), device=models.device)
+            with console.status("infer: callers of the endpoint at 1, 16 and 64, each beside the raw model"):
+                result = asyncio.run(
+                    infer_bench.run_infer_bench(url, version.name, tenant.api_key, model, sample, duration_s=duration_s)
                 )
         finally:
             service.terminate()
             service.wait(timeout=30)
-    with console.status("infer: the raw model at batch sizes 1, 16 and 64"):
-        model = TextClassifier.load(store.fetch(version.artifact_uri), device=models.device)
-        raw = infer_bench.raw_levels(model, sample, infer_bench.LEVELS, duration_s)
-    result = infer_bench.InferBenchResult(endpoint, raw)
     image = project_root() / "docs" / "bench" / "infer.png"
     infer_bench.plot(result, image)
     report = write_section("infer", infer_bench.markdown(result, stamp("make bench"), "bench/infer.png"))

@@ -2,14 +2,17 @@
 
 Each caller sends one text per request and its next request when the answer came (closed loop), so
 N callers let the service batch at most N texts; the raw model runs `predict` on batches of N texts
-in this process (tokenizing included, as the service does). Both on the same machine, one after the
-other, so the ratio says what HTTP, the protocol and batching cost.
+in this process (tokenizing included, as the service does). At each level the two run one right
+after the other, so a noisy shared machine weighs on both alike and the ratio says what HTTP, the
+protocol and batching cost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,52 +46,63 @@ def raw_label(batch_size: int) -> str:
     return f"raw predict, batch {batch_size}"
 
 
-async def endpoint_levels(
-    url: str, model: str, api_key: str, texts: Sequence[str], levels: Sequence[int], duration_s: float
-) -> list[LoadResult]:
-    """One closed-loop run per level, after a short warm-up at that level."""
+async def run_infer_bench(
+    url: str,
+    model_name: str,
+    api_key: str,
+    model: TextClassifier,
+    texts: Sequence[str],
+    *,
+    levels: Sequence[int] = LEVELS,
+    duration_s: float = 8.0,
+) -> InferBenchResult:
+    """Per level: the endpoint (after a short warm-up at that level), then the raw model at that batch size."""
     bodies = [
         json.dumps({"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [text]}]}).encode()
         for text in texts
     ]
     turn = itertools.count()
-    results = []
+    service, raw = [], []
     async with httpx.AsyncClient(
         base_url=url,
         headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
         limits=httpx.Limits(max_connections=max(levels), max_keepalive_connections=max(levels)),
-        timeout=30,
+        timeout=60,
     ) as http:
 
         async def call() -> bool:
-            answer = await http.post(f"/v2/models/{model}/infer", content=bodies[next(turn) % len(bodies)])
+            answer = await http.post(f"/v2/models/{model_name}/infer", content=bodies[next(turn) % len(bodies)])
             return answer.status_code == 200
 
         for level in levels:
             await closed_loop("warm-up", call, level, min(2.0, duration_s / 4))
-            results.append(await closed_loop(f"infer, {level} callers", call, level, duration_s))
-    return results
+            service.append(await closed_loop(f"infer, {level} callers", call, level, duration_s))
+            # On a worker thread, as the service runs the model: under load, torch on the main thread
+            # was several times slower here than on any other (measured 1.2 vs 9.5 texts/s at batch 1).
+            raw.append(await asyncio.to_thread(raw_model_at, model, texts, level, duration_s))
+    return InferBenchResult(service, raw)
 
 
-def raw_levels(
-    model: TextClassifier, texts: Sequence[str], levels: Sequence[int], duration_s: float
-) -> list[Throughput]:
-    """`predict` on batches of each level's size, as many as fit in `duration_s` (one warm-up batch first)."""
-    results = []
-    for size in levels:
-        batches = itertools.cycle([texts[i : i + size] for i in range(0, len(texts) - size + 1, size)])
-        model.predict(next(batches))
-        timings: list[float] = []
-        records = 0
-        started = time.perf_counter()
-        while time.perf_counter() - started < duration_s:
-            batch = next(batches)
-            batch_started = time.perf_counter()
-            model.predict(batch)
-            timings.append((time.perf_counter() - batch_started) * 1000)
-            records += len(batch)
-        results.append(Throughput(raw_label(size), records, time.perf_counter() - started, timings))
-    return results
+def raw_model_at(model: TextClassifier, texts: Sequence[str], size: int, duration_s: float) -> Throughput:
+    """`predict` on batches of `size` texts, as many as fit in `duration_s` (one warm-up batch first)."""
+    batches = itertools.cycle([texts[i : i + size] for i in range(0, len(texts) - size + 1, size)])
+    model.predict(next(batches))
+    timings: list[float] = []
+    records = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < duration_s:
+        batch = next(batches)
+        batch_started = time.perf_counter()
+        model.predict(batch)
+        timings.append((time.perf_counter() - batch_started) * 1000)
+        records += len(batch)
+    return Throughput(raw_label(size), records, time.perf_counter() - started, timings)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: on a shared machine, what else ran beside the benchmark."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
 
 
 def markdown(result: InferBenchResult, stamp: str, image: str | None = None) -> str:
@@ -109,8 +123,9 @@ def markdown(result: InferBenchResult, stamp: str, image: str | None = None) -> 
         "",
         "Callers of `POST /v2/models/{name}/infer` (one text per request, closed loop, JSON) against",
         "`services.infer` with its default batching (64 texts or 2 ms), beside the raw model's `predict`",
-        "(tokenizing included) on batches as large as the callers are many, in the same run on the same machine.",
-        "The load generator shares the machine's cores with the service.",
+        "(tokenizing included; on a worker thread, as the service runs it) on batches as large as the callers",
+        "are many, run right after each level on the same machine. The load generator shares the machine's",
+        f"cores with the service; when the run ended: {load_average()}.",
         "",
         "| callers | infer req/s | p50 ms | p99 ms | failed | raw texts/s (batch = callers) | raw p50 batch ms |"
         " raw p99 batch ms | infer / raw |",
