@@ -23,6 +23,7 @@ import httpx
 from aios.bench.load import LoadResult, closed_loop
 from aios.bench.model_speed import Throughput
 from aios.bench.report import save_figure
+from aios.infer.settings import InferSettings
 from aios.inference.classifier import TextClassifier
 
 LEVELS = (1, 16, 64)
@@ -115,6 +116,7 @@ def markdown(result: InferBenchResult, stamp: str, image: str | None = None) -> 
             f" {result.ratio(service.concurrency):.2f} |"
         )
     at_16 = next(r for r in result.service if r.concurrency == 16)
+    batching = InferSettings()
     ratio_64 = result.ratio(64)
     lines = [
         "## Model as a service (`infer`)",
@@ -122,7 +124,8 @@ def markdown(result: InferBenchResult, stamp: str, image: str | None = None) -> 
         stamp,
         "",
         "Callers of `POST /v2/models/{name}/infer` (one text per request, closed loop, JSON) against",
-        "`services.infer` with its default batching (64 texts or 2 ms), beside the raw model's `predict`",
+        f"`services.infer` with its default batching ({batching.max_batch_texts} texts or {batching.max_wait_ms:g} ms),"
+        " beside the raw model's `predict`",
         "(tokenizing included; on a worker thread, as the service runs it) on batches as large as the callers",
         "are many, run right after each level on the same machine. The load generator shares the machine's",
         f"cores with the service; when the run ended: {load_average()}.",
