@@ -14,6 +14,7 @@ from rich.console import Console
 
 from aios.bench import classify as classify_bench
 from aios.bench import cost
+from aios.bench import infer as infer_bench
 from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
 from aios.bench import wait as wait_bench
@@ -43,6 +44,7 @@ from aios.stack.stack import LocalStack
 from aios.tenants.store import IssuedKey, TenantStore
 
 BENCH_INGEST_PORT = 28900
+BENCH_INFER_PORT = 28920
 
 
 async def new_tenant(dsn: str) -> IssuedKey:
@@ -136,6 +138,39 @@ def classify_section(console: Console, connection: ConnectionSettings, texts: in
     console.print(f"wrote {report} and {image}")
 
 
+def infer_section(console: Console, connection: ConnectionSettings, duration_s: float) -> None:
+    """`services.infer` on the benchmark's model, in a database of the benchmark's own, against the raw model."""
+    models = ModelSettings()
+    store = LocalArtifactStore(models.artifact_dir)
+    sample = clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", 2000)
+    with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_bench") as dsn:
+        with console.status("training a small model to serve (frozen encoder: the forward pass is the same)"):
+            version = asyncio.run(bench_model(dsn, store))
+        tenant = asyncio.run(new_tenant(dsn))
+        url = f"http://127.0.0.1:{BENCH_INFER_PORT}"
+        env = {**os.environ, "AIOS_POSTGRES_DSN": dsn, "AIOS_INFER_PORT": str(BENCH_INFER_PORT)}
+        log = (LocalStack().settings.state_dir / "logs" / "bench-infer.log").open("ab")
+        service = subprocess.Popen(
+            [sys.executable, "-m", "services.infer"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            ready = f"{url}/v2/models/{version.name}/ready"
+            if not wait_until_ok(ready, timeout_s=120, headers={"Authorization": f"Bearer {tenant.api_key}"}):
+                raise SystemExit("the infer service did not serve the model; see .aios/logs/bench-infer.log")
+            model = TextClassifier.load(store.fetch(version.artifact_uri), device=models.device)
+            with console.status("infer: callers of the endpoint at 1, 16 and 64, each beside the raw model"):
+                result = asyncio.run(
+                    infer_bench.run_infer_bench(url, version.name, tenant.api_key, model, sample, duration_s=duration_s)
+                )
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+    image = project_root() / "docs" / "bench" / "infer.png"
+    infer_bench.plot(result, image)
+    report = write_section("infer", infer_bench.markdown(result, stamp("make bench"), "bench/infer.png"))
+    console.print(f"wrote {report} and {image}")
+
+
 async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
     """`bench-intents`, promoted to production: 20 CLINC150 examples per intent, head only."""
     splits = load_clinc150(project_root() / "data" / "clinc150" / "data_full.json")
@@ -147,9 +182,9 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,retrieval,decide,audit,act,pipeline,wait", help="Sections to run, comma separated."
+        "ingest,classify,infer,retrieval,decide,audit,act,pipeline,wait", help="Sections to run, comma separated."
     ),
-    duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
+    duration_s: float = typer.Option(8.0, help="Seconds per ingest and infer measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
     texts: int = typer.Option(4000, help="Texts the classify worker and raw model go through."),
     batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
@@ -171,6 +206,8 @@ def main(
         ingest_section(console, connection, duration_s, levels)
     if "classify" in sections:
         classify_section(console, connection, texts, batch_size)
+    if "infer" in sections:
+        infer_section(console, connection, duration_s)
     if "retrieval" in sections:
         retrieval_section(console, connection, queries=100, events=900, batch=64)
     if "audit" in sections:

@@ -91,6 +91,10 @@ class RoutingTable:
         }
         return RoutingTable(default, tenants, self.revision)
 
+    def serving(self) -> bool:
+        """Events can be classified once every tenant has a route (the default one at least)."""
+        return self.default is not None
+
     def route_for(self, tenant_id: str) -> Route | None:
         return self.tenants.get(tenant_id, self.default)
 

@@ -6,6 +6,7 @@ import logging
 
 from aios.classify.backend import InferenceBackend
 from aios.classify.handler import ClassifyHandler
+from aios.classify.routes import RoutingTable
 from aios.classify.settings import ClassifySettings
 from aios.classify.torch_backend import TorchBackend
 from aios.classify.watcher import RegistryWatcher
@@ -20,23 +21,25 @@ log = logging.getLogger(__name__)
 SERVICE = "classify"
 
 
-def make_backend(settings: ClassifySettings, models: ModelSettings | None = None) -> InferenceBackend:
+def make_backend(kind: str, triton_url: str, models: ModelSettings | None = None) -> InferenceBackend:
+    """`torch` (in this process) or `triton` (the server at `triton_url`)."""
     models = models or ModelSettings()
-    if settings.backend == "triton":
+    if kind == "triton":
         from aios.classify.triton_backend import TritonBackend
 
-        return TritonBackend(settings.triton_url)
+        return TritonBackend(triton_url)
     return TorchBackend(LocalArtifactStore(models.artifact_dir), models)
 
 
 def start_classify(worker: Worker[ClassifySettings]) -> ClassifyHandler:
     """Wait for a promoted model (the registry watcher and drift monitor run until shutdown), then classify."""
     settings = worker.settings
-    backend = make_backend(settings)
+    backend = make_backend(settings.backend, settings.triton_url)
     drift = DriftMonitor(SERVICE, window_s=settings.drift_window_s, min_events=settings.drift_min_events)
     watcher = RegistryWatcher(
         worker.connection.postgres_dsn.get_secret_value(),
-        settings.model_name,
+        lambda rows, revision: RoutingTable.from_aliases(rows, settings.model_name, revision),
+        RoutingTable(default=None, revision=-1),
         backend,
         poll_interval_s=settings.poll_interval_s,
         service=SERVICE,

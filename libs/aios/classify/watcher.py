@@ -3,7 +3,8 @@
 A background thread polls the alias revision (one indexed query); when it grew, it reads the
 aliases, has the backend load every version the new table needs, and only then swaps the table
 the handler reads. The consumer loop never waits for a model to load, and a registry outage
-keeps the last table serving.
+keeps the last table serving. What a table is comes from the caller: the classify worker routes one
+model name (`RoutingTable`), the inference service every name (`aios.infer.catalog.ModelCatalog`).
 """
 
 from __future__ import annotations
@@ -11,41 +12,67 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, Self, TypeVar
 
 from aios.classify.backend import InferenceBackend
-from aios.classify.routes import ModelRef, RoutingTable
+from aios.classify.routes import ModelRef
 from aios.db.migrations import migrate
 from aios.db.pool import open_pool
 from aios.drift.monitor import DriftMonitor
-from aios.inference.model_registry import ModelRegistry
+from aios.inference.model_registry import AliasRow, ModelRegistry
 from aios.observability import metrics
 
 log = logging.getLogger(__name__)
 
 
-class RegistryWatcher:
+class Routes(Protocol):
+    """A routing table built from the registry's aliases, swapped whole on each revision."""
+
+    @property
+    def revision(self) -> int: ...
+
+    def models(self) -> set[ModelRef]:
+        """Every version some request may be sent to: what the backend must have loaded."""
+        ...
+
+    def restricted_to(self, servable: set[ModelRef], previous: Self) -> Self:
+        """This table without the versions that could not be loaded (falling back on `previous`)."""
+        ...
+
+    def serving(self) -> bool:
+        """Whether the table lets the service start answering."""
+        ...
+
+
+RoutesT = TypeVar("RoutesT", bound=Routes)
+
+
+class RegistryWatcher(Generic[RoutesT]):
     def __init__(
         self,
         postgres_dsn: str,
-        model_name: str,
+        build: Callable[[Sequence[AliasRow], int], RoutesT],
+        empty: RoutesT,
         backend: InferenceBackend,
         *,
         poll_interval_s: float = 2.0,
         service: str = "classify",
         drift: DriftMonitor | None = None,
     ) -> None:
+        """`build(alias rows, revision)` makes a table; `empty` is served until the first one is loaded."""
         self.postgres_dsn = postgres_dsn
-        self.model_name = model_name
+        self.build = build
         self.backend = backend
         self.poll_interval_s = poll_interval_s
         self.service = service
         self.drift = drift
-        self._table = RoutingTable(default=None, revision=-1)
+        self._table = empty
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="registry-watcher", daemon=True)
 
-    def current(self) -> RoutingTable:
+    def current(self) -> RoutesT:
         """The table to route one batch with (replaced whole, never changed in place)."""
         return self._table
 
@@ -53,7 +80,7 @@ class RegistryWatcher:
         self._thread.start()
 
     def wait_ready(self, timeout_s: float | None = None) -> bool:
-        """True once the worker's model has a production version loaded."""
+        """True once a loaded table is `serving()` (for classify: its model has a production version loaded)."""
         return self._ready.wait(timeout_s)
 
     def stop(self) -> None:
@@ -83,7 +110,7 @@ class RegistryWatcher:
         revision = await registry.aliases_revision()
         if revision == self._table.revision:
             return
-        wanted = RoutingTable.from_aliases(await registry.aliases(), self.model_name, revision)
+        wanted = self.build(await registry.aliases(), revision)
         versions = [await registry.get(ref.name, ref.version) for ref in sorted(wanted.models())]
         servable = await asyncio.to_thread(self.backend.prepare, versions)
         table = wanted.restricted_to(servable, self._table)
@@ -103,5 +130,5 @@ class RegistryWatcher:
         metrics.MODEL_REVISION.labels(self.service).set(revision)
         served = ", ".join(map(str, sorted(table.models())))
         log.info("%s: serving alias revision %d: %s", self.service, revision, served or "nothing")
-        if table.default is not None:
+        if table.serving():
             self._ready.set()

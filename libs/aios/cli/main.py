@@ -13,6 +13,7 @@ from aios.cli import (
     callbacks,
     connectors,
     feedback,
+    infer,
     ingest,
     kb,
     model,
@@ -42,6 +43,7 @@ tenants.tenants_app.add_typer(callbacks.app, name="callback")
 app.add_typer(tenants.keys_app, name="keys")
 app.add_typer(tenants.webhooks_app, name="webhooks")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(infer.app, name="infer")
 app.add_typer(model.app, name="model")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(audit.app, name="audit")

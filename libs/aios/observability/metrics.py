@@ -236,6 +236,14 @@ def forget_drift(service: str, model: str, version: int) -> None:
         DRIFT_WINDOW_EVENTS.remove(service, model, str(version))
 
 
+INFER_REFUSED = Counter(
+    "aios_infer_refused_total",
+    "Model endpoint work turned away by a full batch queue: requests answered 429 (overloaded), shadow runs"
+    " skipped (shadow_skipped).",
+    ["service", "reason"],
+)
+
+
 RETRIEVE_GENERATE_SECONDS = Histogram(
     "aios_retrieve_generate_seconds",
     "Time of one batch stage of retrieve-generate: embed (queries), retrieve (lexical, dense, fusion), generate.",

@@ -7,17 +7,17 @@ import time
 import httpx
 
 
-def answers_ok(url: str, timeout_s: float = 1.0) -> bool:
+def answers_ok(url: str, timeout_s: float = 1.0, headers: dict[str, str] | None = None) -> bool:
     try:
-        return httpx.get(url, timeout=timeout_s).status_code == 200
+        return httpx.get(url, timeout=timeout_s, headers=headers).status_code == 200
     except httpx.HTTPError:
         return False
 
 
-def wait_until_ok(url: str, timeout_s: float, interval_s: float = 0.3) -> bool:
-    """True as soon as `url` answers 200; False when `timeout_s` passed first."""
+def wait_until_ok(url: str, timeout_s: float, interval_s: float = 0.3, headers: dict[str, str] | None = None) -> bool:
+    """True as soon as `url` answers 200 (asked with `headers`); False when `timeout_s` passed first."""
     deadline = time.monotonic() + timeout_s
-    while not answers_ok(url):
+    while not answers_ok(url, headers=headers):
         if time.monotonic() > deadline:
             return False
         time.sleep(interval_s)

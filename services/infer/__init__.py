@@ -1,0 +1,1 @@
+"""The model endpoint (Open Inference Protocol v2, REST)."""
