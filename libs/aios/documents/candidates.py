@@ -90,7 +90,7 @@ def build_context(pages: list[Page]) -> DocumentContext:
             if hint:
                 hints[hint] += 1
             code = norm.normalise_currency(word.text)
-            if code and (word.text.isupper() or not word.text.isalpha()):
+            if code and (word.text.isupper() or word.text in norm.CURRENCY_SYMBOLS):
                 currencies[code] += 1
             elif norm.parse_amount(word.text) is not None:
                 _, attached = norm.strip_currency(word.text)

@@ -616,7 +616,7 @@ class _ClaimPdf(_Pdf):
         s = self.spec
         self.text(self.margin, self.y, s.labels["loss_type"] + ":", bold=True)
         self.y -= s.size + 8
-        per_row = self.rng.choice([2, 3, 4, 7])
+        per_row = self.rng.choice([2, 3, 4])
         column = (self.width - 2 * self.margin) / per_row
         box = s.size + 1
         mark = self.rng.choice(["cross", "fill", "check"])

@@ -7,6 +7,7 @@ page (rendered) and a scan alike. Fewer than three options on a page is no tick-
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -23,11 +24,12 @@ MIN_OPTIONS = 3
 def ticked_loss_type(context: DocumentContext, page_image: Callable[[int], Image.Image]) -> ExtractedField | None:
     for page in context.pages:
         options = [
-            (segment, loss)
+            (phrase, loss)
             for line in page.lines
             for segment in line.segments
-            if len(segment.words) <= 4 and ":" not in segment.text
-            for loss in [normalise_loss_type(segment.text)]
+            for phrase in _phrases(segment)
+            if len(phrase.words) <= 4 and ":" not in phrase.text
+            for loss in [normalise_loss_type(phrase.text)]
             if loss is not None
         ]
         if len({loss for _, loss in options}) < MIN_OPTIONS:
@@ -52,6 +54,17 @@ def ticked_loss_type(context: DocumentContext, page_image: Callable[[int], Image
             text=segment.text,
         )
     return None
+
+
+def _phrases(segment: Segment) -> list[Segment]:
+    """A segment cut where words stand further apart than a space (a box between two options is about 1.5 em)."""
+    phrases = [Segment([segment.words[0]])]
+    for previous, word in itertools.pairwise(segment.words):
+        if word.x0 - previous.x1 > 0.6 * word.height:
+            phrases.append(Segment([word]))
+        else:
+            phrases[-1].words.append(word)
+    return phrases
 
 
 def _box_ink(pixels: np.ndarray, segment: Segment, scale: float) -> float:
