@@ -173,14 +173,11 @@ def _currency_from_amounts(context: DocumentContext) -> ExtractedField | None:
         return None
     code, count = context.amount_currencies.most_common(1)[0]
     share = count / sum(context.amount_currencies.values())
-    for line in context.lines:
-        for word in line.words:
-            if code in word.text or (word.text and word.text[0] in "€£$¥₹"):
-                return ExtractedField(
-                    value=code, confidence=round(0.6 + 0.3 * share, 4), page=word.page,
-                    bbox=(word.x0, word.y0, word.x1, word.y1), text=word.text,
-                )  # fmt: skip
-    return None
+    word = context.currency_words[code]
+    return ExtractedField(
+        value=code, confidence=round(0.6 + 0.3 * share, 4), page=word.page,
+        bbox=(word.x0, word.y0, word.x1, word.y1), text=word.text,
+    )  # fmt: skip
 
 
 def content_fingerprint(kind: str, values: dict[str, str | None], text: str) -> str:
