@@ -9,6 +9,7 @@ import typer
 from aios.cli import (
     audit,
     connectors,
+    documents,
     feedback,
     ingest,
     kb,
@@ -43,6 +44,7 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(documents.app, name="documents")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)

@@ -38,7 +38,9 @@ FIELD_KINDS: dict[str, str] = {
     "loss_type": "loss_type",
     "claimed_amount": "amount",
 }
-TITLE_WORDS = frozenset(("invoice", "rechnung", "facture", "factura", "bill", "claim", "form", "notice", "notification"))
+TITLE_WORDS = frozenset(
+    ("invoice", "rechnung", "facture", "factura", "bill", "claim", "form", "notice", "notification")
+)
 """Words of a document's title, never of a party's name."""
 HASH_BUCKETS = 64
 """Label words are hashed into this many buckets per context, so a model can learn labels no list has."""

@@ -24,12 +24,13 @@ from aios.documents.candidates import (
 from aios.documents.checks import run_checks
 from aios.documents.doctype import document_type
 from aios.documents.errors import DocumentRejected
-from aios.documents.extractor import FieldExtractor, RuleExtractor
+from aios.documents.extractor import FieldExtractor
 from aios.documents.layout import build_lines
 from aios.documents.line_items import extract_line_items
 from aios.documents.models import DeclaredType, DocumentExtraction, ExtractedField, fields_of
 from aios.documents.ocr import OcrEngine, engine_named
 from aios.documents.reading import ReadDocument, read_document
+from aios.documents.registry import default_extractor
 from aios.documents.settings import ExtractionSettings
 from aios.documents.tickboxes import ticked_loss_type
 
@@ -62,7 +63,7 @@ def extract_document(
 ) -> DocumentExtraction:
     """Read, classify and extract one document; raises `DocumentRejected` for a file that cannot be read."""
     settings = settings or ExtractionSettings()
-    extractor = extractor or RuleExtractor()
+    extractor = extractor or default_extractor()
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
         document = read(data, media_type, settings)

@@ -68,6 +68,11 @@ class LearnedExtractor:
         }
         self._rules = RuleExtractor()
 
+    @property
+    def fields(self) -> list[str]:
+        """The fields this model scores (others fall back to the rules)."""
+        return sorted(self._fields)
+
     def vector(self, field: str, candidate: Candidate) -> np.ndarray:
         row = np.zeros(len(self.feature_names))
         for name, value in candidate.features.items():

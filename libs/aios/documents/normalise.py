@@ -125,6 +125,9 @@ def strip_currency(text: str) -> tuple[str, str | None]:
             found = CURRENCY_SYMBOLS[symbol]
             text = text.removeprefix(symbol).removesuffix(symbol).strip()
             break
+    krona = re.match(r"^kr\.?\s*(.*)$|^(.*?)\s*kr\.?$", text, flags=re.IGNORECASE)
+    if krona and found is None:
+        return (krona.group(1) or krona.group(2) or "").strip(), None  # SEK, NOK or DKK: the document says which
     match = re.match(r"^([A-Z]{3})\s*(.*)$", text) or re.match(r"^(.*?)\s*([A-Z]{3})$", text)
     if match:
         code_first = match.group(1).isalpha()

@@ -8,6 +8,7 @@ bomb), a scanned page where OCR finds nothing.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,7 +85,14 @@ def _open_pdf(data: bytes) -> pdfium.PdfDocument:
         message = str(exc)
         if "password" in message.lower():
             raise DocumentRejected("encrypted", "the PDF is encrypted (it needs a password to open)") from exc
+        if _declares_no_pages(data):
+            raise DocumentRejected("no_pages", "the PDF has no pages") from exc
         raise DocumentRejected("corrupt", f"the PDF cannot be read: {message}") from exc
+
+
+def _declares_no_pages(data: bytes) -> bool:
+    """pdfium will not open a PDF whose page tree is empty; its page tree says so itself (`/Count 0`, no /Page)."""
+    return bool(re.search(rb"/Count\s*0\b", data)) and not re.search(rb"/Type\s*/Page(?![a-zA-Z])", data)
 
 
 def _read_pdf(data: bytes, settings: ExtractionSettings, ocr: OcrEngine) -> ReadDocument:

@@ -266,8 +266,10 @@ def money(value: Decimal, fmt: str) -> str:
     return swaps[fmt]
 
 
-def _with_currency(amount: str, currency: str, style: str) -> str:
+def _with_currency(amount: str, currency: str, style: str, font: str) -> str:
     symbol = CURRENCY_SYMBOL.get(currency, currency)
+    if not font.startswith("DejaVu") and symbol not in ("€", "£") and not symbol.isascii():
+        symbol = currency  # the PDF base fonts (WinAnsi) cannot print the Polish zloty sign
     return {
         "code_after": f"{amount} {currency}",
         "code_before": f"{currency} {amount}",
@@ -305,9 +307,9 @@ def _date_text(value: date, fmt: str) -> str:
     return value.strftime(fmt)
 
 
-def generate(seed: int, layout_seed: int, *, scanned: bool = False) -> Generated:
-    """Document `seed` of layout `layout_seed`; `scanned` rasterises it like a scanner would."""
-    spec = layout(layout_seed)
+def generate(seed: int, layout_seed: int, *, scanned: bool = False, spec: Layout | None = None) -> Generated:
+    """Document `seed` of layout `layout_seed` (or of `spec`, a layout changed by hand); `scanned` rasterises it."""
+    spec = spec or layout(layout_seed)
     rng = random.Random(f"doc-{layout_seed}-{seed}")
     document = _invoice(spec, rng) if spec.kind == "invoice" else _claim(spec, rng)
     if scanned:
@@ -448,7 +450,7 @@ class _InvoicePdf(_Pdf):
 
     def amount(self, value: str | Decimal) -> str:
         text = money(Decimal(value), self.fmt)
-        return _with_currency(text, str(self.fields["currency"]), self.spec.currency_style)
+        return _with_currency(text, str(self.fields["currency"]), self.spec.currency_style, self.spec.font)
 
     def draw(self) -> bytes:
         f, s = self.fields, self.spec
@@ -583,7 +585,7 @@ class _ClaimPdf(_Pdf):
         self.text(self.margin, self.y, s.title, bold=True, size=s.size * 1.6)
         self.y -= 34
         amount = money(Decimal(str(f["claimed_amount"])), s.number_format)
-        amount = _with_currency(amount, str(f["currency"]), s.currency_style)
+        amount = _with_currency(amount, str(f["currency"]), s.currency_style, s.font)
         pairs = [
             (s.labels["claim_number"], str(f["claim_number"])),
             (s.labels["policy_number"], str(f["policy_number"])),
