@@ -25,7 +25,7 @@ from aios.documents.models import DeclaredType, fields_of
 from aios.documents.registry import EXTRACTOR_MODEL, default_extractor, load_registered, publish_extractor
 from aios.documents.settings import ExtractionSettings
 from aios.documents.synthetic import HELD_OUT_LAYOUTS, LAYOUTS, dataset
-from aios.documents.training import data_sha256, evaluate, train
+from aios.documents.training import CORRECTION_WEIGHT, data_sha256, evaluate, train
 from aios.inference.model_registry import LocalArtifactStore, ModelRegistry, parse_ref
 from aios.inference.settings import ModelSettings
 
@@ -143,19 +143,22 @@ def train_command(
     synthetic_per_layout: int = typer.Option(
         4, "--synthetic-per-layout", min=0, help="Tuning-layout documents mixed in, so corrections add to the base."
     ),
+    correction_weight: float = typer.Option(
+        CORRECTION_WEIGHT, "--correction-weight", min=0.0, help="Weight of a --data document against a synthetic one."
+    ),
     name: str = typer.Option(EXTRACTOR_MODEL, "--name", help="Registry name; each training adds its next version."),
     promote: str | None = typer.Option(None, "--promote", help="Point this alias (production|canary|shadow) at it."),
     out: Path | None = typer.Option(None, "--out", file_okay=False, help="Write the weights here; no registry."),
     as_json: bool = _JSON,
 ) -> None:
     """Train on labelled documents (e.g. reviewers' corrections) and register the result as a new version."""
-    documents: list[Labelled] = [d for path in data for d in load_labelled(path)]
-    if synthetic_per_layout:
-        base = dataset(TUNING_LAYOUTS, synthetic_per_layout, seed=1)
-        documents += [from_generated(g, f"synthetic-{n}") for n, g in enumerate(base)]
+    labelled: list[Labelled] = [d for path in data for d in load_labelled(path)]
+    base = dataset(TUNING_LAYOUTS, synthetic_per_layout, seed=1) if synthetic_per_layout else []
+    documents = labelled + [from_generated(g, f"synthetic-{n}") for n, g in enumerate(base)]
+    weights = [correction_weight] * len(labelled) + [1.0] * len(base)
     started = time.monotonic()
-    extractor = train(documents)
-    scores = evaluate([d for path in data for d in load_labelled(path)], extractor)
+    extractor = train(documents, document_weights=weights)
+    scores = evaluate(labelled, extractor)
     metrics = {
         "documents": len(documents),
         "train_seconds": round(time.monotonic() - started, 1),

@@ -25,6 +25,8 @@ from aios.documents.models import fields_of
 from aios.documents.settings import ExtractionSettings
 
 Progress = Callable[[int, int], None]
+CORRECTION_WEIGHT = 5.0
+"""How much one reviewed document counts against one synthetic base document when both train a version."""
 
 
 def data_sha256(documents: Sequence[Labelled]) -> str:
@@ -41,15 +43,22 @@ def train(
     *,
     version: str = "unregistered",
     regularisation: float = 1.0,
+    document_weights: Sequence[float] | None = None,
     on_document: Progress | None = None,
 ) -> LearnedExtractor:
-    """One logistic regression per field over every candidate of every labelled document."""
+    """One logistic regression per field over every candidate of every labelled document.
+
+    `document_weights` (one per document, default 1) lets a few reviewers' corrections count against many
+    synthetic base documents.
+    """
     settings = settings or ExtractionSettings()
     names = [*feature_names(), RULE_FEATURE]
     template = LearnedExtractor({"features": names, "fields": {}}, version)
     rows: dict[str, list[np.ndarray]] = defaultdict(list)
     targets: dict[str, list[int]] = defaultdict(list)
+    sample_weights: dict[str, list[float]] = defaultdict(list)
     for number, document in enumerate(documents, start=1):
+        weight = 1.0 if document_weights is None else document_weights[number - 1]
         try:
             read_document = read(document.data, document.media_type, settings)
         except DocumentRejected:
@@ -63,6 +72,7 @@ def train(
                 for candidate in by_kind[FIELD_KINDS[name]]:
                     rows[name].append(template.vector(name, candidate))
                     targets[name].append(int(truth is not None and candidate.value == truth))
+                    sample_weights[name].append(weight)
         finally:
             read_document.close()
         if on_document:
@@ -73,7 +83,7 @@ def train(
         if y.min() == y.max():
             continue  # no positive (or no negative) example: the rules keep scoring this field
         model = LogisticRegression(C=regularisation, max_iter=3000)
-        model.fit(np.stack(matrix), y)
+        model.fit(np.stack(matrix), y, sample_weight=np.asarray(sample_weights[name]))
         weights[name] = {"coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0])}
     if not weights:
         raise ExtractorModelError("no field had both right and wrong candidates: nothing to learn from")
