@@ -16,6 +16,7 @@ from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
+from aios.bench.documents import documents_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
@@ -144,7 +145,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,retrieval,decide,audit,act,pipeline", help="Sections to run, comma separated."
+        "ingest,classify,retrieval,decide,audit,act,pipeline,documents", help="Sections to run, comma separated."
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
@@ -176,6 +177,8 @@ def main(
         act_section(console, connection, decisions=6000)
     if "pipeline" in sections:
         pipeline_section(console, burst, level_s)
+    if "documents" in sections:
+        documents_section(console)
 
 
 def pipeline_section(console: Console, burst: int, level_s: float) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from aios.documents.candidates import DocumentContext
 from aios.documents.labels import clean_label, label_match
@@ -97,6 +98,8 @@ def _rows(lines: list[Line], columns: list[_Column], items: list[LineItem]) -> b
             continue
         quantity = _number(cells.get("quantity"))
         price = parse_amount(cells.get("unit_price", ""))
+        if quantity is None and price:
+            quantity = _quantity_from(amount, price)
         items.append(
             LineItem(
                 description=cells.get("description", ""),
@@ -135,6 +138,19 @@ def _affinity(column: _Column, x0: float, x1: float) -> float:
     overlap = max(0.0, min(x1, column.x1) - max(x0, column.x0))
     edge = abs(x0 - column.x0) if column.role == "description" else abs(x1 - column.x1)
     return overlap - 0.5 * edge
+
+
+def _quantity_from(amount: Decimal, price: Decimal) -> str | None:
+    """An unreadable quantity (OCR drops lone digits) recovered as amount / price when that is a whole or half unit.
+
+    The line check then passes by construction, so this happens only where the quantity cell could not be read.
+    """
+    ratio = amount / price
+    doubled = (ratio * 2).quantize(Decimal(1))
+    if doubled <= 0 or abs(ratio * 2 - doubled) > Decimal("0.0001"):
+        return None
+    normal = (doubled / 2).normalize()
+    return f"{normal:f}" if normal != normal.to_integral() else str(int(normal))
 
 
 def _number(text: str | None) -> str | None:

@@ -243,10 +243,28 @@ def normalise_currency(text: str) -> str | None:
     return CURRENCY_SYMBOLS.get(t)
 
 
+_AS_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "$": "S", "8": "B", "2": "Z"})
+_AS_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "$": "5", "B": "8", "Z": "2"})
+
+
+def ocr_repaired(text: str, letters: int) -> str:
+    """The usual OCR confusions undone where the form is known: letters first ('$E' -> 'SE'), then digits."""
+    return text[:letters].translate(_AS_LETTER) + text[letters:]
+
+
 def normalise_iban(text: str) -> str | None:
-    """Upper case without spaces, if it looks like an IBAN (two letters, two digits, 11-30 alphanumerics)."""
+    """Upper case without spaces, if it looks like an IBAN (two letters, two digits, 11-30 alphanumerics).
+
+    A scan's '$E12...' or 'DE8O...' is repaired only when the repaired form passes the checksum.
+    """
     compact = re.sub(r"[\s\-]", "", text).upper()
-    return compact if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact) else None
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+        return compact
+    repaired = ocr_repaired(compact, 2)
+    repaired = repaired[:2] + repaired[2:4].translate(_AS_DIGIT) + repaired[4:]
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", repaired) and iban_valid(repaired)[0]:
+        return repaired
+    return None
 
 
 def iban_valid(iban: str) -> tuple[bool, str]:
@@ -269,7 +287,11 @@ def normalise_tax_id(text: str) -> str | None:
     if re.fullmatch(r"\d{2}-\d{7}", t):
         return t
     compact = re.sub(r"[\s.\-]", "", t)
-    return compact if tax_id_country(compact) is not None else None
+    if tax_id_country(compact) is not None:
+        return compact
+    repaired = ocr_repaired(compact, 2)
+    repaired = repaired[:2] + repaired[2:].translate(_AS_DIGIT) if repaired[:2] != "CH" else repaired
+    return repaired if len(compact) >= 8 and tax_id_country(repaired) is not None else None
 
 
 def tax_id_country(tax_id: str) -> str | None:
@@ -290,7 +312,7 @@ def normalise_loss_type(text: str) -> str | None:
 
 def normalise_identifier(text: str) -> str | None:
     """A document number as printed, without surrounding punctuation; needs a digit."""
-    t = text.strip().strip(":#.,;").strip()
+    t = text.strip().strip(":#.,;|[]()!").strip()  # '|' and brackets: a box's border read by OCR
     t = re.sub(r"^(no|nr|number|#)\.?\s*[:#]?\s*", "", t, flags=re.IGNORECASE)
     if not t or len(t) > 40 or not any(c.isdigit() for c in t) or " " in t.strip():
         return None

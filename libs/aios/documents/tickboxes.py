@@ -57,14 +57,25 @@ def ticked_loss_type(context: DocumentContext, page_image: Callable[[int], Image
 
 
 def _phrases(segment: Segment) -> list[Segment]:
-    """A segment cut where words stand further apart than a space (a box between two options is about 1.5 em)."""
+    """A segment cut where words stand further apart than a space (a box between two options is about 1.5 em).
+
+    Leading marks that OCR reads out of a box ('[]', 'O', 'X', '|') are dropped, so the box is measured left of
+    the option's first word and not left of the box itself.
+    """
     phrases = [Segment([segment.words[0]])]
     for previous, word in itertools.pairwise(segment.words):
         if word.x0 - previous.x1 > 0.6 * word.height:
             phrases.append(Segment([word]))
         else:
             phrases[-1].words.append(word)
-    return phrases
+    cleaned = []
+    for phrase in phrases:
+        words = list(phrase.words)
+        while words and sum(c.isalpha() for c in words[0].text) < 2:
+            words.pop(0)
+        if words:
+            cleaned.append(Segment(words))
+    return cleaned
 
 
 def _box_ink(pixels: np.ndarray, segment: Segment, scale: float) -> float:

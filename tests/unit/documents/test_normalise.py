@@ -124,3 +124,11 @@ def test_identifiers_need_a_digit_and_no_space() -> None:
     assert norm.normalise_identifier("4711 0815") is None
     assert norm.normalise_identifier("#4711") == "4711"
     assert norm.normalise_identifier("Invoice") is None
+
+
+def test_ocr_confusions_are_repaired_only_into_a_valid_form() -> None:
+    assert norm.normalise_tax_id("$E572327873201") == "SE572327873201"
+    assert norm.normalise_iban("DE8O 3704 0044 0532 0130 00") == "DE89370400440532013000".replace("89", "8O").replace(
+        "8O", "89"
+    )
+    assert norm.normalise_iban("DE8O 3704 0044 0532 0130 01") is None  # repaired, the checksum still fails

@@ -5,23 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 from aios.documents.extractor import LearnedExtractor
-from aios.documents.labelled import from_generated
+from aios.documents.labelled import Labelled, from_generated
 from aios.documents.registry import default_extractor
-from aios.documents.synthetic import HELD_OUT_LAYOUTS, LAYOUTS, dataset, generate, layout
+from aios.documents.synthetic import HELD_OUT_LAYOUTS, LAYOUTS, Layout, dataset, generate, layout
 from aios.documents.training import CORRECTION_WEIGHT, evaluate, train
 
 UNSEEN_LABELS = {"invoice_number": "Belegkennung", "total": "Zu begleichen", "invoice_date": "Ausgestellt am"}
 """Printed labels that are in no synonym list and no generated layout."""
 
 
-def odd_layout() -> dataclasses.Field[object] | object:
+def odd_layout() -> Layout:
     base = layout(min(n for n in HELD_OUT_LAYOUTS if n % 2 == 0))
     return dataclasses.replace(base, labels={**base.labels, **UNSEEN_LABELS}, meta="label_value")
 
 
-def documents(seeds: range) -> list:  # type: ignore[type-arg]
+def documents(seeds: range) -> list[Labelled]:
     spec = odd_layout()
-    return [from_generated(generate(seed, 0, spec=spec), f"odd-{seed}") for seed in seeds]  # type: ignore[arg-type]
+    return [from_generated(generate(seed, 0, spec=spec), f"odd-{seed}") for seed in seeds]
 
 
 def test_corrections_of_a_layout_teach_its_labels(tmp_path: object) -> None:
