@@ -7,6 +7,7 @@ in one process per core. Runnable alone: `python -m aios.bench.documents`.
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,13 @@ class Run:
     seconds: float = 0.0
     document_ms: list[float] = field(default_factory=list)
     ocr_ms: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of this process and its children (the worker processes, Tesseract) during the run."""
+
+    @property
+    def pages_per_cpu_s(self) -> float:
+        """Pages per CPU-second: what the machine would do per core if nothing else ran on it."""
+        return self.pages / self.cpu_seconds if self.cpu_seconds else 0.0
 
     @property
     def pages_per_s(self) -> float:
@@ -53,10 +61,17 @@ def _extract_one(job: tuple[bytes, str, str]) -> tuple[int, float, float]:
     return result.page_count, (time.perf_counter() - started) * 1000, result.timings_ms.get("ocr", 0.0)
 
 
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its finished children (workers, Tesseract runs)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(label: str, documents: Sequence[Generated], workers: int, engine: str = "tesseract") -> Run:
     run = Run(label, workers)
     jobs = [(d.data, d.media_type, engine) for d in documents]
     _extract_one(jobs[0])  # warm-up: imports, the OCR engine's first load
+    cpu_started = _cpu_seconds()
     started = time.perf_counter()
     if workers == 1:
         outcomes = [_extract_one(job) for job in jobs]
@@ -64,6 +79,7 @@ def measure(label: str, documents: Sequence[Generated], workers: int, engine: st
         with ProcessPoolExecutor(workers) as pool:
             outcomes = list(pool.map(_extract_one, jobs))
     run.seconds = time.perf_counter() - started
+    run.cpu_seconds = _cpu_seconds() - cpu_started
     for pages, ms, ocr in outcomes:
         run.pages += pages
         run.document_ms.append(ms)
@@ -74,7 +90,8 @@ def measure(label: str, documents: Sequence[Generated], workers: int, engine: st
 def markdown(runs: Sequence[Run], header: str) -> str:
     rows = [
         f"| {r.label} | {r.workers} | {len(r.document_ms)} | {r.pages} | {r.pages_per_s:.1f} | "
-        f"{percentile(r.document_ms, 50):.0f} | {percentile(r.document_ms, 99):.0f} | {r.ocr_share:.0%} |"
+        f"{percentile(r.document_ms, 50):.0f} | {percentile(r.document_ms, 99):.0f} | {r.ocr_share:.0%} | "
+        f"{r.pages_per_cpu_s:.1f} |"
         for r in runs
     ]
     load = os.getloadavg()
@@ -89,12 +106,13 @@ def markdown(runs: Sequence[Run], header: str) -> str:
             "boxes and checks, in-process, without Kafka. One process, then one process per core. Goals on two",
             "cores: 20 pages/s born-digital, 2 pages/s scanned.",
             "",
-            "| documents | processes | documents | pages | pages/s | p50 ms/doc | p99 ms/doc | OCR share |",
-            "|---|---|---|---|---|---|---|---|",
+            "| kind | processes | documents | pages | pages/s | p50 ms/doc | p99 ms/doc | OCR share | pages/CPU-s |",
+            "|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on"
-            f" {os.cpu_count()} cores; other work on the machine shares these cores, so read the ratios.",
+            f" {os.cpu_count()} cores; other work on the machine shares these cores, so read the ratios and the last",
+            "column (pages per CPU-second of this run's processes: roughly what one idle core would do).",
         ]
     )
 
