@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from aios.documents.candidates import DocumentContext
-from aios.documents.layout import Segment
+from aios.documents.layout import Segment, Word
 from aios.documents.models import ExtractedField
 from aios.documents.normalise import normalise_loss_type
 
@@ -71,11 +71,25 @@ def _phrases(segment: Segment) -> list[Segment]:
     cleaned = []
     for phrase in phrases:
         words = list(phrase.words)
-        while words and sum(c.isalpha() for c in words[0].text) < 2:
-            words.pop(0)
+        while len(words) > 1 and _box_read_as_text(words[0]):
+            words.pop(0)  # 'CL]', 'KX]': a box OCR read as letters, before the option's first word
         if words:
-            cleaned.append(Segment(words))
+            cleaned.append(Segment([_letters_only(words[0]), *words[1:]]))
     return cleaned
+
+
+def _box_read_as_text(word: Word) -> bool:
+    letters = sum(c.isalpha() for c in word.text)
+    return letters < 2 or (any(c in "[]{}()|<>" for c in word.text) and normalise_loss_type(word.text) is None)
+
+
+def _letters_only(word: Word) -> Word:
+    """'(Water' read out of a box glued to its word: the word's box starts where its letters start."""
+    lead = len(word.text) - len(word.text.lstrip("([{|]})<>=!1lIiCcOoDdKkXx\\/"))
+    if lead == 0 or lead >= len(word.text) or normalise_loss_type(word.text[lead:]) is None:
+        return word
+    x0 = word.x0 + (word.x1 - word.x0) * lead / len(word.text)
+    return Word(word.text[lead:], x0, word.y0, word.x1, word.y1, word.page)
 
 
 def _box_ink(pixels: np.ndarray, segment: Segment, scale: float) -> float:
