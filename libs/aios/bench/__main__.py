@@ -20,6 +20,7 @@ from aios.bench import pipeline as pipeline_bench
 from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
+from aios.bench.documents import documents_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
@@ -182,7 +183,8 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,infer,retrieval,decide,audit,act,pipeline,wait", help="Sections to run, comma separated."
+        "ingest,classify,infer,retrieval,decide,audit,act,documents,pipeline,wait",
+        help="Sections to run, comma separated.",
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest and infer measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
@@ -216,6 +218,8 @@ def main(
         decide_section(console, connection, events=5000)
     if "act" in sections:
         act_section(console, connection, decisions=6000)
+    if "documents" in sections:
+        documents_section(console)
     if "pipeline" in sections:
         pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s))
     if "wait" in sections:

@@ -12,6 +12,7 @@ from aios.cli import (
     backfill,
     callbacks,
     connectors,
+    documents,
     feedback,
     infer,
     ingest,
@@ -53,6 +54,7 @@ app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(access.app, name="access")
+app.add_typer(documents.app, name="documents")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)
