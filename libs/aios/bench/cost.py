@@ -20,7 +20,7 @@ from aios.bench.report import save_figure
 from aios.classify.settings import ClassifySettings
 from aios.db.pool import run_on_database
 from aios.demo.setup import receiver_pid_file
-from aios.inference.classifier import TextClassifier
+from aios.inference.loading import load_version
 from aios.inference.model_registry import LocalArtifactStore, ModelRegistry
 from aios.inference.settings import ModelSettings
 from aios.paths import project_root
@@ -110,9 +110,7 @@ def production_model_cost(texts: int = 1000, batch_size: int = 64) -> ModelCost:
     name = ClassifySettings().model_name
     version = run_on_database(lambda pool: ModelRegistry(pool).resolve(name))
     models = ModelSettings()
-    model = TextClassifier.load(
-        LocalArtifactStore(models.artifact_dir).fetch(version.artifact_uri), device=models.device
-    )
+    model = load_version(LocalArtifactStore(models.artifact_dir), version, models)
     sample = clinc_texts(project_root() / "data" / "clinc150" / "data_full.json", texts)
     started = time.process_time()
     run = raw_model(model, sample, batch_size)

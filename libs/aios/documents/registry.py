@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aios.documents.extractor import FieldExtractor, LearnedExtractor, RuleExtractor
+from aios.inference.integrity import artifact_sha256, check_artifact
 from aios.inference.model_registry import ArtifactStore, ModelRegistry, ModelVersion
 
 EXTRACTOR_MODEL = "document-extractor"
@@ -36,7 +37,12 @@ async def publish_extractor(
         folder = Path(tmp)
         extractor.save(folder)
         row = await registry.register(
-            name, lambda version: store.put(name, version, folder), data_sha256, metrics, extractor.fields
+            name,
+            lambda version: store.put(name, version, folder),
+            data_sha256,
+            metrics,
+            extractor.fields,
+            artifact_sha256(folder),
         )
     if promote_to is not None:
         await registry.promote(name, row.version, promote_to)
@@ -44,7 +50,10 @@ async def publish_extractor(
 
 
 def load_registered(store: ArtifactStore, row: ModelVersion) -> LearnedExtractor:
-    return LearnedExtractor.load(store.fetch(row.artifact_uri), f"{row.name}:{row.version}")
+    """Raises ArtifactTamperedError when the stored weights are not those registered."""
+    folder = store.fetch(row.artifact_uri)
+    check_artifact(row.name, row.version, folder, row.artifact_sha256)
+    return LearnedExtractor.load(folder, f"{row.name}:{row.version}")
 
 
 async def resolve_extractor(
