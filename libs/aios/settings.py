@@ -6,6 +6,9 @@ developer machine needs no configuration; production sets the `AIOS_*` variables
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +35,24 @@ class ConnectionSettings(BaseSettings):
     schema_registry_url: str = Field(
         default=f"http://127.0.0.1:{LOCAL_REGISTRY_PORT}",
         description="Base URL of the Confluent-compatible schema registry.",
+    )
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] | None = Field(
+        default=None,
+        description="SASL_SSL (SCRAM-SHA-512 over TLS) or PLAINTEXT; unset: what the local stack runs.",
+    )
+    principal: str = Field(
+        default="admin",
+        description="Who this process is on Kafka (SCRAM user) and the schema registry; `aios up` names each service.",
+    )
+    principal_password: SecretStr | None = Field(
+        default=None, description="The principal's password; unset: read from `credentials_file`."
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="JSON principal → password; unset: the local stack's `<state dir>/security/principals.json`.",
+    )
+    kafka_ca_location: Path | None = Field(
+        default=None, description="CA certificate (PEM) the brokers' certificates chain to; unset: the local stack's."
     )
     postgres_dsn: SecretStr = Field(
         default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),

@@ -7,8 +7,10 @@ import logging
 import typer
 
 from aios.cli import (
+    acls,
     audit,
     connectors,
+    consumers,
     feedback,
     ingest,
     kb,
@@ -43,6 +45,8 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(acls.app, name="acls")
+app.add_typer(consumers.app, name="consumers")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)

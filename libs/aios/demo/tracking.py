@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, TopicPartition
 
 from aios.kafka import topics
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 
 STAGES = {
@@ -68,7 +69,7 @@ class PipelineWatch:
         """Records of events the demo did not send (other tenants, earlier runs), by topic."""
         self._consumer = Consumer(
             {
-                "bootstrap.servers": bootstrap,
+                **kafka_config(bootstrap),
                 "group.id": f"aios-demo-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
             }

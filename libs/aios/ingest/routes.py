@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from aios.audit.store import AuditStore
 from aios.ingest.models import REFUSALS, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts
+from aios.kafka.clients import access
 
 router = APIRouter()
 
@@ -68,7 +69,7 @@ async def dependency_checks(parts: IngestParts) -> dict[str, bool]:
         return await asyncio.to_thread(parts.producer.reachable)
 
     async def registry() -> bool:
-        async with httpx.AsyncClient(timeout=2) as client:
+        async with httpx.AsyncClient(timeout=2, auth=access().basic_auth()) as client:
             return (await client.get(f"{parts.registry_url}/subjects")).status_code == 200
 
     async def redis() -> bool:

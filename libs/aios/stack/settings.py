@@ -54,6 +54,14 @@ class StackSettings(BaseSettings):
         default=LOCAL_JAEGER_QUERY_PORT,
         description="Jaeger's query API and UI; its gRPC query API on jaeger_query_port - 1.",
     )
+    security: bool = Field(
+        default=True,
+        description=(
+            "Kafka on SASL_SSL (SCRAM-SHA-512, TLS from the stack's CA) with ACLs, and registry basic auth. "
+            "false (AIOS_STACK_SECURITY=false) is for development only: PLAINTEXT, no ACLs, an open registry. "
+            "Fixed when Kafka's storage is formatted."
+        ),
+    )
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")
     postgres_user: str = Field(

@@ -54,7 +54,7 @@ def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     cluster = KafkaCluster(settings, brokers=1)
     try:
         cluster.start()
-        apply_topics(cluster.bootstrap, [load_catalogue().get("aios.events.received")])
+        apply_topics(cluster.client_config(), [load_catalogue().get("aios.events.received")])
         yield cluster
     finally:
         cluster.stop()
