@@ -113,7 +113,9 @@ def apply_grants(
 
 def ensure_users(admin: AdminClient, passwords: dict[str, str], timeout_s: float) -> list[AclChange]:
     """Create the SCRAM users that do not exist yet (existing ones keep their credentials)."""
-    existing = set(admin.describe_user_scram_credentials(request_timeout=timeout_s).result())
+    described = admin.describe_user_scram_credentials(request_timeout=timeout_s)
+    assert not isinstance(described, dict)  # asked for every user: one future
+    existing = set(described.result())
     missing = [name for name in passwords if name not in existing]
     if not missing:
         return []
@@ -140,12 +142,13 @@ def revoke(config: dict[str, Any], principal: str, timeout_s: float = 30.0) -> N
 
 
 def _current(admin: AdminClient, principal: str, timeout_s: float) -> set[AclBinding]:
+    any_name: Any = None  # None matches every resource name and host (the stubs say str)
     query = AclBindingFilter(
         ResourceType.ANY,
-        None,
+        any_name,
         ResourcePatternType.ANY,
         f"User:{principal}",
-        None,
+        any_name,
         AclOperation.ANY,
         AclPermissionType.ANY,
     )

@@ -67,10 +67,9 @@ def consume_error(config: dict[str, Any], topic: str, group: str) -> int | None:
     try:
         for _ in range(20):
             message = consumer.poll(1.0)
-            if message is not None and message.error() is not None:
-                return message.error().code()
             if message is not None:
-                return None
+                error = message.error()
+                return error.code() if error is not None else None
         return None
     finally:
         consumer.close()

@@ -10,15 +10,15 @@ from aios.runtime.catalog import load_services
 
 
 def rights(grant: Grant) -> set[tuple[str, str, str, str]]:
-    return {(b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name) for b in grant.bindings()}
+    return {(str(b.restype), b.name, str(b.resource_pattern_type), str(b.operation)) for b in grant.bindings()}
 
 
 def test_a_reader_reads_and_describes_its_topics_and_reads_its_groups_by_prefix() -> None:
     grant = Grant(name="team", read=["aios.decisions"], groups=["team*"])
     assert rights(grant) == {
-        ("TOPIC", "aios.decisions", "LITERAL", "READ"),
-        ("TOPIC", "aios.decisions", "LITERAL", "DESCRIBE"),
-        ("GROUP", "team", "PREFIXED", "READ"),
+        ("ResourceType.TOPIC", "aios.decisions", "ResourcePatternType.LITERAL", "AclOperation.READ"),
+        ("ResourceType.TOPIC", "aios.decisions", "ResourcePatternType.LITERAL", "AclOperation.DESCRIBE"),
+        ("ResourceType.GROUP", "team", "ResourcePatternType.PREFIXED", "AclOperation.READ"),
     }
     assert {b.principal for b in grant.bindings()} == {"User:team"}
 
