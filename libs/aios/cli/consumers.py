@@ -9,6 +9,7 @@ from rich.console import Console
 
 from aios.kafka.clients import access, kafka_config
 from aios.kafka.subscribers import (
+    Subscriber,
     SubscriberError,
     add_subscriber,
     client_settings,
@@ -43,7 +44,11 @@ def add(
     """Create a read-only principal on TOPICS and its groups, and print its client settings (with the password)."""
     connection = ConnectionSettings()
     wanted = [topic.strip() for topic in topics.split(",") if topic.strip()]
-    subscriber = add_subscriber(_admin(connection), security_layout(), name, wanted, group_prefix)
+    if access(connection).secure:
+        subscriber = add_subscriber(_admin(connection), security_layout(), name, wanted, group_prefix)
+    else:
+        typer.echo("security is off (development only): no principal made, anyone may read these topics", err=True)
+        subscriber = Subscriber(name=name, topics=wanted, group_prefix=group_prefix or name)
     settings = client_settings(
         subscriber, access(connection, subscriber.name), connection.kafka_bootstrap, connection.schema_registry_url
     )
