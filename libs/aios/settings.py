@@ -6,11 +6,14 @@ developer machine needs no configuration; production sets the `AIOS_*` variables
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.paths import project_root
 
 LOCAL_KAFKA_PORT = 29092
 LOCAL_REGISTRY_PORT = 28081
@@ -21,6 +24,11 @@ LOCAL_JAEGER_OTLP_PORT = 24318
 """Jaeger's OTLP/HTTP receiver (gRPC on 24317)."""
 LOCAL_JAEGER_QUERY_PORT = 26686
 """Jaeger's query API and UI (its gRPC query API on 26685)."""
+
+
+def local_stack_state_dir() -> Path:
+    """Where the local stack keeps its state: `AIOS_STACK_STATE_DIR`, else `.aios/` in the checkout."""
+    return Path(os.environ.get("AIOS_STACK_STATE_DIR") or project_root() / ".aios")
 
 
 class ConnectionSettings(BaseSettings):

@@ -22,8 +22,8 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from aios.inference.triton_process import free_ports
+from aios.kafka.credentials import security_layout
 from aios.settings import ConnectionSettings
-from aios.stack.credentials import security_layout
 from aios.stack.errors import ComponentFailedError
 from aios.stack.kafka import KafkaCluster, KafkaNode
 from aios.stack.postgres import PostgresServer
@@ -95,7 +95,7 @@ def private_settings(root: Path, **layout: Any) -> StackSettings:
     """
     shared = security_layout().directory
     if shared.exists():
-        shutil.copytree(shared, security_layout(StackSettings(state_dir=root)).directory)
+        shutil.copytree(shared, security_layout(root).directory)
     return StackSettings(state_dir=root, security=shared.exists(), **layout)
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from aios.kafka.clients import access, kafka_config
+from aios.kafka.credentials import security_layout
 from aios.kafka.subscribers import (
     Subscriber,
     SubscriberError,
@@ -17,7 +18,6 @@ from aios.kafka.subscribers import (
     remove_subscriber,
 )
 from aios.settings import ConnectionSettings
-from aios.stack.credentials import security_layout
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

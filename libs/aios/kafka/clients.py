@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aios.kafka.credentials import load_passwords, security_layout
 from aios.kafka.errors import KafkaSetupError
 from aios.settings import ConnectionSettings
-from aios.stack.credentials import load_passwords, security_layout
 
 SASL_MECHANISM = "SCRAM-SHA-512"
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aios.errors import AiosError
 from aios.kafka.acls import Grant, apply_grants, load_grants, revoke
 from aios.kafka.clients import Access
-from aios.stack.credentials import ADMIN, BROKER, SecurityLayout, ensure_principals, forget_principal
+from aios.kafka.credentials import ADMIN, BROKER, SecurityLayout, ensure_principals, forget_principal
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
-from aios.stack.credentials import password_matches
+from aios.kafka.credentials import password_matches
 
 OPEN_PATHS = frozenset({"/healthz"})
 """Answered without credentials: the stack's health probe."""

@@ -8,41 +8,18 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from aios.kafka.credentials import CertificateFiles
+
 BROKER_COMMON_NAME = "aios-kafka-broker"
 """Subject of the brokers' certificate: `User:CN=aios-kafka-broker` is their principal on the controller listener."""
 
 _VALIDITY = datetime.timedelta(days=3650)
-
-
-@dataclass(frozen=True)
-class CertificateFiles:
-    """Where the PEM files of one stack lie."""
-
-    directory: Path
-
-    @property
-    def ca(self) -> Path:
-        return self.directory / "ca.pem"
-
-    @property
-    def ca_key(self) -> Path:
-        return self.directory / "ca-key.pem"
-
-    @property
-    def broker(self) -> Path:
-        """The broker's private key (PKCS#8) followed by its certificate and the CA's."""
-        return self.directory / "broker.pem"
-
-    def exist(self) -> bool:
-        return self.ca.exists() and self.broker.exists()
 
 
 def ensure_certificates(files: CertificateFiles, hosts: list[str]) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from aios.kafka.clients import SASL_MECHANISM, Access
+from aios.kafka.credentials import ADMIN, BROKER, ensure_principals, load_passwords, security_layout
 from aios.paths import infra_dir
 from aios.stack.certificates import BROKER_COMMON_NAME, ensure_certificates
-from aios.stack.credentials import ADMIN, BROKER, ensure_principals, load_passwords, security_layout
 from aios.stack.errors import MissingToolError, StackError
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
@@ -102,7 +102,7 @@ class KafkaCluster:
         self.settings = settings
         self.brokers = brokers
         self.root = settings.state_dir / "kafka"
-        self.layout = security_layout(settings)
+        self.layout = security_layout(settings.state_dir)
         self.nodes = [
             KafkaNode(n, settings.host, settings.kafka_port + 100 * (n - 1), self.root / f"node-{n}")
             for n in range(1, brokers + 1)

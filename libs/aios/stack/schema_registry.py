@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from aios.kafka.clients import Access
-from aios.stack.credentials import security_layout
+from aios.kafka.credentials import security_layout
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
 
@@ -31,7 +31,7 @@ class SchemaRegistryServer:
         return {"url": self.url, **self.admin().registry()}
 
     def process(self) -> ManagedProcess:
-        users = {"AIOS_REGISTRY_USERS_FILE": str(security_layout(self.settings).registry_users)}
+        users = {"AIOS_REGISTRY_USERS_FILE": str(security_layout(self.settings.state_dir).registry_users)}
         return ManagedProcess(
             name=self.name,
             argv=[sys.executable, "-m", "services.schema_registry"],

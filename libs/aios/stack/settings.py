@@ -8,7 +8,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.paths import project_root
 from aios.settings import (
     LOCAL_JAEGER_OTLP_PORT,
     LOCAL_JAEGER_QUERY_PORT,
@@ -17,6 +16,7 @@ from aios.settings import (
     LOCAL_PROMETHEUS_PORT,
     LOCAL_REDIS_PORT,
     LOCAL_REGISTRY_PORT,
+    local_stack_state_dir,
 )
 
 
@@ -30,7 +30,7 @@ class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_STACK_", extra="ignore", frozen=True)
 
     state_dir: Path = Field(
-        default_factory=lambda: project_root() / ".aios",
+        default_factory=local_stack_state_dir,
         description="State, data and logs of every component (git-ignored).",
     )
     cache_dir: Path = Field(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aios.kafka.acls import AclChange, apply_grants, load_grants
+from aios.kafka.credentials import ensure_principals, security_layout
 from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
-from aios.stack.credentials import ensure_principals, security_layout
 from aios.stack.jaeger import JaegerServer
 from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brokers
 from aios.stack.postgres import PostgresServer
@@ -78,13 +78,13 @@ class LocalStack:
         return {
             "AIOS_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
             "AIOS_KAFKA_CA_LOCATION": str(access.ca_location),
-            "AIOS_CREDENTIALS_FILE": str(security_layout(self.settings).principals),
+            "AIOS_CREDENTIALS_FILE": str(security_layout(self.settings.state_dir).principals),
         }
 
     def apply_acls(self) -> list[AclChange]:
         """Every service's SCRAM user and ACLs as infra/acls.yaml declares them (`aios acls apply`)."""
         grants = load_grants()
-        passwords = ensure_principals(security_layout(self.settings), [grant.name for grant in grants])
+        passwords = ensure_principals(security_layout(self.settings.state_dir), [grant.name for grant in grants])
         return apply_grants(self.kafka.client_config(), grants, passwords)
 
     def down(self, purge: bool = False) -> None:

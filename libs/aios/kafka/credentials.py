@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from aios.stack.certificates import CertificateFiles
-from aios.stack.errors import StackError
-from aios.stack.settings import StackSettings
+from aios.kafka.errors import KafkaSetupError
+from aios.settings import local_stack_state_dir
 
 ADMIN = "admin"
 """The principal that creates topics, ACLs and users and is the only one that writes to the registry."""
@@ -26,6 +25,29 @@ BROKER = "broker"
 """The brokers' own SCRAM user on the client listener (inter-broker traffic)."""
 
 RegistryRole = Literal["admin", "reader"]
+
+
+@dataclass(frozen=True)
+class CertificateFiles:
+    """Where the PEM files of one stack lie."""
+
+    directory: Path
+
+    @property
+    def ca(self) -> Path:
+        return self.directory / "ca.pem"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.directory / "ca-key.pem"
+
+    @property
+    def broker(self) -> Path:
+        """The broker's private key (PKCS#8) followed by its certificate and the CA's."""
+        return self.directory / "broker.pem"
+
+    def exist(self) -> bool:
+        return self.ca.exists() and self.broker.exists()
 
 
 @dataclass(frozen=True)
@@ -52,8 +74,9 @@ class SecurityLayout:
         return CertificateFiles(self.directory)
 
 
-def security_layout(settings: StackSettings | None = None) -> SecurityLayout:
-    return SecurityLayout((settings or StackSettings()).state_dir / "security")
+def security_layout(state_dir: Path | None = None) -> SecurityLayout:
+    """The security files of the stack at `state_dir` (default: the local stack's)."""
+    return SecurityLayout((state_dir or local_stack_state_dir()) / "security")
 
 
 def load_passwords(path: Path) -> dict[str, str]:
@@ -62,7 +85,7 @@ def load_passwords(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise StackError(f"{path} is not a JSON object of principal → password: {exc}") from exc
+        raise KafkaSetupError(f"{path} is not a JSON object of principal → password: {exc}") from exc
     return {str(name): str(password) for name, password in data.items()}
 
 
