@@ -46,6 +46,13 @@ class Grant(BaseModel):
     create: list[str] = Field(default_factory=list, description="Topics it creates and manages (All).")
     describe: list[str] = Field(default_factory=list, description="Topics whose metadata and offsets it reads.")
     describe_groups: list[str] = Field(default_factory=list, description="Groups whose offsets it reads.")
+    idempotent: bool = Field(
+        default=False,
+        description=(
+            "May open an idempotent producer (IdempotentWrite on the cluster) though it writes no topic: "
+            "librdkafka asks for a producer id as soon as the producer exists."
+        ),
+    )
 
     def bindings(self) -> set[AclBinding]:
         topic, group = ResourceType.TOPIC, ResourceType.GROUP
@@ -57,6 +64,8 @@ class Grant(BaseModel):
             (group, self.groups, (AclOperation.READ,)),
             (group, self.describe_groups, (AclOperation.DESCRIBE,)),
         ]
+        if self.idempotent:
+            wanted.append((ResourceType.BROKER, ["kafka-cluster"], (AclOperation.IDEMPOTENT_WRITE,)))
         return {
             _binding(self.name, kind, name, operation)
             for kind, names, operations in wanted
