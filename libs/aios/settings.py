@@ -6,8 +6,14 @@ developer machine needs no configuration; production sets the `AIOS_*` variables
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aios.paths import project_root
 
 LOCAL_KAFKA_PORT = 29092
 LOCAL_REGISTRY_PORT = 28081
@@ -18,6 +24,11 @@ LOCAL_JAEGER_OTLP_PORT = 24318
 """Jaeger's OTLP/HTTP receiver (gRPC on 24317)."""
 LOCAL_JAEGER_QUERY_PORT = 26686
 """Jaeger's query API and UI (its gRPC query API on 26685)."""
+
+
+def local_stack_state_dir() -> Path:
+    """Where the local stack keeps its state: `AIOS_STACK_STATE_DIR`, else `.aios/` in the checkout."""
+    return Path(os.environ.get("AIOS_STACK_STATE_DIR") or project_root() / ".aios")
 
 
 class ConnectionSettings(BaseSettings):
@@ -32,6 +43,24 @@ class ConnectionSettings(BaseSettings):
     schema_registry_url: str = Field(
         default=f"http://127.0.0.1:{LOCAL_REGISTRY_PORT}",
         description="Base URL of the Confluent-compatible schema registry.",
+    )
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] | None = Field(
+        default=None,
+        description="SASL_SSL (SCRAM-SHA-512 over TLS) or PLAINTEXT; unset: what the local stack runs.",
+    )
+    principal: str = Field(
+        default="admin",
+        description="Who this process is on Kafka (SCRAM user) and the schema registry; `aios up` names each service.",
+    )
+    principal_password: SecretStr | None = Field(
+        default=None, description="The principal's password; unset: read from `credentials_file`."
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="JSON principal → password; unset: the local stack's `<state dir>/security/principals.json`.",
+    )
+    kafka_ca_location: Path | None = Field(
+        default=None, description="CA certificate (PEM) the brokers' certificates chain to; unset: the local stack's."
     )
     postgres_dsn: SecretStr = Field(
         default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),

@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.subjects import schema_for
 from tests.support.avro_examples import example_value
 from tests.support.pipeline import INPUTS, PIPELINE_TOPICS, Pipeline
@@ -73,7 +74,7 @@ def produce_bad_records(pipeline: Pipeline, records: list[BadRecord]) -> list[Ba
     """Produce each record with a random key; the records with the partition and offset they got."""
     producer = Producer(
         {
-            "bootstrap.servers": pipeline.connection.kafka_bootstrap,
+            **kafka_config(pipeline.connection.kafka_bootstrap),
             "acks": "all",
             "enable.idempotence": True,
             "compression.type": "lz4",

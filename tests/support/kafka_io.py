@@ -12,6 +12,7 @@ import pytest
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.error import SerializationError
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,16 @@ def read_topic(
     topic: str,
     until: Callable[[list[Message]], bool],
     timeout_s: float = 60.0,
+    config: dict[str, Any] | None = None,
 ) -> list[Message]:
-    """Every record of `topic` from the beginning, read until `until(records)` holds or time runs out."""
+    """Every record of `topic` from the beginning, read until `until(records)` holds or time runs out.
+
+    `config` replaces the consumer's own (the admin's, in a throwaway group): to read as another principal.
+    """
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
+        config
+        or {
+            **kafka_config(bootstrap),
             "group.id": f"reader-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -64,7 +70,7 @@ def at_least(count: int) -> Callable[[list[Message]], bool]:
 
 
 def produce_raw(bootstrap: str, topic: str, values: Sequence[tuple[bytes | None, bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    producer = Producer({**kafka_config(bootstrap), "acks": "all", "enable.idempotence": True})
     for key, value in values:
         producer.produce(topic, key=key, value=value)
     assert producer.flush(60) == 0

@@ -30,6 +30,7 @@ from aios.db.scratch import scratch_database
 from aios.inference.model_registry import LocalArtifactStore
 from aios.inference.training import TrainResult
 from aios.inference.triton_process import free_ports
+from aios.kafka.clients import kafka_config
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
@@ -129,7 +130,7 @@ class TopicTail:
     def _run(self) -> None:
         consumer = Consumer(
             {
-                "bootstrap.servers": self.bootstrap,
+                **kafka_config(self.bootstrap),
                 "group.id": f"tail-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",  # never skip records, whatever a broker failover says

@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from aios.inference.triton_process import free_ports
+from aios.kafka.credentials import security_layout
 from aios.settings import ConnectionSettings
 from aios.stack.errors import ComponentFailedError
 from aios.stack.kafka import KafkaCluster, KafkaNode
@@ -47,7 +49,7 @@ class PrivateStack:
 
     def leader_of_most_partitions(self) -> KafkaNode:
         """The broker that leads the most partitions of all topics (consumer offsets included)."""
-        metadata = AdminClient({"bootstrap.servers": self.cluster.bootstrap}).list_topics(timeout=30)
+        metadata = AdminClient(self.cluster.client_config()).list_topics(timeout=30)
         leaders = [p.leader for t in metadata.topics.values() for p in t.partitions.values()]
         return max(self.cluster.nodes, key=lambda node: leaders.count(node.node_id))
 
@@ -86,6 +88,17 @@ class PrivateStack:
         self.redis.start()
 
 
+def private_settings(root: Path, **layout: Any) -> StackSettings:
+    """A stack under `root` in the session stack's security mode, with its CA and principals.
+
+    The session's clients (and the shared registry's users) then work against it unchanged.
+    """
+    shared = security_layout().directory
+    if shared.exists():
+        shutil.copytree(shared, security_layout(root).directory)
+    return StackSettings(state_dir=root, security=shared.exists(), **layout)
+
+
 @contextmanager
 def private_stack(shared: ConnectionSettings, brokers: int = 3) -> Iterator[PrivateStack]:
     """PostgreSQL, Redis and (unless `brokers` is 0: then `shared`'s Kafka) a Kafka cluster of the test's own."""
@@ -93,8 +106,8 @@ def private_stack(shared: ConnectionSettings, brokers: int = 3) -> Iterator[Priv
     root = Path(tempfile.mkdtemp(prefix="aios-private-stack-"))
     root.chmod(0o755)
     postgres_port, redis_port = free_ports(2)
-    settings = StackSettings(
-        state_dir=root,
+    settings = private_settings(
+        root,
         kafka_port=KAFKA_PORT,
         postgres_port=postgres_port,
         redis_port=redis_port,

@@ -27,6 +27,7 @@ from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
 from aios.decide.app import delete_internal_topics
 from aios.kafka import topics
+from aios.kafka.clients import kafka_config
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
@@ -91,7 +92,7 @@ def _events(tenants: list[str], events: int) -> list[dict[str, Any]]:
 
 def _records_in(bootstrap: str, names: list[str]) -> int:
     """Records written to the topics `names` so far (sum of their high watermarks)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:6]}"})
+    consumer = Consumer({**kafka_config(bootstrap), "group.id": f"bench-count-{uuid.uuid4().hex[:6]}"})
     try:
         total = 0
         for topic in names:

@@ -8,10 +8,12 @@ import typer
 
 from aios.cli import (
     access,
+    acls,
     audit,
     backfill,
     callbacks,
     connectors,
+    consumers,
     documents,
     feedback,
     infer,
@@ -55,6 +57,8 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(access.app, name="access")
 app.add_typer(documents.app, name="documents")
+app.add_typer(acls.app, name="acls")
+app.add_typer(consumers.app, name="consumers")
 app.command("submit")(submit.submit)
 app.command("tail")(tail.tail)
 app.command("trace")(trace.trace)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from aios.kafka.clients import registry_config
 from aios.kafka.subjects import register_all
 from aios.schemas import codegen
 from aios.settings import ConnectionSettings
@@ -16,7 +17,7 @@ app = typer.Typer(no_args_is_help=True, help=__doc__)
 def register() -> None:
     """Register every topic's schema (existing versions are a no-op; incompatible ones fail)."""
     console = Console()
-    for subject, schema_id in register_all(ConnectionSettings().schema_registry_url).items():
+    for subject, schema_id in register_all(registry_config(ConnectionSettings().schema_registry_url)).items():
         console.print(f"{subject:34} id {schema_id}")
 
 

@@ -18,6 +18,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from aios.errors import AiosError
+from aios.kafka.clients import kafka_config, registry_config
 from aios.kafka.offsets import as_topic_partitions, next_offsets
 from aios.kafka.subjects import subject_for
 from aios.settings import ConnectionSettings
@@ -78,7 +79,7 @@ def human_line(record: dict[str, Any]) -> str:
 def consumer_config(bootstrap: str, group: str | None, from_beginning: bool) -> dict[str, Any]:
     """Without a group, a throwaway one that never commits, so tailing leaves no trace in the cluster."""
     return {
-        "bootstrap.servers": bootstrap,
+        **kafka_config(bootstrap),
         "group.id": group or f"aios-tail-{uuid.uuid4().hex[:12]}",
         "auto.offset.reset": "earliest" if from_beginning else "latest",
         "enable.auto.commit": False,
@@ -117,7 +118,7 @@ def tail(
 ) -> None:
     """Print a topic's records, one line each, decoded through the schema registry, until Ctrl-C."""
     connection = ConnectionSettings()
-    registry = SchemaRegistryClient({"url": connection.schema_registry_url})
+    registry = SchemaRegistryClient(registry_config(connection.schema_registry_url))
     require_subject(registry, topic)
     deserializer = AvroDeserializer(registry)
     consumer = Consumer(consumer_config(connection.kafka_bootstrap, group, from_beginning))

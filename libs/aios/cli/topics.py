@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.topics import apply_topics, load_catalogue
 from aios.settings import ConnectionSettings
 
@@ -15,7 +16,7 @@ app = typer.Typer(no_args_is_help=True, help=__doc__)
 def apply() -> None:
     """Create missing topics, raise partition counts and align configs (idempotent)."""
     console = Console()
-    for change in apply_topics(ConnectionSettings().kafka_bootstrap, load_catalogue().topics):
+    for change in apply_topics(kafka_config(ConnectionSettings().kafka_bootstrap), load_catalogue().topics):
         console.print(f"{change.topic:28} {change.action} {change.detail}")
 
 

@@ -30,6 +30,7 @@ from aios.decide.records import Origin, Record
 from aios.decide.settings import DecideSettings
 from aios.decide.stalls import ResumingStallGuard, StallGuard
 from aios.decide.state import CHANGELOG_CONFIGS, FaustStreamStats
+from aios.kafka.clients import faust_credentials, kafka_config
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
 from aios.policy.stream import Windows
@@ -94,6 +95,7 @@ def _faust_app(settings: DecideSettings, connection: ConnectionSettings) -> faus
     return faust.App(
         settings.app_id,
         broker=broker_url(connection.kafka_bootstrap),
+        broker_credentials=faust_credentials(connection),
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
         autodiscover=False,
@@ -147,7 +149,7 @@ def _add_background(app: faust.App, settings: DecideSettings, policies: PolicyCa
 
 def delete_internal_topics(bootstrap: str, app_id: str) -> None:
     """Remove the topics Faust created for `app_id` (by-tenant, changelogs, leader): for runs on scratch topics."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(kafka_config(bootstrap))
     mine = [name for name in admin.list_topics(timeout=30).topics if name.startswith(f"{app_id}-")]
     if mine:
         for future in admin.delete_topics(mine, operation_timeout=30).values():

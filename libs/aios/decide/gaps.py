@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from confluent_kafka import Consumer, Message, TopicPartition
 
 from aios.decide.records import Record
+from aios.kafka.clients import kafka_config
 from aios.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def read_skipped(
 ) -> list[Message]:
     """Records `start` to `stop` - 1 of the partition, read without a consumer group (nothing committed)."""
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"decide-gaps-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
+        {**kafka_config(bootstrap), "group.id": f"decide-gaps-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
     )
     found: list[Message] = []
     try:

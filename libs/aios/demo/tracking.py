@@ -17,6 +17,7 @@ from typing import Any
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, TopicPartition
 
 from aios.kafka import topics
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 
 STAGES = {
@@ -208,5 +209,5 @@ class PipelineWatch:
 
 def _consumer(bootstrap: str) -> Consumer:
     return Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"aios-demo-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
+        {**kafka_config(bootstrap), "group.id": f"aios-demo-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
     )

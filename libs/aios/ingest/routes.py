@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from aios.audit.store import AuditStore
 from aios.ingest.models import REFUSALS, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts
+from aios.kafka.clients import access
 from aios.outcomes.store import read_outcome
 
 router = APIRouter()
@@ -77,7 +78,7 @@ async def dependency_checks(parts: IngestParts) -> dict[str, bool]:
         return await asyncio.to_thread(parts.producer.reachable)
 
     async def registry() -> bool:
-        async with httpx.AsyncClient(timeout=2) as client:
+        async with httpx.AsyncClient(timeout=2, auth=access().basic_auth()) as client:
             return (await client.get(f"{parts.registry_url}/subjects")).status_code == 200
 
     async def redis() -> bool:

@@ -22,6 +22,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.kafka import retry
+from aios.kafka.clients import kafka_config
 from aios.kafka.deadletter import (
     MAX_RECORD_BYTES,
     DeadLetterRecord,
@@ -117,7 +118,7 @@ class ConsumerLoop:
         self.producer = ReliableProducer(self.connection.kafka_bootstrap, client_id=service)
         self.consumer = Consumer(
             {
-                "bootstrap.servers": self.connection.kafka_bootstrap,
+                **kafka_config(self.connection.kafka_bootstrap, self.connection),
                 "group.id": group_id,
                 "client.id": service,
                 "enable.auto.commit": False,

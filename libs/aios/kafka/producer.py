@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.errors import DeliveryError
 
 Headers = list[tuple[str, bytes]]
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 def reliable_producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
     """Settings for durable delivery: every in-sync replica acknowledges, retries never duplicate."""
     return {
-        "bootstrap.servers": bootstrap,
+        **kafka_config(bootstrap),
         "client.id": client_id,
         "acks": "all",
         "enable.idempotence": True,

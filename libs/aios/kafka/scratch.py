@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from aios.kafka.clients import kafka_config, registry_config
 from aios.kafka.subjects import schema_for, subject_for
 
 
 class ScratchTopics:
     def __init__(self, bootstrap: str, registry_url: str, prefix: str = "test") -> None:
-        self.admin = AdminClient({"bootstrap.servers": bootstrap})
-        self.registry = SchemaRegistryClient({"url": registry_url})
+        self.admin = AdminClient(kafka_config(bootstrap))
+        self.registry = SchemaRegistryClient(registry_config(registry_url))
         self.prefix = prefix
         self.made: list[str] = []
         self.carries: dict[str, str] = {}

@@ -21,6 +21,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
+from aios.kafka.clients import registry_config
 from aios.kafka.subjects import schema_for
 from aios.schemas.errors import RecordEncodingError
 
@@ -115,7 +116,7 @@ class Codecs:
     """
 
     def __init__(self, registry_url: str, carries: Mapping[str, str] | None = None) -> None:
-        self.client = SchemaRegistryClient({"url": registry_url})
+        self.client = SchemaRegistryClient(registry_config(registry_url))
         self.carries = dict(carries or {})
         self._codecs: dict[str, TopicCodec] = {}
 

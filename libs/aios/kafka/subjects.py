@@ -55,13 +55,13 @@ def schema_for(topic: str) -> TopicSchema:
         raise SchemaRegistrationError(f"topic {topic!r} is not declared in infra/topics.yaml") from None
 
 
-def register_all(registry_url: str) -> dict[str, int]:
+def register_all(registry: dict[str, str]) -> dict[str, int]:
     """Register every topic's schema (a no-op for versions already there); subject → schema id.
 
     The registry refuses a schema that breaks its subject's compatibility level; that surfaces
     here as an error naming the subject rather than as undecodable records later.
     """
-    client = SchemaRegistryClient({"url": registry_url})
+    client = SchemaRegistryClient(registry)
     ids: dict[str, int] = {}
     for schema in topic_schemas().values():
         try:

@@ -141,13 +141,13 @@ class TopicChange:
     detail: str = ""
 
 
-def apply_topics(bootstrap: str, specs: list[Topic], timeout_s: float = 30.0) -> list[TopicChange]:
-    """Bring the cluster in line with `specs`: create, raise partitions, align configs.
+def apply_topics(config: dict[str, Any], specs: list[Topic], timeout_s: float = 30.0) -> list[TopicChange]:
+    """Bring the cluster (admin client `config`) in line with `specs`: create, raise partitions, align configs.
 
     Idempotent: applying twice changes nothing the second time. Lowering partitions or
     replication is never attempted (Kafka cannot do the first safely); it is logged instead.
     """
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(config)
     metadata = admin.list_topics(timeout=timeout_s)
     brokers = len(metadata.brokers)
     changes: list[TopicChange] = []

@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aios.kafka.clients import kafka_config
 from aios.observability import metrics
 from aios.runtime.catalog import service
 from aios.runtime.worker import ServiceSettings, Worker, WorkerSpec
@@ -46,7 +47,7 @@ class LagExporterSettings(ServiceSettings):
 
 class BrokerLag:
     def __init__(self, bootstrap: str, groups: str = ".*", timeout_s: float = 10.0) -> None:
-        self.admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": "aios-lag-exporter"})
+        self.admin = AdminClient({**kafka_config(bootstrap), "client.id": "aios-lag-exporter"})
         self.pattern = re.compile(groups)
         self.timeout_s = timeout_s
 

@@ -128,7 +128,8 @@ class Supervisor:
                 f"command={sys.executable} -m {spec.module}",
                 f"process_name={name}",
                 f"numprocs={spec.numprocs}",
-                f'environment={env},AIOS_SERVICE_PORT="{spec.port}",AIOS_SERVICE_INSTANCE="%(process_num)d"',
+                f'environment={env},AIOS_SERVICE_PORT="{spec.port}",AIOS_SERVICE_INSTANCE="%(process_num)d",'
+                f'AIOS_PRINCIPAL="{spec.name}"',
                 f"stdout_logfile={self.logs / name}.log",
                 "redirect_stderr=true",
                 "autorestart=true",
@@ -172,7 +173,7 @@ def start_services(stack: LocalStack) -> list[ServiceSpec]:
         kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
     )
     services = load_services()
-    Supervisor(stack.settings).start(services, connection_environment(connection))
+    Supervisor(stack.settings).start(services, {**connection_environment(connection), **stack.client_environment()})
     stack.prometheus.write_targets(
         "services", {f"127.0.0.1:{port}": {"service": spec.name} for spec in services for port in spec.metrics_ports()}
     )

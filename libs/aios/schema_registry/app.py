@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from aios.schema_registry.auth import BasicAuthMiddleware, UsersFile
 from aios.schema_registry.compatibility import ParsedSchema, parse_level, parse_schema
 from aios.schema_registry.errors import (
     InvalidSchemaError,
@@ -337,6 +338,8 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         default_response_class=RegistryJSONResponse,
     )
     app.include_router(router)
+    if settings.users_file is not None:
+        app.add_middleware(BasicAuthMiddleware, users=UsersFile(settings.users_file))
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,13 @@ class RegistrySettings(BaseSettings):
     postgres_dsn: SecretStr = Field(
         default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),
         description="PostgreSQL holding the `registry` schema (libpq URI).",
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON user → salted SHA-256 and role (admin or reader) that HTTP basic auth checks; "
+            "unset: no authentication (development only)."
+        ),
     )
     default_compatibility: CompatibilityLevel = Field(
         default=CompatibilityLevel.BACKWARD,

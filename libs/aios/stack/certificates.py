@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,7 +20,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from aios.private_files import write_private
 
+if TYPE_CHECKING:
+    from aios.kafka.credentials import CertificateFiles
+
 CA_NAME = "AIOS local stack CA"
+BROKER_COMMON_NAME = "aios-kafka-broker"
+"""Subject of the brokers' certificate: `User:CN=aios-kafka-broker` is their principal on the controller listener."""
 _CA_DAYS = 3650
 _SERVER_DAYS = 825
 
@@ -110,3 +116,18 @@ def ensure_server_certificate(
         write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
         cert_path.chmod(0o644)
     return ServerCertificate(cert_path, key_path, folder / "ca.crt")
+
+
+def ensure_certificates(files: CertificateFiles, hosts: list[str]) -> None:
+    """The brokers' PEM keystore (key, certificate, the CA's) and the CA file clients trust, from the stack's one CA.
+
+    Made once: a stack whose files exist (or a private stack given a copy of them) changes nothing.
+    """
+    if files.exist():
+        return
+    server = ensure_server_certificate(
+        files.directory.parent, BROKER_COMMON_NAME, tuple(dict.fromkeys([*hosts, "localhost", "127.0.0.1"]))
+    )
+    files.directory.mkdir(parents=True, exist_ok=True)
+    write_private(files.broker, server.key.read_bytes() + server.certificate.read_bytes() + server.ca.read_bytes())
+    files.ca.write_bytes(server.ca.read_bytes())

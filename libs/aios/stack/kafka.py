@@ -10,10 +10,14 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from aios.kafka.clients import SASL_MECHANISM, Access
+from aios.kafka.credentials import ADMIN, BROKER, ensure_principals, load_passwords, security_layout
 from aios.paths import infra_dir
+from aios.stack.certificates import BROKER_COMMON_NAME, ensure_certificates
 from aios.stack.errors import MissingToolError, StackError
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
@@ -98,6 +102,7 @@ class KafkaCluster:
         self.settings = settings
         self.brokers = brokers
         self.root = settings.state_dir / "kafka"
+        self.layout = security_layout(settings.state_dir)
         self.nodes = [
             KafkaNode(n, settings.host, settings.kafka_port + 100 * (n - 1), self.root / f"node-{n}")
             for n in range(1, brokers + 1)
@@ -114,6 +119,25 @@ class KafkaCluster:
     @property
     def min_insync_replicas(self) -> int:
         return 1 if self.brokers == 1 else 2
+
+    @property
+    def secure(self) -> bool:
+        """The mode Kafka's storage was formatted in, else the setting (a formatted cluster keeps its mode)."""
+        layout = self.root / "cluster.json"
+        if layout.exists():
+            return bool(json.loads(layout.read_text()).get("security", False))
+        return self.settings.security
+
+    @property
+    def access(self) -> Access:
+        """The admin principal of this cluster (nothing on a PLAINTEXT one)."""
+        if not self.secure:
+            return Access(secure=False)
+        password = load_passwords(self.layout.principals).get(ADMIN, "")
+        return Access(secure=True, principal=ADMIN, password=password, ca_location=self.layout.certificates.ca)
+
+    def client_config(self) -> dict[str, Any]:
+        return self.access.kafka_config(self.bootstrap)
 
     def describe(self) -> str:
         return f"apache-kafka {kafka_version()} (KRaft, {self.brokers} node{'s' * (self.brokers > 1)})"
@@ -158,26 +182,33 @@ class KafkaCluster:
             cluster_id = recorded["cluster_id"]
         else:
             cluster_id = _kraft_cluster_id()
+        secure = self.secure
+        if secure:
+            ensure_certificates(self.layout.certificates, [self.settings.host])
+            ensure_principals(self.layout, [ADMIN, BROKER])
         jars = resolve_jars(self.settings.cache_dir)
         (self.root / "jars").write_text(str(jars))
         for node in self.nodes:
             node.data_dir.mkdir(parents=True, exist_ok=True)
-            (node.data_dir / "server.properties").write_text(self._properties(node))
+            properties = node.data_dir / "server.properties"
+            properties.write_text(self._properties(node, secure))
+            properties.chmod(0o600)
             if not (node.data_dir / "log" / "meta.properties").exists():
-                self._format(node, cluster_id, jars)
-        layout.write_text(json.dumps({"brokers": self.brokers, "cluster_id": cluster_id}))
+                self._format(node, cluster_id, jars, secure)
+        layout.write_text(json.dumps({"brokers": self.brokers, "cluster_id": cluster_id, "security": secure}))
 
-    def _properties(self, node: KafkaNode) -> str:
+    def _properties(self, node: KafkaNode, secure: bool) -> str:
         voters = ",".join(f"{n.node_id}@{n.host}:{n.controller_port}" for n in self.nodes)
         rf = self.replication_factor
-        props = {
+        client = "CLIENT" if secure else "PLAINTEXT"
+        props: dict[str, object] = {
             "process.roles": "broker,controller",
             "node.id": node.node_id,
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://{node.address},CONTROLLER://{node.host}:{node.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{node.address}",
+            "listeners": f"{client}://{node.address},CONTROLLER://{node.host}:{node.controller_port}",
+            "advertised.listeners": f"{client}://{node.address}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "inter.broker.listener.name": client,
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "log.dirs": node.data_dir / "log",
             "num.partitions": 3,
@@ -193,9 +224,42 @@ class KafkaCluster:
             "unclean.leader.election.enable": "false",
             "group.initial.rebalance.delay.ms": 0,
         }
+        if secure:
+            props.update(self._security_properties())
         return "".join(f"{key}={value}\n" for key, value in props.items())
 
-    def _format(self, node: KafkaNode, cluster_id: str, jars: Path) -> None:
+    def _security_properties(self) -> dict[str, object]:
+        """SCRAM over TLS for clients and between brokers, mutual TLS to the controllers, deny by default."""
+        files = self.layout.certificates
+        broker_password = load_passwords(self.layout.principals)[BROKER]
+        return {
+            "listener.security.protocol.map": "CONTROLLER:SSL,CLIENT:SASL_SSL",
+            "sasl.enabled.mechanisms": SASL_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+            "listener.name.client.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{BROKER}" password="{broker_password}";'
+            ),
+            "listener.name.controller.ssl.client.auth": "required",
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": files.broker,
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": files.ca,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{ADMIN};User:{BROKER};User:CN={BROKER_COMMON_NAME}",
+        }
+
+    def _format(self, node: KafkaNode, cluster_id: str, jars: Path, secure: bool) -> None:
+        # The admin and broker SCRAM users exist from the first start: nothing can create them later
+        # over a listener that already demands them.
+        passwords = load_passwords(self.layout.principals) if secure else {}
+        scram = [
+            argument
+            for name in (ADMIN, BROKER)
+            if name in passwords
+            for argument in ("--add-scram", f"{SASL_MECHANISM}=[name={name},password={passwords[name]}]")
+        ]
         result = subprocess.run(
             [
                 "java",
@@ -208,6 +272,7 @@ class KafkaCluster:
                 cluster_id,
                 "-c",
                 str(node.data_dir / "server.properties"),
+                *scram,
             ],
             capture_output=True,
             text=True,
@@ -226,7 +291,7 @@ class KafkaCluster:
 
     def healthy(self) -> bool:
         """Every broker is registered and answers metadata requests."""
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000, "log_level": 0})
+        admin = AdminClient({**self.client_config(), "socket.timeout.ms": 2000, "log_level": 0})
         try:
             metadata = admin.list_topics(timeout=2)
         except Exception:

@@ -8,7 +8,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aios.paths import project_root
 from aios.settings import (
     LOCAL_JAEGER_OTLP_PORT,
     LOCAL_JAEGER_QUERY_PORT,
@@ -17,6 +16,7 @@ from aios.settings import (
     LOCAL_PROMETHEUS_PORT,
     LOCAL_REDIS_PORT,
     LOCAL_REGISTRY_PORT,
+    local_stack_state_dir,
 )
 
 
@@ -30,7 +30,7 @@ class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIOS_STACK_", extra="ignore", frozen=True)
 
     state_dir: Path = Field(
-        default_factory=lambda: project_root() / ".aios",
+        default_factory=local_stack_state_dir,
         description="State, data and logs of every component (git-ignored).",
     )
     cache_dir: Path = Field(
@@ -53,6 +53,14 @@ class StackSettings(BaseSettings):
     jaeger_query_port: int = Field(
         default=LOCAL_JAEGER_QUERY_PORT,
         description="Jaeger's query API and UI; its gRPC query API on jaeger_query_port - 1.",
+    )
+    security: bool = Field(
+        default=True,
+        description=(
+            "Kafka on SASL_SSL (SCRAM-SHA-512, TLS from the stack's CA) with ACLs, and registry basic auth. "
+            "false (AIOS_STACK_SECURITY=false) is for development only: PLAINTEXT, no ACLs, an open registry. "
+            "Fixed when Kafka's storage is formatted."
+        ),
     )
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")

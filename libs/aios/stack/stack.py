@@ -7,6 +7,8 @@ import shutil
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from aios.kafka.acls import AclChange, apply_grants, load_grants
+from aios.kafka.credentials import ensure_principals, security_layout
 from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
 from aios.stack.jaeger import JaegerServer
 from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brokers
@@ -42,7 +44,7 @@ class LocalStack:
             if apache_kafka_available()
             else TansuBroker(self.settings, self.brokers)
         )
-        self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn)
+        self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn, lambda: self.kafka.access)
         self.prometheus = PrometheusServer(self.settings)
         self.jaeger = JaegerServer(self.settings)
 
@@ -59,11 +61,31 @@ class LocalStack:
             on_step(f"starting {component.name}")
             component.start()
         on_step("applying topics")
-        changes = apply_topics(self.kafka.bootstrap, load_catalogue().topics)
+        changes = apply_topics(self.kafka.client_config(), load_catalogue().topics)
+        if self.kafka.access.secure:
+            on_step("applying ACLs")
+            self.apply_acls()
         on_step("registering schemas")
-        register_all(self.registry.url)
+        register_all(self.registry.client_config())
         self._write_state()
         return changes
+
+    def client_environment(self) -> dict[str, str]:
+        """The `AIOS_*` variables of this stack's security, for processes started against it."""
+        access = self.kafka.access
+        if not access.secure:
+            return {"AIOS_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+        return {
+            "AIOS_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "AIOS_KAFKA_CA_LOCATION": str(access.ca_location),
+            "AIOS_CREDENTIALS_FILE": str(security_layout(self.settings.state_dir).principals),
+        }
+
+    def apply_acls(self) -> list[AclChange]:
+        """Every service's SCRAM user and ACLs as infra/acls.yaml declares them (`aios acls apply`)."""
+        grants = load_grants()
+        passwords = ensure_principals(security_layout(self.settings.state_dir), [grant.name for grant in grants])
+        return apply_grants(self.kafka.client_config(), grants, passwords)
 
     def down(self, purge: bool = False) -> None:
         for component in reversed(self.components):
@@ -83,10 +105,17 @@ class LocalStack:
         return {
             **self.endpoints(),
             "brokers": self.brokers,
+            "security": self.mode(),
             "state_dir": str(self.settings.state_dir),
             "components": health,
             "healthy": all(health.values()),
         }
+
+    def mode(self) -> str:
+        """Security as `aios stack status` says it: on, or off for development."""
+        if self.kafka.access.secure:
+            return "on: Kafka SASL_SSL (SCRAM-SHA-512, TLS), ACLs deny by default, registry basic auth"
+        return "OFF (development only): PLAINTEXT Kafka, no ACLs, open registry"
 
     def _write_state(self) -> None:
         """Endpoints on disk, so other tools (and `aios up`) read them without asking every port."""

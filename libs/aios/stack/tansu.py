@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from aios.kafka.clients import Access
 from aios.stack.errors import MissingToolError, StackError
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
@@ -44,6 +46,12 @@ class TansuBroker:
     @property
     def bootstrap(self) -> str:
         return f"{self.settings.host}:{self.settings.kafka_port}"
+
+    access = Access(secure=False)
+    """Tansu runs PLAINTEXT without ACLs: the fallback for machines without Java."""
+
+    def client_config(self) -> dict[str, Any]:
+        return self.access.kafka_config(self.bootstrap)
 
     def process(self) -> ManagedProcess:
         address = f"tcp://{self.bootstrap}"

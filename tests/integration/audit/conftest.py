@@ -14,6 +14,7 @@ import httpx
 import pytest
 from confluent_kafka import Producer
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import load_catalogue
@@ -69,7 +70,7 @@ class AuditHarness:
 
     def produce(self, records: dict[str, dict[str, Any]], timestamp_ms: int | None = None) -> None:
         """Each value to the copy of its topic (`aios.actions.executed#1` → the executed copy)."""
-        producer = Producer({"bootstrap.servers": self.connection.kafka_bootstrap, "acks": "all"})
+        producer = Producer({**kafka_config(self.connection.kafka_bootstrap), "acks": "all"})
         for name, value in records.items():
             topic = self.topics[name.split("#")[0]]
             key = f"{value['tenant_id']}:{value['event_id']}"

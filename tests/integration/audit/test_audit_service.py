@@ -20,6 +20,7 @@ from aios.audit.chain import GENESIS, ChainRow, canonical_json, check_chain
 from aios.audit.records import UNKNOWN_TENANT
 from aios.audit.signed_heads import FileHeadLog
 from aios.bench.lineage import TRACE_ID, event_records
+from aios.kafka.clients import registry_config
 from aios.kafka.subjects import subject_for
 from aios.keys.material import audit_chain_key
 from aios.tenants.store import AUDITOR, IssuedKey, TenantStore
@@ -103,7 +104,7 @@ def test_the_lineage_of_a_full_event_shows_every_stage(audit: AuditHarness) -> N
         ("email.send", "SUCCEEDED"),
     ]
     assert summary["trace_ids"] == [TRACE_ID]
-    registry = SchemaRegistryClient({"url": audit.connection.schema_registry_url})
+    registry = SchemaRegistryClient(registry_config(audit.connection.schema_registry_url))
     for name, copy in audit.topics.items():
         if name != "aios.deadletter":
             assert summary["schema_ids"][name] == registry.get_latest_version(subject_for(copy)).schema_id

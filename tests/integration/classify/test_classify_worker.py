@@ -14,6 +14,7 @@ from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from aios.inference.triton_process import start_triton
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.classify.conftest import MODEL, Registry, WorkerFactory
@@ -157,7 +158,7 @@ def test_two_workers_share_the_load_and_a_promotion_applies_within_10_s_without_
     stop = threading.Event()
 
     def keep_producing() -> None:
-        producer = Producer({"bootstrap.servers": connection.kafka_bootstrap, "acks": "all"})
+        producer = Producer({**kafka_config(connection.kafka_bootstrap), "acks": "all"})
         while not stop.is_set():
             batch = [event(f"transfer {n} to my checking account") for n in range(20)]
             for e in batch:
@@ -193,7 +194,7 @@ def produced_at(message: Message) -> float:
 
 def wait_for_members(connection: ConnectionSettings, group_id: str, members: int, timeout_s: float = 120) -> None:
     """Until the group has `members` members, each owning at least one partition."""
-    admin = AdminClient({"bootstrap.servers": connection.kafka_bootstrap})
+    admin = AdminClient(kafka_config(connection.kafka_bootstrap))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         description = admin.describe_consumer_groups([group_id])[group_id].result(timeout=10)

@@ -1,4 +1,4 @@
-"""The README's "Subscribe a new consumer" program, run as written, reads what AIOS wrote."""
+"""The README's "Subscribe a new consumer" program, run as written with the settings `aios consumers add` printed."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from aios.kafka.clients import access
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
+from tests.support.cli import aios
 from tests.support.events import event
 from tests.support.kafka_io import produce_raw
 
@@ -27,26 +30,30 @@ def readme_program() -> str:
 
 
 def test_the_readme_consumer_prints_the_events_produced(
-    topics: Callable[..., str], kafka_bootstrap: str, schema_registry_url: str, group_id: str, tmp_path: Path
+    topics: Callable[..., str], kafka_bootstrap: str, schema_registry_url: str, tmp_path: Path
 ) -> None:
     topic = topics("aios.events.received")
     codecs = Codecs(schema_registry_url, carries={topic: "aios.events.received"})
     values = [event(f"ticket {n}") for n in range(3)]
     produce_raw(kafka_bootstrap, topic, [(v["event_id"].encode(), codecs.encode(topic, v)) for v in values])
+    team = f"readme-team-{uuid.uuid4().hex[:8]}"
+    added = aios("consumers", "add", team, "--topics", topic, "--json")
+    assert added.returncode == 0, added.stderr
+    settings = tmp_path / "team.json"
+    settings.write_text(added.stdout)
     program = tmp_path / "consumer.py"
     program.write_text(readme_program())
 
-    env = {
-        **os.environ,
-        "AIOS_TOPIC": topic,
-        "AIOS_GROUP": group_id,
-        "AIOS_MAX_RECORDS": "3",
-        "AIOS_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "AIOS_SCHEMA_REGISTRY_URL": schema_registry_url,
-    }
-    result = subprocess.run(
-        [sys.executable, str(program)], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
-    )
+    # Only what the team was handed: no AIOS_* variable of the test's own environment.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIOS_")}
+    env |= {"AIOS_CONSUMER_CONFIG": str(settings), "AIOS_TOPIC": topic, "AIOS_MAX_RECORDS": "3"}
+    try:
+        result = subprocess.run(
+            [sys.executable, str(program)], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
+        )
+    finally:
+        if access().secure:
+            assert aios("consumers", "remove", team).returncode == 0
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from typer.testing import CliRunner, Result
 
 from aios.cli.main import app
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.support.events import event
@@ -34,7 +35,7 @@ def tail_json(connection: ConnectionSettings, *args: str) -> list[dict[str, Any]
 
 
 def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    consumer = Consumer({**kafka_config(bootstrap), "group.id": group})
     try:
         offsets = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
     finally:

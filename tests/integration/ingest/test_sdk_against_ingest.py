@@ -19,10 +19,10 @@ from aios.kafka.serde import Codecs
 from aios.kafka.topics import apply_topics, load_catalogue
 from aios.settings import ConnectionSettings
 from aios.stack.kafka import KafkaCluster
-from aios.stack.settings import StackSettings
 from aios.tenants.store import IssuedKey
 from tests.integration.ingest.conftest import IngestProcess
 from tests.support.kafka_io import read_topic, value_of
+from tests.support.private_stack import private_settings
 
 PATIENT = RetryPolicy(max_attempts=40, base_delay_s=0.2, max_delay_s=1.0)
 
@@ -50,11 +50,11 @@ def test_async_client_submits_concurrently(ingest_url: str, tenant: IssuedKey) -
 def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     """A one-node cluster the test may stop and restart without disturbing the session's stack
     (on ports below Linux's ephemeral range, which client connections may hold)."""
-    settings = StackSettings(state_dir=Path(tmp_path_factory.mktemp("stoppable-kafka")), kafka_port=30392)
+    settings = private_settings(Path(tmp_path_factory.mktemp("stoppable-kafka")), kafka_port=30392)
     cluster = KafkaCluster(settings, brokers=1)
     try:
         cluster.start()
-        apply_topics(cluster.bootstrap, [load_catalogue().get("aios.events.received")])
+        apply_topics(cluster.client_config(), [load_catalogue().get("aios.events.received")])
         yield cluster
     finally:
         cluster.stop()

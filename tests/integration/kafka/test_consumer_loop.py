@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
@@ -114,7 +115,7 @@ def test_poison_records_are_dead_lettered_and_the_rest_processed(
 
 
 def committed(connection: ConnectionSettings, group: str, topic: str, partitions: int) -> list[int]:
-    consumer = Consumer({"bootstrap.servers": connection.kafka_bootstrap, "group.id": group})
+    consumer = Consumer({**kafka_config(connection.kafka_bootstrap), "group.id": group})
     try:
         parts = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
         return [p.offset for p in parts]
@@ -123,7 +124,7 @@ def committed(connection: ConnectionSettings, group: str, topic: str, partitions
 
 
 def high_watermarks(connection: ConnectionSettings, topic: str, partitions: int) -> list[int]:
-    consumer = Consumer({"bootstrap.servers": connection.kafka_bootstrap, "group.id": "watermarks"})
+    consumer = Consumer({**kafka_config(connection.kafka_bootstrap), "group.id": "watermarks"})
     try:
         return [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)]
     finally:

@@ -12,6 +12,7 @@ import hashlib
 import pytest
 from confluent_kafka import Producer
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
@@ -30,7 +31,7 @@ def test_a_record_above_the_limit_is_dead_lettered_as_too_large_and_the_next_one
     codecs = Codecs(connection.schema_registry_url, {source: EVENTS, sink: EVENTS, deadletter: "aios.deadletter"})
     huge = codecs.encode(source, event("x" * 999_000))
     good = event("after the huge one")
-    producer = Producer({"bootstrap.servers": connection.kafka_bootstrap, "message.max.bytes": 1_048_000})
+    producer = Producer({**kafka_config(connection.kafka_bootstrap), "message.max.bytes": 1_048_000})
     for key, value in [(b"huge", huge), *encoded_events(codecs, source, [good])]:
         producer.produce(source, value=value, key=key)
     assert producer.flush(30) == 0

@@ -10,8 +10,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from aios.kafka.producer import ReliableProducer
 from aios.stack.kafka import KafkaCluster
-from aios.stack.settings import StackSettings
 from tests.support.kafka_io import at_least, read_topic, value_of
+from tests.support.private_stack import private_settings
 
 RECORDS = 10_000
 
@@ -23,9 +23,7 @@ def three_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     Its ports (30592, 30692, 30792 and controllers one above) sit below Linux's ephemeral range
     (32768+): a broker once failed to bind 39192 because a client connection had it as its own port.
     """
-    settings = StackSettings(
-        state_dir=Path(tmp_path_factory.mktemp("three-brokers")), kafka_port=30592, kafka_heap="384m"
-    )
+    settings = private_settings(Path(tmp_path_factory.mktemp("three-brokers")), kafka_port=30592, kafka_heap="384m")
     cluster = KafkaCluster(settings, brokers=3)
     try:
         cluster.start()
@@ -36,7 +34,7 @@ def three_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
 
 @pytest.mark.chaos
 def test_killing_a_broker_during_acks_all_produce_loses_nothing(three_brokers: KafkaCluster) -> None:
-    admin = AdminClient({"bootstrap.servers": three_brokers.bootstrap})
+    admin = AdminClient(three_brokers.client_config())
     topic = "chaos.acks-all"
     config = {"min.insync.replicas": "2"}
     admin.create_topics([NewTopic(topic, 6, 3, config=config)])[topic].result(timeout=30)

@@ -8,6 +8,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from prometheus_client import REGISTRY
 
+from aios.kafka.clients import kafka_config
 from aios.lag.exporter import BrokerLag, LagExporter
 from aios.settings import ConnectionSettings
 from tests.integration.conftest import TopicFactory
@@ -15,7 +16,7 @@ from tests.integration.conftest import TopicFactory
 
 def commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
     """Commit `offsets` (partition -> next offset to read) for `group`, then leave: nobody consumes afterwards."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer({**kafka_config(bootstrap), "group.id": group, "enable.auto.commit": False})
     try:
         consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False)
     finally:
@@ -29,7 +30,7 @@ def exported(group: str, topic: str, partition: int) -> float | None:
 
 
 def produce_to(bootstrap: str, topic: str, partition: int, count: int) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    producer = Producer({**kafka_config(bootstrap), "acks": "all"})
     for i in range(count):
         producer.produce(topic, value=b"v%d" % i, partition=partition)
     assert producer.flush(30) == 0
@@ -81,7 +82,7 @@ def test_groups_outside_the_pattern_and_deleted_topics_are_not_reported(
     assert set(BrokerLag(bootstrap, groups=group_id).measure()) == {(group_id, topic, 0)}
     assert BrokerLag(bootstrap, groups="nothing-matches-this").measure() == {}
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(kafka_config(bootstrap))
     gone = f"lag-gone-{uuid.uuid4().hex[:8]}"
     admin.create_topics([NewTopic(gone, 1, 1)])[gone].result(30)
     produce_to(bootstrap, gone, 0, 2)

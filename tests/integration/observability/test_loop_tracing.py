@@ -19,6 +19,7 @@ from opentelemetry.trace import StatusCode
 from opentelemetry.util.types import AttributeValue
 from prometheus_client import REGISTRY
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.loop import ConsumerLoop, LoopSettings
 from aios.kafka.producer import ClientHeaders
 from aios.kafka.serde import Codecs
@@ -68,7 +69,7 @@ def test_each_hop_is_the_child_of_the_span_that_produced_its_input(
     codecs = Codecs(connection.schema_registry_url, carries={a: EVENTS})
     good, bad = event("my card was charged twice"), event("explode")
     started = new_trace_carrier("ingest", "ingest accept")
-    producer = Producer({"bootstrap.servers": connection.kafka_bootstrap})
+    producer = Producer(kafka_config(connection.kafka_bootstrap))
     for value in (good, bad):
         headers = cast(ClientHeaders, carrier_to_headers(started))  # the stubs' list is invariant, see ClientHeaders
         producer.produce(a, codecs.encode(a, value), key=value["event_id"], headers=headers)

@@ -18,6 +18,8 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from aios.kafka.clients import registry_config
+
 pytestmark = pytest.mark.integration
 
 USER_V1: dict[str, Any] = {
@@ -47,7 +49,7 @@ def as_json(schema: Schema) -> Any:
 
 @pytest.fixture
 def client(schema_registry_url: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": schema_registry_url})
+    return SchemaRegistryClient(registry_config(schema_registry_url))
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def subject() -> str:
 
 def fresh(url: str) -> SchemaRegistryClient:
     """A client with empty caches, so every answer comes from the server."""
-    return SchemaRegistryClient({"url": url})
+    return SchemaRegistryClient(registry_config(url))
 
 
 def test_register_is_idempotent_and_readable(

@@ -9,6 +9,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from aios.kafka.clients import registry_config
 from aios.kafka.serde import Codecs
 from aios.kafka.subjects import schema_for
 from aios.kafka.topics import load_catalogue
@@ -46,6 +47,6 @@ def test_a_confluent_only_consumer_decodes_what_aios_produced(
     produce_raw(kafka_bootstrap, topic, [(None, Codecs(schema_registry_url, {topic: carries}).encode(topic, value))])
 
     [message] = read_topic(kafka_bootstrap, topic, at_least(1))
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": schema_registry_url}))
+    deserializer = AvroDeserializer(SchemaRegistryClient(registry_config(schema_registry_url)))
     decoded = deserializer(message.value(), SerializationContext(topic, MessageField.VALUE))
     assert decoded == value
