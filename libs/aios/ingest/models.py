@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -90,6 +90,12 @@ class EventStatus(BaseModel):
     )
     dead_letter_reason: str | None = Field(
         default=None, description="Why a stage could not process the event, when it was dead-lettered."
+    )
+    document: dict[str, Any] | None = Field(
+        default=None,
+        description="For a document, once extract has read it: its reference (sha256, media type, pages, object"
+        " key), document_type, fields (normalized value, confidence, page, bbox), line_items, checks, duplicate_of,"
+        " review_reason, ocr_engine, extractor_version and timings_ms.",
     )
 
 

@@ -21,6 +21,7 @@ from aios.ingest.status import EventStatusStore
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
+from aios.objects.store import DocumentStore
 from aios.observability.tracing import configure_tracing
 from aios.settings import ConnectionSettings
 from aios.tenants.auth import Authenticator
@@ -37,6 +38,7 @@ class IngestParts:
     redis: Redis
     pool: asyncpg.Pool
     registry_url: str
+    documents: DocumentStore
 
 
 @asynccontextmanager
@@ -53,6 +55,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     status = EventStatusStore(redis, settings.status_ttl_s)
     auth = Authenticator(TenantStore(pool), settings.auth_cache_s)
     await auth.listen()
+    documents = DocumentStore()
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,
@@ -70,6 +73,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
         redis=redis,
         pool=pool,
         registry_url=connection.schema_registry_url,
+        documents=documents,
     )
     # What start-up made (modules, pools, settings) lives as long as the process: keeping it out of
     # the collector's generations makes each collection during requests short (tail latency).

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from aios.audit.store import AuditStore
+from aios.extract.index import DocumentIndex
 from aios.ingest.models import REFUSALS, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts
 
@@ -46,8 +47,16 @@ async def event_status(
     audit = AuditStore(parts.pool)
     stages = await audit.stages(tenant.tenant_id, event_id)
     reason = await audit.dead_letter_reason(tenant.tenant_id, event_id) if "dead_lettered" in stages else None
+    document = await DocumentIndex(parts.pool).extraction(tenant.tenant_id, event_id)
     return EventStatus.model_validate(
-        {**found, "event_id": event_id, "stage": stages[-1], "stages": stages, "dead_letter_reason": reason}
+        {
+            **found,
+            "event_id": event_id,
+            "stage": stages[-1],
+            "stages": stages,
+            "dead_letter_reason": reason,
+            "document": document,
+        }
     )
 
 

@@ -17,6 +17,7 @@ from aios.settings import (
     LOCAL_PROMETHEUS_PORT,
     LOCAL_REDIS_PORT,
     LOCAL_REGISTRY_PORT,
+    LOCAL_S3_PORT,
 )
 
 
@@ -53,6 +54,10 @@ class StackSettings(BaseSettings):
     jaeger_query_port: int = Field(
         default=LOCAL_JAEGER_QUERY_PORT,
         description="Jaeger's query API and UI; its gRPC query API on jaeger_query_port - 1.",
+    )
+    s3_port: int = Field(
+        default=LOCAL_S3_PORT,
+        description="SeaweedFS's S3 API; its master, volume server and filer on s3_port + 1, 2, 3 (gRPC + 10001..3).",
     )
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")
