@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 AIOS := $(BIN)/aios
 PYTEST := $(BIN)/pytest
 SETUP_STAMP := $(VENV)/.setup-done
-DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver wrk hey
+DEBIAN_PACKAGES := redis-server prometheus chromium chromium-driver wrk hey tesseract-ocr
 
 .PHONY: help setup demo demo-down test test-unit test-integration chaos bench lint format codegen stack-up stack-down clean
 
