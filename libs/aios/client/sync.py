@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +16,7 @@ from aios.client.protocol import (
     Attempts,
     accepted_event_id,
     client_headers,
+    document_call,
     event_status,
     status_call,
     submit_call,
@@ -45,6 +47,20 @@ class AiosClient:
         response, attempts = self._send(call)
         return accepted_event_id(response, attempts)
 
+    def submit_document(
+        self,
+        document: str | Path | bytes,
+        type: str = "auto",
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+    ) -> str:
+        """Submit one document (a path or its bytes; PDF, PNG, JPEG or TIFF) as `invoice`, `claim` or `auto`;
+        returns its event id. Raises `SubmitRejected` or `SubmitFailed`."""
+        call = document_call(document, type, attributes, idempotency_key, source_ref)
+        response, attempts = self._send(call)
+        return accepted_event_id(response, attempts)
+
     def status(self, event_id: str) -> dict[str, Any]:
         """What the API knows of an event. Raises `EventNotFound` for an id this tenant does not have."""
         response, attempts = self._send(status_call(event_id))
@@ -55,7 +71,7 @@ class AiosClient:
         attempts = Attempts(self.retry, call)
         while True:
             try:
-                response = self._http.request(call.method, call.path, headers=call.headers, json=call.body)
+                response = self._http.request(call.method, call.path, headers=call.headers, **call.request_content())
             except RETRYABLE_ERRORS as exc:
                 time.sleep(attempts.after_error(exc))
                 continue

@@ -9,6 +9,7 @@ pages can tell (no text anywhere, OCR finds nothing) is the extract service's to
 from __future__ import annotations
 
 import io
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ _MAGIC = (
     (b"II*\x00", "image/tiff"),
     (b"MM\x00*", "image/tiff"),
 )
+_EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b")
 _PDFIUM = threading.Lock()
 """pdfium is not thread-safe: one document open at a time per process."""
 
@@ -74,6 +76,8 @@ def _pdf_pages(data: bytes) -> int:
         except pypdfium2.PdfiumError as exc:
             if "password" in str(exc).lower():
                 raise UnreadableDocument("the PDF is encrypted; send it without a password") from None
+            if _EMPTY_PAGE_TREE.search(data):  # pdfium refuses to open a document without pages
+                raise UnreadableDocument("the document has no pages") from None
             raise UnreadableDocument(f"the PDF is corrupt: {exc}") from None
         try:
             if pdfium_c.FPDF_GetSecurityHandlerRevision(pdf.raw) != -1:

@@ -418,6 +418,8 @@ class DocumentExtracted:
 
     event_id: str
     tenant_id: str
+    occurred_at: datetime
+    """When the document was received: a document brings no clock of its own."""
     document: DocumentRef
     declared_type: str
     document_type: str
@@ -444,6 +446,7 @@ class DocumentExtracted:
         return cls(
             event_id=value["event_id"],
             tenant_id=value["tenant_id"],
+            occurred_at=value["occurred_at"],
             document=DocumentRef.from_avro(value["document"]),
             declared_type=value["declared_type"],
             document_type=value["document_type"],
@@ -466,6 +469,7 @@ class DocumentExtracted:
         return {
             "event_id": self.event_id,
             "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at,
             "document": self.document.to_avro(),
             "declared_type": self.declared_type,
             "document_type": self.document_type,
@@ -492,6 +496,8 @@ class DocumentReceived:
     event_id: str
     """UUID assigned by ingest; the event's identity in every topic."""
     tenant_id: str
+    occurred_at: datetime
+    """When the document was received: a document brings no clock of its own."""
     declared_type: str
     """invoice, claim or auto (the extractor decides)."""
     document: DocumentRef
@@ -509,6 +515,7 @@ class DocumentReceived:
         return cls(
             event_id=value["event_id"],
             tenant_id=value["tenant_id"],
+            occurred_at=value["occurred_at"],
             declared_type=value["declared_type"],
             document=DocumentRef.from_avro(value["document"]),
             attributes=value.get("attributes", {}),
@@ -523,6 +530,7 @@ class DocumentReceived:
         return {
             "event_id": self.event_id,
             "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at,
             "declared_type": self.declared_type,
             "document": self.document.to_avro(),
             "attributes": self.attributes,
