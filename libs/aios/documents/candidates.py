@@ -38,6 +38,8 @@ FIELD_KINDS: dict[str, str] = {
     "loss_type": "loss_type",
     "claimed_amount": "amount",
 }
+TITLE_WORDS = frozenset(("invoice", "rechnung", "facture", "factura", "bill", "claim", "form", "notice", "notification"))
+"""Words of a document's title, never of a party's name."""
 HASH_BUCKETS = 64
 """Label words are hashed into this many buckets per context, so a model can learn labels no list has."""
 
@@ -77,30 +79,52 @@ class DocumentContext:
     body_height: float
     date_order: norm.DateOrder
     amount_currencies: Counter[str]
+    currency_words: dict[str, Word]
+    """Where each currency is first printed."""
 
 
 def build_context(pages: list[Page]) -> DocumentContext:
     lines = [line for page in pages for line in page.lines]
     heights = [w.height for line in lines for w in line.words] or [10.0]
     currencies: Counter[str] = Counter()
+    currency_words: dict[str, Word] = {}
     hints: Counter[str] = Counter()
     for line in lines:
         for word in line.words:
             hint = norm.numeric_date_order_hint(word.text)
             if hint:
                 hints[hint] += 1
-            code = norm.normalise_currency(word.text)
-            if code and (word.text.isupper() or not word.text.isalpha()):
+            code = _currency_of(word, lines)
+            if code:
                 currencies[code] += 1
-            elif norm.parse_amount(word.text) is not None:
-                _, attached = norm.strip_currency(word.text)
-                if attached:
-                    currencies[attached] += 1
+                currency_words.setdefault(code, word)
     if hints:
         order = hints.most_common(1)[0][0]
     else:
         order = "MDY" if currencies and currencies.most_common(1)[0][0] == "USD" else "DMY"
-    return DocumentContext(pages, lines, median(heights), order, currencies)
+    return DocumentContext(pages, lines, median(heights), order, currencies, currency_words)
+
+
+def _currency_of(word: Word, lines: list[Line]) -> str | None:
+    """The currency a word prints: a code, a symbol, 'kr', or one attached to an amount ('€12.50')."""
+    code = norm.normalise_currency(word.text)
+    if code and (word.text.isupper() or word.text in norm.CURRENCY_SYMBOLS):
+        return code
+    if word.text.lower().strip(".:") == "kr":
+        return _krona(lines)
+    if norm.parse_amount(word.text) is not None:
+        return norm.strip_currency(word.text)[1]
+    return None
+
+
+def _krona(lines: list[Line]) -> str:
+    """'kr' is Swedish, Norwegian, Danish or Icelandic: the country of the document's IBAN or VAT id decides."""
+    for line in lines:
+        for word in line.words:
+            country = word.text[:2].upper()
+            if country in norm.KRONA and (norm.normalise_iban(word.text) or norm.normalise_tax_id(word.text)):
+                return norm.KRONA[country]
+    return "SEK"
 
 
 def parse_value(kind: str, text: str, context: DocumentContext) -> str | None:
@@ -134,6 +158,8 @@ def _name(text: str) -> str | None:
     letters = sum(c.isalpha() for c in text)
     digits = sum(c.isdigit() for c in text)
     if letters < 3 or digits > 0 or len(text.split()) > 7 or is_label(text) or "@" in text:
+        return None
+    if TITLE_WORDS & set(text.lower().split()):
         return None
     return " ".join(text.split())
 

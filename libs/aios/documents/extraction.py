@@ -47,6 +47,11 @@ def _ocr_engine(name: str, threads: int) -> OcrEngine:
     return engine_named(name, threads)
 
 
+def read(data: bytes, media_type: str, settings: ExtractionSettings) -> ReadDocument:
+    """The pages of a document as positioned words (text layer, or OCR with the configured engine)."""
+    return read_document(data, media_type, settings, _ocr_engine(settings.ocr_engine, settings.ocr_threads))
+
+
 def extract_document(
     data: bytes,
     *,
@@ -60,11 +65,20 @@ def extract_document(
     extractor = extractor or RuleExtractor()
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
-        document = read_document(data, media_type, settings, _ocr_engine(settings.ocr_engine, settings.ocr_threads))
+        document = read(data, media_type, settings)
     try:
         return _extract(document, declared_type, settings, extractor, timings)
     finally:
         document.close()
+
+
+def lay_out(document: ReadDocument) -> DocumentContext:
+    """Lines and segments of every page, numbered in reading order over the document."""
+    start = 0
+    for page in document.pages:
+        page.lines = build_lines(page, start)
+        start += len(page.lines)
+    return build_context(document.pages)
 
 
 def _extract(
@@ -76,10 +90,7 @@ def _extract(
 ) -> DocumentExtraction:
     timings["ocr"] = round(document.ocr_ms, 2)
     with _timed(timings, "layout"):
-        for page in document.pages:
-            start = sum(len(p.lines) for p in document.pages if p.number < page.number)
-            page.lines = build_lines(page, start)
-        context = build_context(document.pages)
+        context = lay_out(document)
         text = "\n".join(line.text for line in context.lines)
         if declared_type == "auto":
             kind, type_confidence = document_type(text)
@@ -112,17 +123,25 @@ def _extract(
     )
 
 
-def select_fields(
-    names: tuple[str, ...], context: DocumentContext, extractor: FieldExtractor, threshold: float
-) -> dict[str, ExtractedField | None]:
-    """One value per field: best scores first, each span used by one field only."""
+def candidates_by_kind(names: tuple[str, ...], context: DocumentContext) -> dict[str, list[Candidate]]:
+    """The candidates of every kind of value the fields `names` take, with their document-level features."""
     by_kind: dict[str, list[Candidate]] = {}
-    options: list[tuple[float, str, Candidate]] = []
     for name in names:
         kind = FIELD_KINDS[name]
         if kind not in by_kind:
             by_kind[kind] = candidates_for(kind, context)
             add_document_features(by_kind[kind])
+    return by_kind
+
+
+def select_fields(
+    names: tuple[str, ...], context: DocumentContext, extractor: FieldExtractor, threshold: float
+) -> dict[str, ExtractedField | None]:
+    """One value per field: best scores first, each span used by one field only."""
+    by_kind = candidates_by_kind(names, context)
+    options: list[tuple[float, str, Candidate]] = []
+    for name in names:
+        kind = FIELD_KINDS[name]
         scores = extractor.score(name, by_kind[kind])
         options += [(score, name, c) for score, c in zip(scores, by_kind[kind], strict=True) if score >= threshold]
     chosen: dict[str, ExtractedField | None] = dict.fromkeys(names)
@@ -154,14 +173,11 @@ def _currency_from_amounts(context: DocumentContext) -> ExtractedField | None:
         return None
     code, count = context.amount_currencies.most_common(1)[0]
     share = count / sum(context.amount_currencies.values())
-    for line in context.lines:
-        for word in line.words:
-            if code in word.text or (word.text and word.text[0] in "€£$¥₹"):
-                return ExtractedField(
-                    value=code, confidence=round(0.6 + 0.3 * share, 4), page=word.page,
-                    bbox=(word.x0, word.y0, word.x1, word.y1), text=word.text,
-                )  # fmt: skip
-    return None
+    word = context.currency_words[code]
+    return ExtractedField(
+        value=code, confidence=round(0.6 + 0.3 * share, 4), page=word.page,
+        bbox=(word.x0, word.y0, word.x1, word.y1), text=word.text,
+    )  # fmt: skip
 
 
 def content_fingerprint(kind: str, values: dict[str, str | None], text: str) -> str:

@@ -7,10 +7,15 @@ and stored as a version in the model registry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
 
 from aios.documents.candidates import Candidate
+from aios.documents.errors import ExtractorModelError
 
 RULES_VERSION = "rules-1"
 
@@ -43,3 +48,64 @@ class RuleExtractor:
         if field in ("total", "claimed_amount"):
             label += 0.05 * features.get("amount_is_max", 0.0)
         return min(label, 1.0)
+
+
+class LearnedExtractor:
+    """Per-field logistic regression over the candidate features plus the rules' own score.
+
+    Weights are plain JSON (no pickle): a registry artifact is a folder with `extractor.json`.
+    """
+
+    ARTIFACT = "extractor.json"
+
+    def __init__(self, weights: dict[str, Any], version: str) -> None:
+        self.version = version
+        self.feature_names: list[str] = list(weights["features"])
+        self._index = {name: i for i, name in enumerate(self.feature_names)}
+        self._fields = {
+            name: (np.asarray(w["coef"], dtype=np.float64), float(w["intercept"]))
+            for name, w in weights["fields"].items()
+        }
+        self._rules = RuleExtractor()
+
+    def vector(self, field: str, candidate: Candidate) -> np.ndarray:
+        row = np.zeros(len(self.feature_names))
+        for name, value in candidate.features.items():
+            index = self._index.get(name)
+            if index is not None:
+                row[index] = value
+        row[self._index[RULE_FEATURE]] = self._rules.score(field, [candidate])[0]
+        return row
+
+    def score(self, field: str, candidates: Sequence[Candidate]) -> list[float]:
+        if field not in self._fields:
+            return self._rules.score(field, candidates)
+        if not candidates:
+            return []
+        coef, intercept = self._fields[field]
+        matrix = np.stack([self.vector(field, c) for c in candidates])
+        learnt = 1.0 / (1.0 + np.exp(-(matrix @ coef + intercept)))
+        # The rules stay a floor: a label the model has not seen often enough still counts, while a value the model
+        # learnt from corrections (probability near 1) outranks a rule's wrong guess (at most RULE_WEIGHT).
+        rules = RULE_WEIGHT * matrix[:, self._index[RULE_FEATURE]]
+        return [float(p) for p in np.maximum(learnt, rules)]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = {
+            "features": self.feature_names,
+            "fields": {name: {"coef": coef.tolist(), "intercept": b} for name, (coef, b) in self._fields.items()},
+        }
+        (folder / self.ARTIFACT).write_text(json.dumps(weights))
+
+    @classmethod
+    def load(cls, folder: Path, version: str) -> LearnedExtractor:
+        path = folder / cls.ARTIFACT
+        try:
+            return cls(json.loads(path.read_text()), version)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ExtractorModelError(f"cannot load extractor weights from {path}: {exc}") from exc
+
+
+RULE_FEATURE = "rule_score"
+RULE_WEIGHT = 0.9

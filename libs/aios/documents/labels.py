@@ -85,7 +85,7 @@ LABEL_FIELDS: tuple[str, ...] = tuple(SYNONYMS)
 
 def clean_label(text: str) -> str:
     """Lower case, no trailing ':' '#' '.', single spaces: 'Invoice No.:' -> 'invoice no'."""
-    text = text.lower().replace("\u00a0", " ")
+    text = text.lower().replace("\u00a0", " ").replace(".", "")
     text = re.sub(r"[:#*()\[\]]+", " ", text)
     text = re.sub(r"\S*\d\S*|%", " ", text)  # 'VAT 20 %' and 'Tax (7.5%)' are the tax label
     text = re.sub(r"\s+", " ", text).strip(" .:-/")

@@ -110,23 +110,22 @@ def engine_named(name: str, threads: int = 1) -> OcrEngine:
     return engines[name](threads)
 
 
-def skew_angle(image: Image.Image, limit: float = 4.0, step: float = 0.25) -> float:
+def skew_angle(image: Image.Image, limit: float = 4.0) -> float:
     """The small rotation (degrees, counter-clockwise) that makes text rows horizontal: the projection profile.
 
-    Rows of text give the sharpest row-sum profile when level; searched on a 1000-px-wide thumbnail.
+    Rows of text give the sharpest row-sum profile when level; searched coarse (1°) then fine (0.2°) on a
+    600-px-wide thumbnail, so it costs a few dozen small rotations.
     """
     small = ImageOps.invert(image.convert("L"))
-    scale = 1000 / max(small.width, 1)
-    if scale < 1:
-        small = small.resize((1000, max(int(small.height * scale), 1)))
-    best_angle, best_score = 0.0, -1.0
-    for angle in np.arange(-limit, limit + step / 2, step):
-        rotated = np.asarray(small.rotate(float(angle), resample=Image.Resampling.NEAREST), dtype=np.float32)
-        profile = rotated.sum(axis=1)
-        score = float(np.square(np.diff(profile)).sum())
-        if score > best_score:
-            best_angle, best_score = float(angle), score
-    return best_angle
+    small = small.resize((600, max(int(small.height * 600 / max(small.width, 1)), 1)))
+
+    def sharpness(angle: float) -> float:
+        rotated = np.asarray(small.rotate(angle, resample=Image.Resampling.NEAREST), dtype=np.float32)
+        return float(np.square(np.diff(rotated.sum(axis=1))).sum())
+
+    coarse = max(np.arange(-limit, limit + 0.5, 1.0), key=lambda a: sharpness(float(a)))
+    fine = max(np.arange(coarse - 0.8, coarse + 0.81, 0.2), key=lambda a: sharpness(float(a)))
+    return round(float(fine), 2)
 
 
 def straighten(image: Image.Image, engine: OcrEngine) -> Image.Image:
@@ -136,7 +135,7 @@ def straighten(image: Image.Image, engine: OcrEngine) -> Image.Image:
     if turn:
         grey = grey.rotate(-turn, expand=True, fillcolor=255)
     angle = skew_angle(grey)
-    if abs(angle) >= 0.25:
+    if abs(angle) >= 0.2:
         grey = grey.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
     return grey
 
