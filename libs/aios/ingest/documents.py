@@ -25,10 +25,10 @@ from starlette.types import Message
 from aios.ingest.accept import Submission
 from aios.ingest.document_files import MEDIA_TYPES, FileFacts, inspect_file
 from aios.ingest.errors import (
-    BrokerUnavailable,
     InvalidEvent,
     PayloadTooLarge,
     RequestTimeout,
+    StoreUnavailable,
     UnsupportedMediaType,
 )
 from aios.ingest.models import REFUSALS, Accepted, AttributeKey, AttributeValue, Problem, SourceRef
@@ -239,6 +239,7 @@ async def _parse_form(request: Request, body: bytes) -> _Upload:
     if source_ref is not None:
         source_ref = _field(_SOURCE_REF, source_ref, "source_ref")
     data = await file.read()
+    await form.close()
     return _Upload(data, file.content_type, declared_type, attributes, source_ref)
 
 
@@ -279,7 +280,7 @@ async def _accept(
         stored = await asyncio.to_thread(parts.documents.put, tenant_id, upload.data, facts.media_type)
     except ObjectStoreError as exc:
         log.warning("document of tenant %s not stored: %s", tenant_id, exc)
-        raise BrokerUnavailable("the object store did not take the document; retry", {"Retry-After": "1"}) from exc
+        raise StoreUnavailable("the object store did not take the document; retry", {"Retry-After": "1"}) from exc
     reference = DocumentRef(
         tenant_id=tenant_id,
         sha256=stored.sha256,
