@@ -73,7 +73,7 @@ class SeaweedFSServer:
             ],
             state_dir=self.settings.state_dir / "logs",
             # gRPC listens on each port + 10000, SeaweedFS's convention.
-            ports=[(host, port) for port in (s3, master, volume, filer, master + 10000, volume + 10000, filer + 10000)],
+            ports=[(host, port) for base in (s3, master, volume, filer) for port in (base, base + 10000)],
         )
 
     def start(self) -> None:
