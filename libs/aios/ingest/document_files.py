@@ -29,6 +29,7 @@ _MAGIC = (
     (b"II*\x00", "image/tiff"),
     (b"MM\x00*", "image/tiff"),
 )
+_ENCRYPT = re.compile(rb"/Encrypt\s")
 _EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b")
 _PDFIUM = threading.Lock()
 """pdfium is not thread-safe: one document open at a time per process."""
@@ -74,7 +75,8 @@ def _pdf_pages(data: bytes) -> int:
         try:
             pdf = pypdfium2.PdfDocument(data)
         except pypdfium2.PdfiumError as exc:
-            if "password" in str(exc).lower():
+            # Judged from the bytes: pdfium's last error is per thread and not reset by every failure.
+            if _ENCRYPT.search(data):
                 raise UnreadableDocument("the PDF is encrypted; send it without a password") from None
             if _EMPTY_PAGE_TREE.search(data):  # pdfium refuses to open a document without pages
                 raise UnreadableDocument("the document has no pages") from None

@@ -68,6 +68,19 @@ def test_a_pdf_without_pages_is_422() -> None:
         inspect_file(zero_page_pdf(), "application/pdf", **LIMITS)
 
 
+def test_each_refusal_is_judged_on_its_own_file_not_on_the_last_one() -> None:
+    """pdfium keeps its last error per thread: an encrypted file before must not make the next one "encrypted"."""
+    for first, second, reason in (
+        (encrypted_pdf(), zero_page_pdf(), "no pages"),
+        (encrypted_pdf(), invoice_pdf()[:300], "corrupt"),
+        (zero_page_pdf(), encrypted_pdf(), "encrypted"),
+    ):
+        with pytest.raises(UnreadableDocument):
+            inspect_file(first, "application/pdf", **LIMITS)
+        with pytest.raises(UnreadableDocument, match=reason):
+            inspect_file(second, "application/pdf", **LIMITS)
+
+
 def test_too_many_pages_is_413() -> None:
     with pytest.raises(PayloadTooLarge, match="51 pages; at most 50"):
         inspect_file(pages_pdf(51), "application/pdf", **LIMITS)
