@@ -32,7 +32,7 @@ def invoice_pdf(number: str = "INV-1001", vendor: str = "Acme Supplies GmbH", to
     )
 
 
-def claim_pdf(number: str = "CLM-2026-0042") -> bytes:
+def claim_pdf(number: str = "CLM-2026-0042", claimed: str = "2,450.00") -> bytes:
     return _pdf(
         [
             ("INSURANCE CLAIM FORM", 18),
@@ -41,7 +41,7 @@ def claim_pdf(number: str = "CLM-2026-0042") -> bytes:
             ("Claimant: Maria Jensen", 11),
             ("Date of loss: 2026-10-14", 11),
             ("Type of loss: water damage", 11),
-            ("Claimed amount: 2,450.00 EUR", 11),
+            (f"Claimed amount: {claimed} EUR", 11),
             ("IBAN: DE89 3704 0044 0532 0130 00", 10),
         ]
     )

@@ -154,7 +154,7 @@ def test_duplicates_per_tenant_name_the_earlier_event(
     same_bytes = upload(ingest, tenant, original)
     scanned = upload(ingest, tenant, scan_of(original), media_type="image/png")
     same_number = upload(ingest, tenant, invoice_pdf(number=number, total="120.00"))
-    same_claim = upload(ingest, tenant, claim_pdf(number=claim_number) + b"\n% resent\n")
+    same_claim = upload(ingest, tenant, claim_pdf(number=claim_number, claimed="2,600.00"))  # other content
     other_tenant = make_tenant()
     elsewhere = upload(ingest, other_tenant, original)
     found = outputs(
