@@ -24,6 +24,8 @@ LOCAL_JAEGER_OTLP_PORT = 24318
 """Jaeger's OTLP/HTTP receiver (gRPC on 24317)."""
 LOCAL_JAEGER_QUERY_PORT = 26686
 """Jaeger's query API and UI (its gRPC query API on 26685)."""
+LOCAL_S3_PORT = 28333
+"""SeaweedFS's S3 API (its master, volume and filer on the next ports)."""
 
 
 def local_stack_state_dir() -> Path:

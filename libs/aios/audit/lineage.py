@@ -18,6 +18,8 @@ from aios.kafka import topics
 
 RECEIVED = topics.EVENTS_RECEIVED.name
 STAGES = {
+    topics.DOCUMENTS_RECEIVED.name: "document_received",
+    topics.DOCUMENTS_EXTRACTED.name: "extracted",
     RECEIVED: "received",
     topics.EVENTS_CLASSIFIED.name: "classified",
     topics.EVENTS_ENRICHED.name: "enriched",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, TopicPartition
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.producer import ReliableProducer
 from aios.kafka.timewindow import TimeWindow
 
@@ -55,7 +56,7 @@ def redrive(
 
 def committed(bootstrap: str, group: str, topic: str, partitions: set[int]) -> dict[int, int]:
     """The group's committed offset per partition (-1 where it has none); reading does not join the group."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer({**kafka_config(bootstrap), "group.id": group, "enable.auto.commit": False})
     try:
         found = consumer.committed([TopicPartition(topic, p) for p in sorted(partitions)], timeout=30)
     finally:
@@ -86,7 +87,7 @@ def wait_for_group(
 
 
 def _high_watermarks(bootstrap: str, topic: str, partitions: set[int]) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"aios-backfill-{uuid.uuid4().hex[:12]}"})
+    consumer = Consumer({**kafka_config(bootstrap), "group.id": f"aios-backfill-{uuid.uuid4().hex[:12]}"})
     try:
         return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in sorted(partitions)}
     finally:

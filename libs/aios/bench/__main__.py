@@ -21,6 +21,7 @@ from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
 from aios.bench.documents import documents_section
+from aios.bench.extract import extract_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
@@ -183,7 +184,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,infer,retrieval,decide,audit,act,documents,pipeline,wait",
+        "ingest,classify,infer,retrieval,decide,audit,act,documents,extract,pipeline,wait",
         help="Sections to run, comma separated.",
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest and infer measurement."),
@@ -194,6 +195,8 @@ def main(
     hold_s: float = typer.Option(300.0, help="Seconds each candidate rate is offered in the sustained-rate search."),
     probes: int = typer.Option(4, help="Candidate rates the sustained-rate search tries."),
     level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
+    documents: int = typer.Option(96, help="Born-digital documents of the extract benchmark."),
+    scans: int = typer.Option(24, help="Scanned documents of the extract benchmark."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -220,6 +223,8 @@ def main(
         act_section(console, connection, decisions=6000)
     if "documents" in sections:
         documents_section(console)
+    if "extract" in sections:
+        extract_section(console, connection, documents, scans)
     if "pipeline" in sections:
         pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s))
     if "wait" in sections:

@@ -12,6 +12,7 @@ from rich.table import Table
 from aios.runtime.supervisor import Supervisor, service_endpoints
 from aios.stack.jaeger import build_jaeger
 from aios.stack.kafka import resolve_jars
+from aios.stack.seaweedfs import build_seaweedfs
 from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
 
@@ -67,6 +68,12 @@ def _report(stack: LocalStack) -> dict[str, Any]:
 def jaeger() -> None:
     """Build Jaeger from the Go module proxy into the cache, unless it is there (done by `make setup`)."""
     console.print(str(build_jaeger(StackSettings().cache_dir)))
+
+
+@app.command()
+def seaweedfs() -> None:
+    """Build SeaweedFS's `weed` from the Go module proxy into the cache, unless it is there (done by `make setup`)."""
+    console.print(str(build_seaweedfs(StackSettings().cache_dir)))
 
 
 def _print_status(report: dict[str, object]) -> None:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aios.cli.submit_documents import submit_documents
 from aios.client import AiosClient, AsyncAiosClient, ClientError, SubmitRejected
 from aios.runtime.catalog import service
 
@@ -138,7 +139,9 @@ def submit_file(file: Path, url: str, api_key: str, concurrency: int, attributes
 
 
 def submit(
-    type_: str | None = typer.Option(None, "--type", help="Event type, e.g. support.ticket."),
+    type_: str | None = typer.Option(
+        None, "--type", help="Event type, e.g. support.ticket; with --document: invoice, claim or auto (default)."
+    ),
     text: str | None = typer.Option(None, "--text", help="The event's text."),
     file: Path | None = typer.Option(
         None,
@@ -156,7 +159,7 @@ def submit(
     attribute: list[str] = typer.Option(
         [], "--attribute", help="key=value, repeatable; with --file added to every line (a line's own value wins)."
     ),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight with --file."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight with --file or --document."),
     wait: int | None = typer.Option(
         None,
         "--wait",
@@ -164,9 +167,23 @@ def submit(
         help="Seconds to wait for the event's outcome (Prefer: wait); prints the answer as JSON, its outcome null"
         " if none came in time.",
     ),
+    document: bool = typer.Option(
+        False, "--document", help="Upload the FILEs as documents (PDF, PNG, JPEG, TIFF); prints a summary."
+    ),
+    files: list[Path] = typer.Argument(None, metavar="[FILE]...", exists=True, dir_okay=False, readable=True),
 ) -> None:
-    """Submit one event (--type/--text; prints its id, with --wait its outcome) or every line of --file (a summary)."""
+    """Submit one event (--type/--text; prints its id, with --wait its outcome), every line of --file, or documents
+    (--document FILE...)."""
     attributes = parse_attributes(attribute)
+    if document:
+        if wait is not None:
+            raise typer.BadParameter("--wait is for one event (--type/--text)", param_hint="--wait")
+        if text is not None or file is not None:
+            raise typer.BadParameter("give documents as FILE... without --text or --file", param_hint="--document")
+        _upload(files, url, api_key, type_ or "auto", attributes, concurrency)
+        return
+    if files:
+        raise typer.BadParameter("FILE arguments are documents: add --document", param_hint="FILE")
     if file is not None:
         if type_ is not None or text is not None:
             raise typer.BadParameter("give --file or --type/--text, not both", param_hint="--file")
@@ -180,6 +197,10 @@ def submit(
         return
     if type_ is None or text is None:
         raise typer.BadParameter("give --type and --text, or --file", param_hint="--type/--text")
+    _submit_one(url, api_key, type_, text, attributes, wait)
+
+
+def _submit_one(url: str, api_key: str, type_: str, text: str, attributes: dict[str, str], wait: int | None) -> None:
     with AiosClient(url, api_key) as client:
         try:
             if wait is None:
@@ -190,3 +211,17 @@ def submit(
         except ClientError as exc:
             typer.secho(str(exc), fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
+
+
+def _upload(
+    files: list[Path] | None, url: str, api_key: str, declared: str, attributes: dict[str, str], concurrency: int
+) -> None:
+    if not files:
+        raise typer.BadParameter("name the documents to upload", param_hint="FILE")
+    if declared not in ("invoice", "claim", "auto"):
+        raise typer.BadParameter("with --document, --type is invoice, claim or auto", param_hint="--type")
+    documents = submit_documents(files, url, api_key, declared, attributes, concurrency)
+    for line in documents.lines():
+        typer.echo(line)
+    if not documents.ok:
+        raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, overload
 
@@ -16,6 +17,7 @@ from aios.client.protocol import (
     Submitted,
     accepted_event_id,
     client_headers,
+    document_call,
     event_status,
     status_call,
     submit_call,
@@ -79,6 +81,20 @@ class AsyncAiosClient:
         response, attempts = await self._send(call)
         return accepted_event_id(response, attempts) if wait is None else submitted(response, attempts)
 
+    async def submit_document(
+        self,
+        document: str | Path | bytes,
+        type: str = "auto",
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+    ) -> str:
+        """Submit one document (a path or its bytes; PDF, PNG, JPEG or TIFF) as `invoice`, `claim` or `auto`;
+        returns its event id. Raises `SubmitRejected` or `SubmitFailed`."""
+        call = document_call(document, type, attributes, idempotency_key, source_ref)
+        response, attempts = await self._send(call)
+        return accepted_event_id(response, attempts)
+
     async def status(self, event_id: str) -> dict[str, Any]:
         """What the API knows of an event. Raises `EventNotFound` for an id this tenant does not have."""
         response, attempts = await self._send(status_call(event_id))
@@ -93,7 +109,7 @@ class AsyncAiosClient:
                     call.method,
                     call.path,
                     headers=call.headers,
-                    json=call.body,
+                    **call.request_content(),
                     timeout=call.timeout(self._http.timeout),
                 )
             except RETRYABLE_ERRORS as exc:

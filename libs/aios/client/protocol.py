@@ -6,11 +6,14 @@ so the two cannot drift apart.
 
 from __future__ import annotations
 
+import json
+import mimetypes
 import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +33,11 @@ class ApiCall:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    """A JSON body."""
+    form: dict[str, str] | None = None
+    """A multipart body's fields, with `files`."""
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    """A multipart body's files: field → (file name, bytes, media type)."""
     wait_s: int = 0
     """How long the server may hold the answer (`Prefer: wait`): each attempt's timeout is longer by that much."""
 
@@ -38,6 +46,12 @@ class ApiCall:
         if not self.wait_s or base.read is None:
             return base
         return httpx.Timeout(base.connect, read=base.read + self.wait_s, write=base.write, pool=base.pool)
+
+    def request_content(self) -> dict[str, Any]:
+        """httpx's keyword arguments for this call's body."""
+        if self.files is not None:
+            return {"data": self.form, "files": self.files}
+        return {"json": self.body}
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,34 @@ def submit_call(
             raise ValueError("wait must be 0 or more seconds")
         headers["Prefer"] = f"wait={wait}"
     return ApiCall("POST", "/v1/events", headers, body, wait_s=wait or 0)
+
+
+def document_call(
+    document: str | Path | bytes,
+    type_: str = "auto",
+    attributes: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+    source_ref: str | None = None,
+) -> ApiCall:
+    """`POST /v1/documents` of a file (its path) or its bytes, with a fresh idempotency key when none is given.
+
+    The file is read once, here, so every retry sends the same bytes under the same key.
+    """
+    if isinstance(document, bytes):
+        name, data, media_type = "document", document, "application/octet-stream"
+    else:
+        path = Path(document)
+        name, data = path.name, path.read_bytes()
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    form = {"type": type_}
+    if attributes:
+        form["attributes"] = json.dumps(dict(attributes))
+    if source_ref is not None:
+        form["source_ref"] = source_ref
+    key = idempotency_key or str(uuid.uuid4())
+    return ApiCall(
+        "POST", "/v1/documents", {"Idempotency-Key": key}, form=form, files={"file": (name, data, media_type)}
+    )
 
 
 def status_call(event_id: str) -> ApiCall:

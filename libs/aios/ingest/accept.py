@@ -10,9 +10,10 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -33,9 +34,15 @@ from aios.kafka.serde import Codecs
 from aios.kafka.tracefield import trace_field
 from aios.observability import metrics
 from aios.observability.tracing import carrier_to_headers, new_trace_carrier
-from aios.schemas.records import EventReceived
+from aios.schemas.records import EventReceived, TraceContext
 
 log = logging.getLogger(__name__)
+
+
+class AvroRecord(Protocol):
+    """A generated record type (`aios.schemas.records`)."""
+
+    def to_avro(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -70,12 +77,42 @@ class EventAcceptor:
 
     async def accept(self, submission: Submission) -> str:
         """The event id of the accepted (acked) event; raises IngestRefused otherwise."""
-        quota = await self.quotas.take(submission.tenant_id)
+        await self.take_quota(submission.tenant_id)
+        event = parse_event(submission.body)
+
+        def received(event_id: str, received_at: datetime, trace: TraceContext) -> EventReceived:
+            return EventReceived(
+                event_id=event_id,
+                tenant_id=submission.tenant_id,
+                occurred_at=event.occurred_at or received_at,
+                type=event.type,
+                text=event.text,
+                attributes=event.attributes,
+                received_at=received_at,
+                source=submission.source,
+                source_ref=event.source_ref,
+                idempotency_key=submission.idempotency_key,
+                trace=trace,
+            )
+
+        return await self.deliver(submission, self.topic, event.type, received, event.occurred_at)
+
+    async def take_quota(self, tenant_id: str) -> None:
+        quota = await self.quotas.take(tenant_id)
         if not quota.allowed:
             raise QuotaExceeded(
                 "the tenant's event quota is spent; retry later", {"Retry-After": str(quota.retry_after_s)}
             )
-        event = parse_event(submission.body)
+
+    async def deliver(
+        self,
+        submission: Submission,
+        topic: str,
+        event_type: str,
+        record: Callable[[str, datetime, TraceContext], AvroRecord],
+        occurred_at: datetime | None = None,
+    ) -> str:
+        """Idempotency, then `record(event_id, received_at, trace)` produced to `topic` and acked; its event id."""
         event_id = str(uuid.uuid4())
         key = submission.idempotency_key
         fingerprint = request_fingerprint(submission.route, submission.body)
@@ -92,22 +129,10 @@ class EventAcceptor:
 
         received_at = datetime.now(UTC)
         carrier = new_trace_carrier("ingest", "ingest accept")
-        received = EventReceived(
-            event_id=event_id,
-            tenant_id=submission.tenant_id,
-            occurred_at=event.occurred_at or received_at,
-            type=event.type,
-            text=event.text,
-            attributes=event.attributes,
-            received_at=received_at,
-            source=submission.source,
-            source_ref=event.source_ref,
-            idempotency_key=key,
-            trace=trace_field(carrier),
-        )
+        value = record(event_id, received_at, trace_field(carrier)).to_avro()
         ack = self.producer.send(
-            self.topic,
-            self.codecs.encode(self.topic, received.to_avro()),
+            topic,
+            self.codecs.encode(topic, value),
             key=f"{submission.tenant_id}:{event_id}",
             headers=carrier_to_headers(carrier),
         )
@@ -118,11 +143,11 @@ class EventAcceptor:
                 self._settle_late(ack, submission, key, fingerprint, claim)
             log.warning("event %s not acknowledged: %s", event_id, exc or "timeout")
             raise BrokerUnavailable("Kafka did not acknowledge the event in time; retry", {"Retry-After": "1"}) from exc
-        metrics.observe_record_times("ingest", self.topic, received.occurred_at, None, time.time())
+        metrics.observe_record_times("ingest", topic, occurred_at or received_at, None, time.time())
         try:
             if key is not None:
                 await self.idempotency.complete(submission.tenant_id, key, fingerprint, event_id)
-            await self.status.record_received(event_id, submission.tenant_id, event.type, received_at)
+            await self.status.record_received(event_id, submission.tenant_id, event_type, received_at)
         except REDIS_UNAVAILABLE as exc:
             # The event is in Kafka, so it is accepted; a retry of its key takes the stale claim over.
             log.warning("event %s accepted, but Redis could not record it: %s", event_id, exc)

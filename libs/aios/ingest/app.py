@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from aios.errors import Refused
+from aios.ingest.documents import router as documents_router
 from aios.ingest.errors import DEPENDENCY_UNAVAILABLE, DEPENDENCY_UNAVAILABLE_REASON, InvalidEvent
 from aios.ingest.models import REFUSALS, Accepted, EventIn, EventOutcome
 from aios.ingest.parts import open_parts
@@ -61,6 +62,8 @@ def create_api(settings: IngestSettings | None = None, connection: ConnectionSet
         app.add_exception_handler(unavailable, dependency_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.include_router(router)
+    app.include_router(documents_router)
+    app.state.settings = settings
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 

@@ -68,3 +68,9 @@ class BrokerUnavailable(IngestRefused):
     """Kafka did not acknowledge in time: the event is not accepted."""
 
     status = 503
+
+
+class StoreUnavailable(IngestRefused):
+    """The object store did not take a document: nothing is accepted."""
+
+    status = 503

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -103,6 +103,12 @@ class EventStatus(BaseModel):
     )
     outcome: Outcome | None = Field(
         default=None, description="What became of the event, once it has reached a final or waiting state."
+    )
+    document: dict[str, Any] | None = Field(
+        default=None,
+        description="For a document, once extract has read it: its reference (sha256, media type, pages, object"
+        " key), document_type, fields (normalized value, confidence, page, bbox), line_items, checks, duplicate_of,"
+        " review_reason, ocr_engine, extractor_version and timings_ms.",
     )
 
 

@@ -22,6 +22,7 @@ from aios.ingest.waiting import SubmissionAnswers
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
+from aios.objects.store import DocumentStore
 from aios.observability.tracing import configure_tracing
 from aios.outcomes.waiter import OutcomeWaiter
 from aios.settings import ConnectionSettings
@@ -40,6 +41,7 @@ class IngestParts:
     redis: Redis
     pool: asyncpg.Pool
     registry_url: str
+    documents: DocumentStore
 
 
 @asynccontextmanager
@@ -58,6 +60,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     await auth.listen()
     waiter = OutcomeWaiter(connection.redis_url, redis)
     await waiter.start()
+    documents = DocumentStore()
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,
@@ -76,6 +79,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
         redis=redis,
         pool=pool,
         registry_url=connection.schema_registry_url,
+        documents=documents,
     )
     # What start-up made (modules, pools, settings) lives as long as the process: keeping it out of
     # the collector's generations makes each collection during requests short (tail latency).

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from aios.audit.store import AuditStore
+from aios.extract.index import DocumentIndex
 from aios.ingest.models import REFUSALS, EventStatus, Health, Problem
 from aios.ingest.parts import IngestParts
 from aios.kafka.clients import access
@@ -49,6 +50,7 @@ async def event_status(
     stages = await audit.stages(tenant.tenant_id, event_id)
     reason = await audit.dead_letter_reason(tenant.tenant_id, event_id) if "dead_lettered" in stages else None
     outcome = await read_outcome(parts.redis, event_id, tenant.tenant_id)
+    document = await DocumentIndex(parts.pool).extraction(tenant.tenant_id, event_id)
     return EventStatus.model_validate(
         {
             **found,
@@ -57,6 +59,7 @@ async def event_status(
             "stages": stages,
             "dead_letter_reason": reason,
             "outcome": outcome,
+            "document": document,
         }
     )
 

@@ -52,6 +52,17 @@ class IngestSettings(BaseSettings):
         ge=0,
         description="Longest `Prefer: wait=N` honoured: a larger N waits this long; 0 never waits.",
     )
+    documents_topic: str = topic_field(topics.DOCUMENTS_RECEIVED, "Where accepted documents' references are written.")
+    documents_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest document file; larger get 413."
+    )
+    documents_max_pages: int = Field(default=50, ge=1, description="Most pages of a document; more get 413.")
+    documents_max_pixels: int = Field(
+        default=80_000_000, ge=1, description="Most pixels of an image page (a decompression bomb is refused with 422)."
+    )
+    documents_body_timeout_s: float = Field(
+        default=120.0, gt=0, description="A document upload whose body has not fully arrived by then gets 408."
+    )
     status_ttl_s: int = Field(default=7 * 24 * 3600, description="How long `GET /v1/events/{id}` knows an event.")
 
     def base_url(self) -> str:

@@ -95,7 +95,7 @@ class SubmissionRoutes:
 
     async def submit_event(self, headers: Headers, receive: Receive) -> tuple[str, str]:
         """The accepted event's id and its tenant."""
-        idempotency_key = _idempotency_key(headers)
+        idempotency_key = idempotency_key_of(headers)
         parts = self.parts()
         tenant = await parts.auth.tenant(headers.get("authorization"))
         body = await self.read_json_body(headers, receive)
@@ -105,29 +105,19 @@ class SubmissionRoutes:
         return await parts.acceptor.accept(submission), tenant.tenant_id
 
     async def submit_webhook(self, source: str, headers: Headers, receive: Receive) -> tuple[str, str]:
-        _checked(_SOURCE, source, "path", "source")
-        idempotency_key = _idempotency_key(headers)
+        checked_source(source)
+        idempotency_key = idempotency_key_of(headers)
         body = await self.read_json_body(headers, receive)
-        header = headers.get(SIGNATURE_HEADER)
-        signature = parse_signature(header)
         parts = self.parts()
-        found = await parts.auth.webhook_source(source)
-        if found is None:
-            raise SignatureInvalid("unknown webhook source or bad signature")
-        verify_signature(signature, body, found.secrets, time.time(), self.settings.signature_tolerance_s)
-        signed = signed_digest(source, signature.timestamp, body)
-        # The header is not signed: absent, the key is what was signed, so a resent request is the same event.
-        idempotency_key = idempotency_key or f"signed:{signed}"
-        if not await parts.replay.admits(signed, idempotency_key):
-            raise SignatureInvalid("this signed request was already used under another Idempotency-Key (replay)")
+        tenant_id, idempotency_key = await verify_webhook(parts, self.settings, source, headers, body, idempotency_key)
         submission = Submission(
-            found.tenant_id,
+            tenant_id,
             body,
             source=f"webhook:{source}",
             route=f"/v1/webhooks/{source}",
             idempotency_key=idempotency_key,
         )
-        return await parts.acceptor.accept(submission), found.tenant_id
+        return await parts.acceptor.accept(submission), tenant_id
 
     async def read_json_body(self, headers: Headers, receive: Receive) -> bytes:
         """The raw body, refusing a wrong content type (415) or a body over the limit (413) early, and a
@@ -138,16 +128,39 @@ class SubmissionRoutes:
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         timeout_s = self.settings.body_timeout_s
         try:
             async with asyncio.timeout(timeout_s):
-                return await _read_body(receive, limit)
+                return await read_body(receive, limit)
         except TimeoutError:
             raise RequestTimeout(f"the body did not arrive within {timeout_s:g} s", {"Connection": "close"}) from None
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def verify_webhook(
+    parts: IngestParts,
+    settings: IngestSettings,
+    source: str,
+    headers: Headers,
+    body: bytes,
+    idempotency_key: str | None,
+) -> tuple[str, str]:
+    """The tenant of a webhook request signed over `body`, and its idempotency key; refuses a bad signature or a
+    replay. Without an Idempotency-Key header, the key is what was signed, so a resent request is the same event."""
+    signature = parse_signature(headers.get(SIGNATURE_HEADER))
+    found = await parts.auth.webhook_source(source)
+    if found is None:
+        raise SignatureInvalid("unknown webhook source or bad signature")
+    verify_signature(signature, body, found.secrets, time.time(), settings.signature_tolerance_s)
+    signed = signed_digest(source, signature.timestamp, body)
+    # The header is not signed: absent, the key is what was signed.
+    idempotency_key = idempotency_key or f"signed:{signed}"
+    if not await parts.replay.admits(signed, idempotency_key):
+        raise SignatureInvalid("this signed request was already used under another Idempotency-Key (replay)")
+    return found.tenant_id, idempotency_key
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
     body = bytearray()
     while True:
         message = await receive()
@@ -155,18 +168,23 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             raise ClientGone
         body.extend(message.get("body", b""))
         if len(body) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         if not message.get("more_body", False):
             return bytes(body)
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"body is larger than {limit} bytes")
 
 
-def _idempotency_key(headers: Headers) -> str | None:
+def idempotency_key_of(headers: Headers) -> str | None:
     key = headers.get("idempotency-key")
     return None if key is None else _checked(_IDEMPOTENCY_KEY, key, "header", "idempotency-key")
+
+
+def checked_source(source: str) -> str:
+    """A webhook source name from the path, or a 400."""
+    return _checked(_SOURCE, source, "path", "source")
 
 
 def _checked(adapter: TypeAdapter[str], value: str, *loc: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, TopicPartition
 
+from aios.kafka.clients import kafka_config
 from aios.kafka.errors import KafkaSetupError
 from aios.policy.model import parse_duration
 
@@ -61,7 +62,7 @@ class TimeWindow:
         self.timeout_s = timeout_s
         self._consumer = Consumer(
             {
-                "bootstrap.servers": bootstrap,
+                **kafka_config(bootstrap),
                 # A group id is required by the client; nothing is ever committed under it.
                 "group.id": f"aios-window-{uuid.uuid4().hex[:12]}",
                 "enable.auto.commit": False,

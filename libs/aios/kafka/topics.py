@@ -107,6 +107,8 @@ REVIEW_REQUESTED: Final = CATALOGUE.carrying("review_requested")
 REVIEW_COMPLETED: Final = CATALOGUE.carrying("review_completed")
 ACTIONS_EXECUTED: Final = CATALOGUE.carrying("action_executed")
 DEADLETTER: Final = CATALOGUE.carrying("dead_letter")
+DOCUMENTS_RECEIVED: Final = CATALOGUE.carrying("document_received")
+DOCUMENTS_EXTRACTED: Final = CATALOGUE.carrying("document_extracted")
 
 _CARRIES = "carries"
 """The key under which a `topic_field` keeps the catalogue topic whose schema it carries."""

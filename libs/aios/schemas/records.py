@@ -297,6 +297,257 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentRef:
+    """Where a document's bytes are: the object store holds them, never Kafka."""
+
+    tenant_id: str
+    sha256: str
+    """Hex SHA-256 of the stored bytes."""
+    media_type: str
+    """application/pdf, image/png, image/jpeg or image/tiff (from the content)."""
+    size_bytes: int
+    pages: int
+    bucket: str
+    object_key: str
+    """tenants/<tenant>/documents/<sha256>: per tenant, one object per content."""
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            tenant_id=value["tenant_id"],
+            sha256=value["sha256"],
+            media_type=value["media_type"],
+            size_bytes=value["size_bytes"],
+            pages=value["pages"],
+            bucket=value["bucket"],
+            object_key=value["object_key"],
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "sha256": self.sha256,
+            "media_type": self.media_type,
+            "size_bytes": self.size_bytes,
+            "pages": self.pages,
+            "bucket": self.bucket,
+            "object_key": self.object_key,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtractedField:
+    """One field's normalised value (null when the document does not have it), with where it was read."""
+
+    normalized: str | None = None
+    confidence: float
+    page: int | None = None
+    """1-based page."""
+    bbox: list[float] | None = None
+    """x0, y0, x1, y1 in points from the page's top left."""
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            normalized=value.get("normalized"),
+            confidence=value["confidence"],
+            page=value.get("page"),
+            bbox=value.get("bbox"),
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "normalized": self.normalized,
+            "confidence": self.confidence,
+            "page": self.page,
+            "bbox": self.bbox,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtractedLineItem:
+    """The Avro record aios.ExtractedLineItem."""
+
+    description: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    amount: str | None = None
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            description=value.get("description"),
+            quantity=value.get("quantity"),
+            unit_price=value.get("unit_price"),
+            amount=value.get("amount"),
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "amount": self.amount,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentCheck:
+    """The Avro record aios.DocumentCheck."""
+
+    name: str
+    """e.g. totals_add_up, iban_checksum, duplicate."""
+    passed: bool | None = None
+    """null when it could not be checked."""
+    detail: str | None = None
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            name=value["name"],
+            passed=value.get("passed"),
+            detail=value.get("detail"),
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentExtracted:
+    """What the extract service read from a stored document (topic aios.documents.extracted)."""
+
+    event_id: str
+    tenant_id: str
+    occurred_at: datetime
+    """When the document was received: a document brings no clock of its own."""
+    document: DocumentRef
+    declared_type: str
+    document_type: str
+    """invoice, claim or other."""
+    type_confidence: float
+    text: str
+    fields: dict[str, ExtractedField] = field(default_factory=dict)
+    line_items: list[ExtractedLineItem] = field(default_factory=list)
+    checks: list[DocumentCheck] = field(default_factory=list)
+    duplicate_of: str | None = None
+    """The tenant's earlier event this document repeats."""
+    review_reason: str | None = None
+    """Why a person must look: the file could not be read, or a check failed."""
+    ocr_engine: str | None = None
+    """Which OCR ran; null for a text layer only."""
+    extractor_version: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    received_at: datetime
+    extracted_at: datetime
+    trace: TraceContext
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            event_id=value["event_id"],
+            tenant_id=value["tenant_id"],
+            occurred_at=value["occurred_at"],
+            document=DocumentRef.from_avro(value["document"]),
+            declared_type=value["declared_type"],
+            document_type=value["document_type"],
+            type_confidence=value["type_confidence"],
+            text=value["text"],
+            fields={key: ExtractedField.from_avro(item) for key, item in value.get("fields", {}).items()},
+            line_items=[ExtractedLineItem.from_avro(item) for item in value.get("line_items", [])],
+            checks=[DocumentCheck.from_avro(item) for item in value.get("checks", [])],
+            duplicate_of=value.get("duplicate_of"),
+            review_reason=value.get("review_reason"),
+            ocr_engine=value.get("ocr_engine"),
+            extractor_version=value["extractor_version"],
+            timings_ms=value.get("timings_ms", {}),
+            received_at=value["received_at"],
+            extracted_at=value["extracted_at"],
+            trace=TraceContext.from_avro(value["trace"]),
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at,
+            "document": self.document.to_avro(),
+            "declared_type": self.declared_type,
+            "document_type": self.document_type,
+            "type_confidence": self.type_confidence,
+            "text": self.text,
+            "fields": {key: item.to_avro() for key, item in self.fields.items()},
+            "line_items": [item.to_avro() for item in self.line_items],
+            "checks": [item.to_avro() for item in self.checks],
+            "duplicate_of": self.duplicate_of,
+            "review_reason": self.review_reason,
+            "ocr_engine": self.ocr_engine,
+            "extractor_version": self.extractor_version,
+            "timings_ms": self.timings_ms,
+            "received_at": self.received_at,
+            "extracted_at": self.extracted_at,
+            "trace": self.trace.to_avro(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentReceived:
+    """A document accepted by ingest and stored (topic aios.documents.received): the reference, not the bytes."""
+
+    event_id: str
+    """UUID assigned by ingest; the event's identity in every topic."""
+    tenant_id: str
+    occurred_at: datetime
+    """When the document was received: a document brings no clock of its own."""
+    declared_type: str
+    """invoice, claim or auto (the extractor decides)."""
+    document: DocumentRef
+    attributes: dict[str, str] = field(default_factory=dict)
+    received_at: datetime
+    source: str
+    """api, or webhook:<source name>."""
+    source_ref: str | None = None
+    """The caller's own id for the document."""
+    idempotency_key: str | None = None
+    trace: TraceContext
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            event_id=value["event_id"],
+            tenant_id=value["tenant_id"],
+            occurred_at=value["occurred_at"],
+            declared_type=value["declared_type"],
+            document=DocumentRef.from_avro(value["document"]),
+            attributes=value.get("attributes", {}),
+            received_at=value["received_at"],
+            source=value["source"],
+            source_ref=value.get("source_ref"),
+            idempotency_key=value.get("idempotency_key"),
+            trace=TraceContext.from_avro(value["trace"]),
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at,
+            "declared_type": self.declared_type,
+            "document": self.document.to_avro(),
+            "attributes": self.attributes,
+            "received_at": self.received_at,
+            "source": self.source,
+            "source_ref": self.source_ref,
+            "idempotency_key": self.idempotency_key,
+            "trace": self.trace.to_avro(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabelScore:
     """The Avro record aios.LabelScore."""
 

@@ -7,17 +7,12 @@ for looking at what just happened, the audit trail is the record.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import httpx
 
 from aios.paths import infra_dir
-from aios.stack.errors import MissingToolError, StackError
+from aios.stack.gobuild import build_go_program
 from aios.stack.process import ManagedProcess
 from aios.stack.settings import StackSettings
 
@@ -32,32 +27,8 @@ def jaeger_binary(cache_dir: Path) -> Path:
 
 
 def build_jaeger(cache_dir: Path) -> Path:
-    """`cmd/jaeger` of the pinned release, built into the cache unless it is there already.
-
-    Not `go install module@version`: Jaeger's go.mod has a replace directive, which go install refuses.
-    So the module is downloaded into Go's module cache (kept: a rebuild fetches nothing) and built there.
-    """
-    target = jaeger_binary(cache_dir)
-    if target.exists():
-        return target
-    if shutil.which("go") is None:
-        raise MissingToolError("go is needed to build Jaeger (https://go.dev/dl, or apt-get install golang)")
-    env = {**os.environ, "GOFLAGS": "-buildvcs=false"}
-    with tempfile.TemporaryDirectory() as outside_any_module:
-        download = _go(["go", "mod", "download", "-json", f"{JAEGER_MODULE}@{JAEGER_RELEASE}"], outside_any_module, env)
-    source = json.loads(download)["Dir"]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    _go(["go", "build", "-trimpath", "-o", str(partial), "./cmd/jaeger"], source, env)
-    partial.replace(target)
-    return target
-
-
-def _go(argv: list[str], cwd: str, env: dict[str, str]) -> str:
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise StackError(f"`{' '.join(argv)}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return result.stdout
+    """`cmd/jaeger` of the pinned release, built into the cache unless it is there already."""
+    return build_go_program(JAEGER_MODULE, JAEGER_RELEASE, "./cmd/jaeger", jaeger_binary(cache_dir))
 
 
 class JaegerServer:

@@ -16,6 +16,7 @@ from aios.settings import (
     LOCAL_PROMETHEUS_PORT,
     LOCAL_REDIS_PORT,
     LOCAL_REGISTRY_PORT,
+    LOCAL_S3_PORT,
     local_stack_state_dir,
 )
 
@@ -61,6 +62,10 @@ class StackSettings(BaseSettings):
             "false (AIOS_STACK_SECURITY=false) is for development only: PLAINTEXT, no ACLs, an open registry. "
             "Fixed when Kafka's storage is formatted."
         ),
+    )
+    s3_port: int = Field(
+        default=LOCAL_S3_PORT,
+        description="SeaweedFS's S3 API; its master, volume server and filer on s3_port + 1, 2, 3 (gRPC + 10001..3).",
     )
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")

@@ -16,6 +16,7 @@ from aios.stack.postgres import PostgresServer
 from aios.stack.prometheus import PrometheusServer
 from aios.stack.redis import RedisServer
 from aios.stack.schema_registry import SchemaRegistryServer
+from aios.stack.seaweedfs import SeaweedFSServer
 from aios.stack.settings import StackSettings
 from aios.stack.tansu import TansuBroker
 
@@ -32,7 +33,7 @@ class Component(Protocol):
 
 
 class LocalStack:
-    """Kafka, the schema registry, PostgreSQL, Redis, Prometheus and Jaeger as loopback processes."""
+    """Kafka, the schema registry, PostgreSQL, Redis, Prometheus, Jaeger and SeaweedFS as loopback processes."""
 
     def __init__(self, settings: StackSettings | None = None, brokers: int | None = None) -> None:
         self.settings = settings or StackSettings()
@@ -47,11 +48,12 @@ class LocalStack:
         self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn, lambda: self.kafka.access)
         self.prometheus = PrometheusServer(self.settings)
         self.jaeger = JaegerServer(self.settings)
+        self.seaweedfs = SeaweedFSServer(self.settings)
 
     @property
     def components(self) -> list[Component]:
         """In start order: the registry stores its schemas in PostgreSQL."""
-        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus, self.jaeger]
+        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus, self.jaeger, self.seaweedfs]
 
     def up(self, on_step: Callable[[str], None] = lambda _: None) -> list[TopicChange]:
         """Start whatever is not running, wait for health, apply topics and register schemas."""

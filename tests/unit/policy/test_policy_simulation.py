@@ -30,6 +30,7 @@ def test_demo_samples_hit_every_kind_of_rule() -> None:
     assert by_event["demo-10"] == ("reject", "empty-or-abusive")
     assert by_event["demo-11"] == ("reject", "empty-or-abusive")
     assert by_event["demo-12"] == ("review", "default")
+    assert by_event["demo-14"] == ("review", "document-needs-review")  # however confident the intent
     fraud = next(o for o in outcomes if o.facts.event_id == "demo-03")
     assert fraud.verdict.priority == 1 and fraud.verdict.sla_s == 900
     assert fraud.actions[0]["params"]["customer"] == "C-1003"

@@ -1,0 +1,17 @@
+"""What can go wrong with stored documents."""
+
+from __future__ import annotations
+
+from aios.errors import AiosError
+
+
+class ObjectStoreError(AiosError):
+    """The object store refused or could not be reached."""
+
+
+class DocumentNotFound(ObjectStoreError):
+    """No such document for this tenant (another tenant's is never found either)."""
+
+
+class DocumentCorrupted(ObjectStoreError):
+    """The stored bytes no longer hash to the reference's SHA-256."""

@@ -1,0 +1,181 @@
+"""A tenant's documents in an S3 bucket: content-addressed keys under the tenant's prefix, retention per tenant.
+
+Every read derives the object key from the caller's tenant and the document's SHA-256, so no API
+that goes through this store can reach another tenant's object, whatever reference it is given.
+Encryption at rest is the `Sealer`'s: the bytes are sealed before they leave for the store and
+opened after they come back (the default seals nothing; server-side encryption is the store's own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aios.objects.errors import DocumentCorrupted, DocumentNotFound, ObjectStoreError
+from aios.objects.settings import ObjectStoreSettings
+
+_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Sealer(Protocol):
+    """Encryption at rest, per tenant: what goes to the store is `seal`ed, what comes back is `open`ed."""
+
+    def seal(self, tenant_id: str, data: bytes) -> bytes: ...
+
+    def open(self, tenant_id: str, data: bytes) -> bytes: ...
+
+
+class Unsealed:
+    """Stores the bytes as they are (the store may still encrypt them server-side)."""
+
+    def seal(self, tenant_id: str, data: bytes) -> bytes:
+        return data
+
+    def open(self, tenant_id: str, data: bytes) -> bytes:
+        return data
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """Where a document's bytes went."""
+
+    bucket: str
+    object_key: str
+    sha256: str
+    size_bytes: int
+
+
+def object_key(tenant_id: str, sha256: str) -> str:
+    """`tenants/<tenant>/documents/<sha256>`: one object per content per tenant, so a retried upload rewrites it."""
+    if not _SHA256.match(sha256):
+        raise ValueError("sha256 must be 64 lower-case hex digits")
+    return f"{tenant_prefix(tenant_id)}{sha256}"
+
+
+def tenant_prefix(tenant_id: str) -> str:
+    """Where a tenant's objects are, and nobody else's."""
+    if not _TENANT.match(tenant_id):
+        raise ValueError(f"tenant id {tenant_id!r} cannot name an object prefix")
+    return f"tenants/{tenant_id}/documents/"
+
+
+class DocumentStore:
+    """Blocking calls (boto3); async callers run them with `asyncio.to_thread`."""
+
+    def __init__(self, settings: ObjectStoreSettings | None = None, sealer: Sealer | None = None) -> None:
+        self.settings = settings or ObjectStoreSettings()
+        self.sealer: Sealer = sealer or Unsealed()
+        secret = self.settings.secret_access_key
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=self.settings.endpoint_url,
+            region_name=self.settings.region,
+            aws_access_key_id=self.settings.access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
+            config=Config(
+                connect_timeout=self.settings.connect_timeout_s,
+                read_timeout=self.settings.read_timeout_s,
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
+        )
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.bucket
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (every service that writes calls this at start)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _status(exc) != 404:
+                raise ObjectStoreError(f"bucket {self.bucket}: {exc}") from exc
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as create:
+                if _code(create) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise ObjectStoreError(f"creating bucket {self.bucket}: {create}") from create
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"object store unreachable: {exc}") from exc
+
+    def put(self, tenant_id: str, data: bytes, media_type: str) -> StoredObject:
+        """Store `data` for `tenant_id`; returns once the store has acknowledged the whole object."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        key = object_key(tenant_id, sha256)
+        sealed = self.sealer.seal(tenant_id, data)
+        try:
+            try:
+                self._put(key, sealed, media_type, tenant_id, sha256)
+            except ClientError as exc:
+                if _code(exc) != "NoSuchBucket":
+                    raise
+                self.ensure_bucket()  # a fresh store: the first document creates the bucket
+                self._put(key, sealed, media_type, tenant_id, sha256)
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"storing {key}: {exc}") from exc
+        return StoredObject(self.bucket, key, sha256, len(data))
+
+    def _put(self, key: str, body: bytes, media_type: str, tenant_id: str, sha256: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType=media_type,
+            Metadata={"tenant": tenant_id, "sha256": sha256},
+        )
+
+    def get(self, tenant_id: str, sha256: str) -> bytes:
+        """The bytes of `tenant_id`'s document `sha256`, checked against the hash."""
+        key = object_key(tenant_id, sha256)
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            data = self.sealer.open(tenant_id, answer["Body"].read())
+        except ClientError as exc:
+            if _status(exc) == 404:
+                raise DocumentNotFound(f"no document {sha256} for tenant {tenant_id}") from exc
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise DocumentCorrupted(f"{key} does not hash to its name")
+        return data
+
+    def purge_expired(self, tenant_id: str, now: datetime | None = None) -> int:
+        """Delete the tenant's documents older than its retention; returns how many went."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.settings.retention_days(tenant_id))
+        expired: list[dict[str, str]] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=tenant_prefix(tenant_id)
+            )
+            for page in pages:
+                expired += [{"Key": o["Key"]} for o in page.get("Contents", []) if o["LastModified"] < cutoff]
+            for start in range(0, len(expired), 1000):
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": expired[start : start + 1000]})
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"purging {tenant_id}'s documents: {exc}") from exc
+        return len(expired)
+
+    def reachable(self) -> bool:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
