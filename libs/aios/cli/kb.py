@@ -225,18 +225,28 @@ def configure(
     default_no_draft: bool = typer.Option(
         False, "--default-no-draft", help="Forget the tenant's list: the service's default applies again."
     ),
+    intent: str | None = typer.Option(
+        None, "--intent", help="Set --generator for this label only (`default`: it follows the tenant's again)."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """How the tenant's drafts are made: the generator, and the labels that get none."""
+    """How the tenant's drafts are made: the generator (for all labels or one), and the labels that get none."""
     if sum([bool(no_draft), draft_every_label, default_no_draft]) > 1:
         raise typer.BadParameter("give one of --no-draft, --draft-every-label, --default-no-draft")
+    if intent is not None and generator is None:
+        raise typer.BadParameter("--intent needs --generator", param_hint="--intent")
     labels = list(no_draft) if no_draft else [] if draft_every_label else None if default_no_draft else KEEP
     chosen = KEEP if generator is None else None if generator == "default" else generator
     tenant_id = _tenant_id(tenant)
+    if intent is not None:
+        label_generator = None if generator == "default" else generator
+        _with_kb(lambda kb: kb.configure_label(tenant_id, intent, label_generator))
+        chosen = KEEP
     row = _with_kb(lambda kb: kb.configure(tenant_id, chosen, labels))
     shown = {
         "tenant_id": tenant_id,
         "generator": row.generator or "default",
+        "generator_by_intent": dict(row.generator_by_label),
         "no_draft_labels": list(row.no_draft_labels) if row.no_draft_labels is not None else "default",
     }
     typer.echo(json.dumps(shown) if as_json else "  ".join(f"{key}={value}" for key, value in shown.items()))
