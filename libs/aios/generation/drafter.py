@@ -28,6 +28,8 @@ class GroundingReport:
     fallback_reason: str | None
     kept: int
     dropped: tuple[Dropped, ...]
+    generated: Draft | None
+    """The draft as the generator wrote it, before the guard (for evaluation)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Drafter:
             verdict = verdicts.get(i)
             reason = outcome.fallback or (UNGROUNDED if verdict is None or verdict.draft is None else None)
             kept, dropped = (verdict.kept, verdict.dropped) if verdict else (0, ())
-            reports.append(GroundingReport(generator, reason is not None, reason, kept, dropped))
+            report = GroundingReport(generator, reason is not None, reason, kept, dropped, outcome.draft)
+            reports.append(report)
             for sentence in dropped:
                 metrics.DRAFT_SENTENCES_DROPPED.labels(self.service, generator, sentence.reason).inc()
             if reason is not None:
