@@ -16,6 +16,7 @@ from aios.bench import ingest as ingest_bench
 from aios.bench import pipeline as pipeline_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
+from aios.bench.drafts import drafts_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
 from aios.bench.report import stamp, write_section
@@ -144,7 +145,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,retrieval,decide,audit,act,pipeline", help="Sections to run, comma separated."
+        "ingest,classify,retrieval,drafts,decide,audit,act,pipeline", help="Sections to run, comma separated."
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest measurement."),
     levels: str = typer.Option("1,4,16,64", help="Ingest concurrency levels, comma separated."),
@@ -152,6 +153,8 @@ def main(
     batch_size: int = typer.Option(64, help="Model batch size of the classify benchmark."),
     burst: int = typer.Option(1500, help="Events of the pipeline benchmark's burst (its sustained rate)."),
     level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
+    drafts: int = typer.Option(40, help="Drafts the local model writes one at a time (its speed)."),
+    draft_events: int = typer.Option(300, help="Events through retrieve-generate, extractive then generative."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -168,6 +171,8 @@ def main(
         classify_section(console, connection, texts, batch_size)
     if "retrieval" in sections:
         retrieval_section(console, connection, queries=100, events=900, batch=64)
+    if "drafts" in sections:
+        drafts_section(console, connection, drafts, draft_events, batch=64)
     if "audit" in sections:
         audit_section(console, connection, events=5000)
     if "decide" in sections:

@@ -46,6 +46,8 @@ class OpenAIGenerator:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s)
         self._slots = threading.BoundedSemaphore(concurrency)
+        self.completion_tokens = 0
+        """Tokens generated so far, as the server reports them (`usage`): the benchmark's tokens per second."""
 
     @property
     def version(self) -> str:
@@ -84,15 +86,20 @@ class OpenAIGenerator:
                 raise GenerationError(
                     f"{self.base_url} refused the request: {response.status_code} {response.text[:200]}"
                 )
-            return _content(response)
+            content, tokens = _content(response)
+            self.completion_tokens += tokens
+            return content
         raise GenerationError(f"{failure} (after {self.retries + 1} attempts)")
 
 
-def _content(response: httpx.Response) -> str:
+def _content(response: httpx.Response) -> tuple[str, int]:
+    """The reply's text and the tokens generated for it (0 when the server does not say)."""
     try:
-        content = response.json()["choices"][0]["message"]["content"]
+        body = response.json()
+        content = body["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise GenerationError(f"not a chat completion: {response.text[:200]}") from exc
     if not isinstance(content, str):
         raise GenerationError(f"not a chat completion: {response.text[:200]}")
-    return content
+    tokens = (body.get("usage") or {}).get("completion_tokens", 0)
+    return content, tokens if isinstance(tokens, int) else 0
