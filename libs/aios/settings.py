@@ -26,6 +26,8 @@ LOCAL_JAEGER_QUERY_PORT = 26686
 """Jaeger's query API and UI (its gRPC query API on 26685)."""
 LOCAL_S3_PORT = 28333
 """SeaweedFS's S3 API (its master, volume and filer on the next ports)."""
+LOCAL_LLM_PORT = 28180
+"""The local model server's OpenAI-compatible API (llama-cpp-python on SmolLM2), when it is installed."""
 
 
 def local_stack_state_dir() -> Path:

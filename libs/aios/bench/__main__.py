@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 import typer
@@ -21,6 +22,7 @@ from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
 from aios.bench.documents import documents_section
+from aios.bench.drafts import drafts_section
 from aios.bench.extract import extract_section
 from aios.bench.ingest import run_ingest_bench
 from aios.bench.model_speed import clinc_texts, few_per_label
@@ -184,7 +186,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,infer,retrieval,decide,audit,act,documents,extract,pipeline,wait",
+        "ingest,classify,infer,retrieval,drafts,decide,audit,act,documents,extract,pipeline,wait",
         help="Sections to run, comma separated.",
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest and infer measurement."),
@@ -197,6 +199,8 @@ def main(
     level_s: float = typer.Option(60.0, help="Seconds of each open-loop level of the pipeline benchmark."),
     documents: int = typer.Option(96, help="Born-digital documents of the extract benchmark."),
     scans: int = typer.Option(24, help="Scanned documents of the extract benchmark."),
+    drafts: int = typer.Option(40, help="Drafts the local model writes one at a time (its speed)."),
+    draft_events: int = typer.Option(300, help="Events through retrieve-generate, extractive then generative."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -206,29 +210,27 @@ def main(
     connection = ConnectionSettings(
         kafka_bootstrap=endpoints["kafka_bootstrap"], schema_registry_url=endpoints["schema_registry_url"]
     )
-    sections = set(only.split(","))
-    if "ingest" in sections:
-        ingest_section(console, connection, duration_s, levels)
-    if "classify" in sections:
-        classify_section(console, connection, texts, batch_size)
-    if "infer" in sections:
-        infer_section(console, connection, duration_s)
-    if "retrieval" in sections:
-        retrieval_section(console, connection, queries=100, events=900, batch=64)
-    if "audit" in sections:
-        audit_section(console, connection, events=5000)
-    if "decide" in sections:
-        decide_section(console, connection, events=5000)
-    if "act" in sections:
-        act_section(console, connection, decisions=6000)
-    if "documents" in sections:
-        documents_section(console)
-    if "extract" in sections:
-        extract_section(console, connection, documents, scans)
-    if "pipeline" in sections:
-        pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s))
-    if "wait" in sections:
-        wait_section(console, burst, level_s)
+    runs: dict[str, Callable[[], None]] = {
+        "ingest": lambda: ingest_section(console, connection, duration_s, levels),
+        "classify": lambda: classify_section(console, connection, texts, batch_size),
+        "infer": lambda: infer_section(console, connection, duration_s),
+        "retrieval": lambda: retrieval_section(console, connection, queries=100, events=900, batch=64),
+        "drafts": lambda: drafts_section(console, connection, drafts, draft_events, batch=64),
+        "audit": lambda: audit_section(console, connection, events=5000),
+        "decide": lambda: decide_section(console, connection, events=5000),
+        "act": lambda: act_section(console, connection, decisions=6000),
+        "documents": lambda: documents_section(console),
+        "extract": lambda: extract_section(console, connection, documents, scans),
+        "pipeline": lambda: pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s)),
+        "wait": lambda: wait_section(console, burst, level_s),
+    }
+    """In this order: the pipeline section starts every service, and wait uses them."""
+    chosen = only.split(",")
+    if unknown := set(chosen) - runs.keys():
+        raise typer.BadParameter(f"unknown sections: {', '.join(sorted(unknown))}", param_hint="--only")
+    for name, run in runs.items():
+        if name in chosen:
+            run()
 
 
 def pipeline_section(console: Console, plan: pipeline_bench.PipelineBenchPlan) -> None:

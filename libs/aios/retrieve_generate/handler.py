@@ -3,21 +3,24 @@
 Per batch: one query reads the KB revision and draft settings of the batch's tenants (reloading
 dense matrices that moved), events whose label the tenant's policy exempts are passed on without a
 draft, the remaining texts are redacted and embedded in one encoder call, retrieved in one lexical
-round trip plus one matrix product per tenant, and drafted with one call per generator. Drafts
-are redacted again before they are stored. Every event gets its record, drafted or not, so the
+round trip plus one matrix product per tenant, and drafted with one call per generator (the
+tenant's choice for the event's label; generative drafts are guarded and fall back to extractive
+within a time budget, `aios.generation.drafter`). Drafts are redacted again before they are stored.
+Every event gets its record, drafted or not, so the
 pipeline always reaches the decide service; `draft_skipped` says why a draft is missing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
-from aios.generation.base import Draft, DraftRequest, Generator
+from aios.generation.base import Draft, DraftRequest
+from aios.generation.drafter import Drafter, GroundingReport
 from aios.inference.encoder import SentenceEncoder
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
@@ -26,7 +29,7 @@ from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.store import TenantKb
 from aios.retrieval.types import Passage, snippet
 from aios.retrieve_generate.settings import RetrieveGenerateSettings
-from aios.schemas.records import Citation, EventClassified, EventEnriched
+from aios.schemas.records import Citation, DroppedSentence, EventClassified, EventEnriched, Grounding
 from aios.schemas.records import Draft as DraftRecord
 from aios.schemas.records import Passage as PassageRecord
 
@@ -50,6 +53,7 @@ class _Work:
     passages: Sequence[Passage] = ()
     vector: np.ndarray | None = None
     draft: Draft | None = None
+    grounding: GroundingReport | None = None
 
 
 class RetrieveGenerateHandler:
@@ -57,14 +61,14 @@ class RetrieveGenerateHandler:
         self,
         retriever: Retriever,
         encoder: SentenceEncoder,
-        generators: Mapping[str, Generator],
+        drafter: Drafter,
         run: Run[Any],
         settings: RetrieveGenerateSettings | None = None,
         service: str = "retrieve-generate",
     ) -> None:
         self.retriever = retriever
         self.encoder = encoder
-        self.generators = generators
+        self.drafter = drafter
         self.run = run
         self.settings = settings or RetrieveGenerateSettings()
         self.service = service
@@ -94,7 +98,7 @@ class RetrieveGenerateHandler:
 
     def _plan(self, record: InputRecord, event: EventClassified, kb: TenantKb | None) -> _Work:
         """The tenant's policy for this event; its text redacted for retrieval and the generator."""
-        generator = (kb.generator if kb else None) or self.settings.generator
+        generator = (kb.generator_for(event.classification.label) if kb else None) or self.settings.generator
         exempt = kb.no_draft_labels if kb and kb.no_draft_labels is not None else self.settings.no_draft_labels
         if event.classification.label in exempt:
             return _Work(record, event, generator, [], skipped=POLICY)
@@ -102,19 +106,22 @@ class RetrieveGenerateHandler:
         return _Work(record, event, generator, list(redaction.found), text=redaction.text)
 
     def _generate(self, work: Sequence[_Work]) -> dict[str, float]:
-        """Draft with one call per generator; seconds each generator took."""
+        """Draft with one call per generator (guarded, with the extractive fallback); seconds each took."""
         seconds: dict[str, float] = {}
         for name in sorted({w.generator for w in work}):
             mine = [w for w in work if w.generator == name]
             requests = [DraftRequest(w.text, w.event.classification.label, w.passages, w.vector) for w in mine]
             started = time.perf_counter()
-            drafts = self.generators[name].generate(requests)
+            results = self.drafter.draft(name, requests)
             seconds[name] = time.perf_counter() - started
             metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, "generate").observe(seconds[name])
-            for w, draft in zip(mine, drafts, strict=True):
+            for w, result in zip(mine, results, strict=True):
+                w.grounding = result.grounding
+                draft = result.draft
                 if draft is None:
                     w.skipped = NO_ANSWER
                     continue
+                # Drafts never carry personal data back in, whatever the model made up or echoed.
                 redaction = redact(draft.text)
                 w.pii += redaction.found
                 w.draft = Draft(redaction.text, draft.citations, draft.generator, draft.generator_version)
@@ -155,6 +162,7 @@ class RetrieveGenerateHandler:
                 else None
             ),
             draft_skipped=w.skipped,
+            grounding=_grounding_record(w.grounding),
             pii_found=sorted(set(w.pii)),
             timings_ms={stage: s * 1000 for stage, s in seconds.items()},
             trace=w.record.trace_field(),
@@ -163,3 +171,15 @@ class RetrieveGenerateHandler:
             metrics.PII_REDACTED.labels(self.service, kind).inc()
         metrics.DRAFTS.labels(self.service, w.generator, w.skipped or "drafted").inc()
         return w.record.output(self.settings.output_topic, enriched.to_avro())
+
+
+def _grounding_record(report: GroundingReport | None) -> Grounding | None:
+    if report is None:
+        return None
+    return Grounding(
+        generator=report.generator,
+        fell_back=report.fell_back,
+        fallback_reason=report.fallback_reason,
+        kept=report.kept,
+        dropped=[DroppedSentence(sentence=redact(d.sentence).text, reason=d.reason) for d in report.dropped],
+    )

@@ -17,7 +17,11 @@ import asyncpg
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.generation.base import Generator
+from aios.generation.budget import BudgetedGenerator
+from aios.generation.drafter import Drafter
 from aios.generation.extractive import ExtractiveGenerator
+from aios.generation.grounding import GroundingGuard
+from aios.generation.openai_chat import OpenAIGenerator
 from aios.generation.triton import TritonGenerator
 from aios.inference.encoder import SentenceEncoder
 from aios.inference.settings import ModelSettings
@@ -66,17 +70,39 @@ class Database:
         self.loop.close()
 
 
-def make_generators(settings: RetrieveGenerateSettings, encoder: SentenceEncoder) -> dict[str, Generator]:
-    """Every generator a tenant may choose; the Triton one connects on first use."""
-    return {
-        "extractive": ExtractiveGenerator(
-            encoder,
-            max_sentences=settings.max_sentences,
-            min_similarity=settings.min_similarity,
-            min_relative_similarity=settings.min_relative_similarity,
+def make_drafter(settings: RetrieveGenerateSettings, encoder: SentenceEncoder, service: str = SERVICE) -> Drafter:
+    """Every generator a tenant may choose, the generative ones guarded and budgeted; they connect on first use."""
+    extractive = ExtractiveGenerator(
+        encoder,
+        max_sentences=settings.max_sentences,
+        min_similarity=settings.min_similarity,
+        min_relative_similarity=settings.min_relative_similarity,
+    )
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    generative: list[Generator] = [
+        TritonGenerator(settings.triton_url, settings.triton_model),
+        OpenAIGenerator(
+            settings.openai_url,
+            settings.openai_model,
+            api_key=api_key,
+            timeout_s=settings.openai_timeout_s,
+            retries=settings.openai_retries,
+            concurrency=settings.openai_concurrency,
         ),
-        "triton": TritonGenerator(settings.triton_url, settings.triton_model),
+    ]
+    guard = GroundingGuard(
+        encoder,
+        min_similarity=settings.guard_min_similarity,
+        min_word_coverage=settings.guard_min_word_coverage,
+        min_kept=settings.guard_min_kept,
+    )
+    budgeted = {
+        generator.name: BudgetedGenerator(
+            generator, queue_size=settings.draft_queue_size, budget_s=settings.draft_budget_s
+        )
+        for generator in generative
     }
+    return Drafter(extractive, budgeted, guard, service)
 
 
 def start_retrieve_generate(worker: Worker[RetrieveGenerateSettings]) -> RetrieveGenerateHandler:
@@ -90,9 +116,9 @@ def start_retrieve_generate(worker: Worker[RetrieveGenerateSettings]) -> Retriev
     retriever = Retriever(
         KnowledgeBase(database.pool, retrieval.text_search_config), DenseIndex(encoder.device), retrieval
     )
-    return RetrieveGenerateHandler(
-        retriever, encoder, make_generators(settings, encoder), database.run, settings, SERVICE
-    )
+    drafter = make_drafter(settings, encoder)
+    worker.on_close(drafter.close)
+    return RetrieveGenerateHandler(retriever, encoder, drafter, database.run, settings, SERVICE)
 
 
 def retrieve_generate_worker(settings: RetrieveGenerateSettings) -> WorkerSpec[RetrieveGenerateSettings]:

@@ -739,6 +739,63 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DroppedSentence:
+    """The Avro record aios.DroppedSentence."""
+
+    sentence: str
+    """The sentence without its markers, personal data redacted."""
+    reason: str
+    """uncited, not_retrieved, unsupported_term, unsupported_words, low_similarity or negation."""
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            sentence=value["sentence"],
+            reason=value["reason"],
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "sentence": self.sentence,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grounding:
+    """How a generative draft was held to its passages, and whether the extractive draft replaced it."""
+
+    generator: str
+    """The generator the tenant chose for this event's label (draft.generator says which wrote the draft)."""
+    fell_back: bool
+    """True when the draft is the extractive one because the chosen generator's was not usable."""
+    fallback_reason: str | None = None
+    """queue_full, timeout, generator_error, no_answer, or ungrounded (too few sentences survived the guard)."""
+    kept: int = 0
+    """Sentences of the generated draft that passed the grounding guard."""
+    dropped: list[DroppedSentence] = field(default_factory=list)
+
+    @classmethod
+    def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        return cls(
+            generator=value["generator"],
+            fell_back=value["fell_back"],
+            fallback_reason=value.get("fallback_reason"),
+            kept=value.get("kept", 0),
+            dropped=[DroppedSentence.from_avro(item) for item in value.get("dropped", [])],
+        )
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "fell_back": self.fell_back,
+            "fallback_reason": self.fallback_reason,
+            "kept": self.kept,
+            "dropped": [item.to_avro() for item in self.dropped],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventEnriched:
     """A classified event with retrieved passages and a grounded draft (topic aios.events.enriched)."""
 
@@ -757,6 +814,8 @@ class EventEnriched:
     draft_skipped: str | None = None
     """Why draft is null: policy (the label needs no draft), no_passages (nothing retrieved), no_answer (the
     generator found nothing to say)."""
+    grounding: Grounding | None = None
+    """Set when the event's generator is not extractive: what the grounding guard dropped, and any fallback."""
     pii_found: list[str] = field(default_factory=list)
     """Kinds of PII redacted from generator input and draft."""
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -765,6 +824,7 @@ class EventEnriched:
     @classmethod
     def from_avro(cls, value: Mapping[str, Any]) -> Self:
         draft = value.get("draft")
+        grounding = value.get("grounding")
         return cls(
             event_id=value["event_id"],
             tenant_id=value["tenant_id"],
@@ -776,6 +836,7 @@ class EventEnriched:
             passages=[Passage.from_avro(item) for item in value.get("passages", [])],
             draft=None if draft is None else Draft.from_avro(draft),
             draft_skipped=value.get("draft_skipped"),
+            grounding=None if grounding is None else Grounding.from_avro(grounding),
             pii_found=value.get("pii_found", []),
             timings_ms=value.get("timings_ms", {}),
             trace=TraceContext.from_avro(value["trace"]),
@@ -793,6 +854,7 @@ class EventEnriched:
             "passages": [item.to_avro() for item in self.passages],
             "draft": None if self.draft is None else self.draft.to_avro(),
             "draft_skipped": self.draft_skipped,
+            "grounding": None if self.grounding is None else self.grounding.to_avro(),
             "pii_found": self.pii_found,
             "timings_ms": self.timings_ms,
             "trace": self.trace.to_avro(),

@@ -12,6 +12,7 @@ from aios.settings import (
     LOCAL_JAEGER_OTLP_PORT,
     LOCAL_JAEGER_QUERY_PORT,
     LOCAL_KAFKA_PORT,
+    LOCAL_LLM_PORT,
     LOCAL_POSTGRES_PORT,
     LOCAL_PROMETHEUS_PORT,
     LOCAL_REDIS_PORT,
@@ -67,6 +68,10 @@ class StackSettings(BaseSettings):
         default=LOCAL_S3_PORT,
         description="SeaweedFS's S3 API; its master, volume server and filer on s3_port + 1, 2, 3 (gRPC + 10001..3).",
     )
+    llm_port: int = Field(
+        default=LOCAL_LLM_PORT, description="The local model server's OpenAI-compatible API (when installed)."
+    )
+    llm_threads: int = Field(default=2, ge=1, description="CPU threads the local model server decodes with.")
     kafka_heap: str = Field(default="768m", description="JVM heap of each Kafka broker.")
     start_timeout_s: float = Field(default=90.0, description="How long a component may take to be healthy.")
     postgres_user: str = Field(

@@ -12,6 +12,8 @@ from aios.kafka.credentials import ensure_principals, security_layout
 from aios.kafka.topics import TopicChange, apply_topics, load_catalogue
 from aios.stack.jaeger import JaegerServer
 from aios.stack.kafka import KafkaCluster, apache_kafka_available, recorded_brokers
+from aios.stack.llm import LlmServer
+from aios.stack.llm import available as llm_available
 from aios.stack.postgres import PostgresServer
 from aios.stack.prometheus import PrometheusServer
 from aios.stack.redis import RedisServer
@@ -49,11 +51,24 @@ class LocalStack:
         self.prometheus = PrometheusServer(self.settings)
         self.jaeger = JaegerServer(self.settings)
         self.seaweedfs = SeaweedFSServer(self.settings)
+        # Optional: where llama-cpp-python could not be built, the stack runs without it (extractive drafts).
+        self.llm = LlmServer(self.settings) if llm_available() else None
 
     @property
     def components(self) -> list[Component]:
         """In start order: the registry stores its schemas in PostgreSQL."""
-        return [self.postgres, self.redis, self.kafka, self.registry, self.prometheus, self.jaeger, self.seaweedfs]
+        parts: list[Component] = [
+            self.postgres,
+            self.redis,
+            self.kafka,
+            self.registry,
+            self.prometheus,
+            self.jaeger,
+            self.seaweedfs,
+        ]
+        if self.llm is not None:
+            parts.append(self.llm)
+        return parts
 
     def up(self, on_step: Callable[[str], None] = lambda _: None) -> list[TopicChange]:
         """Start whatever is not running, wait for health, apply topics and register schemas."""

@@ -62,6 +62,29 @@ def test_add_list_search_eval_configure_remove(migrated_database: str, tmp_path:
     assert json.loads(configured.stdout)["no_draft_labels"] == ["oos"]
     refused = aios("kb", "configure", "--tenant", "acme", "--generator", "gpt", env=env)
     assert refused.returncode == 1 and "unknown generator 'gpt'" in refused.stderr
+    # One label generative, another extractive, the rest following the tenant's generator (triton).
+    aios("kb", "configure", "--tenant", "acme", "--generator", "openai", "--intent", "pin_change", env=env)
+    by_intent = aios(
+        "kb",
+        "configure",
+        "--tenant",
+        "acme",
+        "--generator",
+        "extractive",
+        "--intent",
+        "report_fraud",
+        "--json",
+        env=env,
+    )
+    shown = json.loads(by_intent.stdout)
+    assert shown["generator_by_intent"] == {"pin_change": "openai", "report_fraud": "extractive"}
+    assert shown["generator"] == "triton"
+    reset = aios(
+        "kb", "configure", "--tenant", "acme", "--generator", "default", "--intent", "pin_change", "--json", env=env
+    )
+    assert json.loads(reset.stdout)["generator_by_intent"] == {"report_fraud": "extractive"}
+    lonely = aios("kb", "configure", "--tenant", "acme", "--intent", "pin_change", env=env)
+    assert lonely.returncode != 0 and "--intent needs --generator" in lonely.stderr
 
     removed = aios("kb", "remove", "--tenant", "acme", "pin", "nothing", env=env)
     assert removed.returncode == 1

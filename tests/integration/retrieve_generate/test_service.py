@@ -19,6 +19,7 @@ from aios.paths import project_root
 from aios.settings import ConnectionSettings
 from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 from tests.support.knowledge_base import create_tenant, ingest, on_kb, write_articles
+from tests.support.llm_process import needs_llm, private_llm
 from tests.support.standin_process import MODEL, start_standin
 
 CLASSIFIED, ENRICHED, DEADLETTER = "aios.events.classified", "aios.events.enriched", "aios.deadletter"
@@ -203,3 +204,45 @@ def test_events_are_enriched_with_their_tenants_passages_and_cited_drafts(
     record = enriched(connection, codecs, sink, len(events) + 1)[later["event_id"]]
     assert record["passages"][0]["document_id"] == "gold"
     assert running.stop() == 0
+
+
+@needs_llm
+def test_generative_drafts_per_intent_are_guarded_and_a_stopped_model_falls_back_losing_nothing(
+    pipeline: tuple[str, str, str, Codecs],
+    connection: ConnectionSettings,
+    migrated_database: str,
+    service: Callable[..., Service],
+    tmp_path: Path,
+) -> None:
+    source, sink, _, codecs = pipeline
+    acme = create_tenant(migrated_database, "acme")
+    ingest(migrated_database, acme, write_articles(tmp_path / "acme", ACME))
+    on_kb(migrated_database, lambda kb: kb.configure_label(acme, "report_lost_card", "openai"))
+    lost = "I lost my card, what should I do now?"
+    first = [classified_value(lost, acme, "report_lost_card") for _ in range(3)]
+    first.append(classified_value("what fee do I pay abroad in a foreign currency", acme, "international_fees"))
+    with private_llm(tmp_path / "llm") as model:
+        running = service(AIOS_RETRIEVE_GENERATE_OPENAI_URL=model.url, AIOS_RETRIEVE_GENERATE_DRAFT_BUDGET_S="60")
+        produce(connection, codecs, source, first)
+        out = enriched(connection, codecs, sink, len(first))
+    # The model is stopped now: the same label falls back to extractive, and every event is still enriched.
+    second = [classified_value(lost, acme, "report_lost_card") for _ in range(3)]
+    produce(connection, codecs, source, second)
+    out = enriched(connection, codecs, sink, len(first) + len(second))
+    assert running.stop() == 0
+    assert {e["event_id"] for e in first + second} <= set(out)
+
+    fees = out[first[-1]["event_id"]]
+    assert fees["draft"]["generator"] == "extractive" and fees["grounding"] is None
+    for event in first[:3]:
+        record = out[event["event_id"]]
+        grounding = record["grounding"]
+        assert grounding["generator"] == "openai"
+        assert grounding["fell_back"] == (record["draft"]["generator"] == "extractive")
+        assert grounding["fallback_reason"] in (None, "ungrounded", "no_answer")
+        assert all(d["reason"] for d in grounding["dropped"])
+        assert record["draft"]["text"].startswith("We are sorry your card is missing.")
+    for event in second:
+        record = out[event["event_id"]]
+        assert record["grounding"]["fell_back"] and record["grounding"]["fallback_reason"] == "generator_error"
+        assert record["draft"]["generator"] == "extractive"
