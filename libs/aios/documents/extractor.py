@@ -50,6 +50,19 @@ class RuleExtractor:
         return min(label, 1.0)
 
 
+OTHER_FIELDS_LABEL = 0.5
+"""What a score keeps when the value's own label names another field exactly ("Due date:" before a date
+scored as the invoice date): the nearest label is the strongest evidence there is, whatever else the
+learnt weights saw around it."""
+
+
+def _labelled_as_another(field: str, features: dict[str, float]) -> bool:
+    own = features.get(f"inline:{field}", 0.0)
+    return own < 1.0 and any(
+        value >= 1.0 for name, value in features.items() if name.startswith("inline:") and name != f"inline:{field}"
+    )
+
+
 class LearnedExtractor:
     """Per-field logistic regression over the candidate features plus the rules' own score.
 
@@ -93,7 +106,10 @@ class LearnedExtractor:
         # The rules stay a floor: a label the model has not seen often enough still counts, while a value the model
         # learnt from corrections (probability near 1) outranks a rule's wrong guess (at most RULE_WEIGHT).
         rules = RULE_WEIGHT * matrix[:, self._index[RULE_FEATURE]]
-        return [float(p) for p in np.maximum(learnt, rules)]
+        return [
+            float(p) * (OTHER_FIELDS_LABEL if _labelled_as_another(field, c.features) else 1.0)
+            for p, c in zip(np.maximum(learnt, rules), candidates, strict=True)
+        ]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
