@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from aios.db.pool import open_pool
+from aios.kafka.credentials import security_layout
 from aios.review.accounts import ReviewerAccounts
 from aios.settings import ConnectionSettings
 from aios.tenants.store import TenantStore
@@ -58,7 +59,7 @@ class ReviewProcess:
             "AIOS_REVIEW_COMPLETED_TOPIC": completed_topic,
             "AIOS_REVIEW_DEADLETTER_TOPIC": deadletter_topic,
             **{f"AIOS_REVIEW_{key.upper()}": value for key, value in settings.items()},
-            **({"AIOS_STACK_STATE_DIR": str(stack_state_dir)} if stack_state_dir else {}),
+            **({"AIOS_STACK_STATE_DIR": str(stack_state_dir), **_session_kafka_access()} if stack_state_dir else {}),
         }
         self.log = log_dir / f"review-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -98,6 +99,18 @@ class ReviewProcess:
 
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
+
+
+def _session_kafka_access() -> dict[str, str]:
+    """The session stack's Kafka credentials, for a process whose AIOS_STACK_STATE_DIR points elsewhere."""
+    layout = security_layout()
+    if not layout.principals.exists():
+        return {}
+    return {
+        "AIOS_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "AIOS_CREDENTIALS_FILE": str(layout.principals),
+        "AIOS_KAFKA_CA_LOCATION": str(layout.certificates.ca),
+    }
 
 
 def add_reviewer(dsn: str, tenant: str, username: str, password: str) -> None:
