@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aios.stats import percentile
 
+T = TypeVar("T")
 Call = Callable[[], Awaitable[bool]]
 """One request; True when it succeeded (accepted)."""
 
@@ -59,7 +61,6 @@ async def open_loop(label: str, call: Call, rate: float, duration_s: float, max_
     latencies: list[float] = []
     failed = 0
     in_flight = asyncio.Semaphore(max_in_flight)
-    tasks: list[asyncio.Task[None]] = []
 
     async def one() -> None:
         nonlocal failed
@@ -71,15 +72,29 @@ async def open_loop(label: str, call: Call, rate: float, duration_s: float, max_
                 failed += 1
 
     started = time.perf_counter()
-    total = int(rate * duration_s)
-    for n in range(total):
-        delay = started + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one()))
-    await asyncio.gather(*tasks)
+    await paced(range(int(rate * duration_s)), rate, lambda _: one())
     elapsed = time.perf_counter() - started
     return _result(label, max_in_flight, rate, latencies, failed, elapsed)
+
+
+async def paced(
+    items: Iterable[T],
+    rate: float,
+    start: Callable[[T], Coroutine[Any, Any, None]],
+    after_each: Callable[[int, float], None] | None = None,
+) -> None:
+    """`start(item)` for each item at its own time (`rate` per second, whatever the answers' speed), then wait
+    for all; `after_each(started_so_far, elapsed_s)` runs once each is started (a watch's poll, a sample)."""
+    began = time.perf_counter()
+    tasks = []
+    for number, item in enumerate(items):
+        delay = began + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(start(item)))
+        if after_each is not None:
+            after_each(number + 1, time.perf_counter() - began)
+    await asyncio.gather(*tasks)
 
 
 def _result(

@@ -27,6 +27,7 @@ from aios.bench.cost import (
     production_model_cost,
 )
 from aios.bench.cost import markdown as cost_markdown
+from aios.bench.load import paced
 from aios.bench.report import save_figure
 from aios.bench.sustained import GROWTH_TOLERANCE, BacklogSample, Probe, backlog_growth, search_sustained
 from aios.client import AsyncAiosClient
@@ -163,18 +164,14 @@ async def _paced(
             sent[event_id] = at
             watch.track([event_id])
 
-        started, finished_before = time.perf_counter(), watch.finished
-        tasks = []
-        for number, event in enumerate(events):
-            delay = started + number / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(event)))
+        finished_before = watch.finished
+
+        def follow(started: int, elapsed: float) -> None:
             watch.poll(0)
-            elapsed = time.perf_counter() - started
             if not samples or elapsed - samples[-1].at_s >= BACKLOG_SAMPLE_S:
-                samples.append(BacklogSample(elapsed, number + 1 - (watch.finished - finished_before)))
-        await asyncio.gather(*tasks)
+                samples.append(BacklogSample(elapsed, started - (watch.finished - finished_before)))
+
+        await paced(events, rate, one, follow)
     return sent, samples
 
 

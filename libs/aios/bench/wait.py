@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from aios.bench.load import paced
 from aios.bench.pipeline import burst_drain_rate
 from aios.client import AsyncAiosClient
 from aios.demo.events import DemoEvent, demo_events
@@ -91,14 +92,7 @@ async def _paced_waiting(
             kind = None if answer.outcome is None else str(answer.outcome["kind"])
             answers.append((time.perf_counter() - started, kind))
 
-        began = time.perf_counter()
-        tasks = []
-        for number, event in enumerate(events):
-            delay = began + number / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(event)))
-        await asyncio.gather(*tasks)
+        await paced(events, rate, one)
     return answers
 
 
