@@ -15,8 +15,7 @@ from statistics import median
 
 from aios.documents import normalise as norm
 from aios.documents.labels import LABEL_FIELDS, is_label, label_match
-from aios.documents.layout import Line, Page, Segment, Word, union
-from aios.documents.models import BBox
+from aios.documents.layout import Line, Page, Segment, Word, WordSpan
 
 FIELD_KINDS: dict[str, str] = {
     "invoice_number": "id",
@@ -47,7 +46,7 @@ HASH_BUCKETS = 64
 
 
 @dataclass
-class Candidate:
+class Candidate(WordSpan):
     kind: str
     value: str
     words: list[Word]
@@ -58,18 +57,6 @@ class Candidate:
     above_gap: float = 99.0
     """Lines between the candidate and the segment above it (1: directly under it)."""
     features: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def bbox(self) -> BBox:
-        return union(self.words)
-
-    @property
-    def page(self) -> int:
-        return self.words[0].page
 
 
 @dataclass

@@ -27,8 +27,9 @@ class Word:
         return max(self.y1 - self.y0, 0.1)
 
 
-@dataclass
-class Segment:
+class WordSpan:
+    """Words read together (a segment of a line, a candidate value): their text, box and page."""
+
     words: list[Word]
 
     @property
@@ -42,6 +43,11 @@ class Segment:
     @property
     def page(self) -> int:
         return self.words[0].page
+
+
+@dataclass
+class Segment(WordSpan):
+    words: list[Word]
 
     @property
     def height(self) -> float:
