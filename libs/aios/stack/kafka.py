@@ -290,8 +290,14 @@ class KafkaCluster:
         )
 
     def healthy(self) -> bool:
-        """Every broker is registered and answers metadata requests."""
-        admin = AdminClient({**self.client_config(), "socket.timeout.ms": 2000, "log_level": 0})
+        """Every broker is registered and answers metadata requests.
+
+        A closed cluster whose admin password was never made here (a fresh checkout) is not running.
+        """
+        access = self.access
+        if access.secure and not access.password:
+            return False
+        admin = AdminClient({**access.kafka_config(self.bootstrap), "socket.timeout.ms": 2000, "log_level": 0})
         try:
             metadata = admin.list_topics(timeout=2)
         except Exception:
