@@ -56,8 +56,17 @@ PIPELINE_TOPICS = {
 }
 """Short name → the catalogue topic whose schema the pipeline's private copy carries."""
 
+DOCUMENT_TOPICS = {"documents_received": "aios.documents.received", "documents_extracted": "aios.documents.extracted"}
+"""The topics a document travels on before it joins `received`: made for every pipeline, read only by `EXTRACT`."""
+
+MADE_TOPICS = {**PIPELINE_TOPICS, **DOCUMENT_TOPICS}
+"""Every private topic of a pipeline."""
+
 SERVICES = ("ingest", "classify", "retrieve-generate", "decide", "review", "act", "audit", "outcomes")
 """In start order: consumers of a topic start before anything writes to it matters (all read from the start)."""
+
+EXTRACT = "extract"
+"""Started only by the tests that upload documents (`start(EXTRACT)`): it reads scans, which few tests need."""
 
 INPUTS = {
     "classify": ("received",),
@@ -208,13 +217,13 @@ class Pipeline:
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
-        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
-        self.carries = {self.topics[name]: catalogue for name, catalogue in PIPELINE_TOPICS.items()}
+        self.ports = dict(zip((*SERVICES, EXTRACT), free_ports(len(SERVICES) + 1), strict=True))
+        self.carries = {self.topics[name]: catalogue for name, catalogue in MADE_TOPICS.items()}
         self.codecs = Codecs(self.connection.schema_registry_url, carries=self.carries)
         self.tail = TopicTail(self.connection.kafka_bootstrap, self.topics, self.codecs)
         self.tenants: dict[str, Tenant] = {}
         self.running: dict[str, _Running] = {}
-        self.restarts: dict[str, int] = dict.fromkeys(SERVICES, 0)
+        self.restarts: dict[str, int] = dict.fromkeys((*SERVICES, EXTRACT), 0)
         self.decide = DecideProcess(
             self.connection,
             DecideTopics(
@@ -281,6 +290,14 @@ class Pipeline:
                 "AIOS_INGEST_PORT": str(ports["ingest"]),
                 "AIOS_INGEST_WORKERS": "1",
                 "AIOS_INGEST_TOPIC": topics["received"],
+                "AIOS_INGEST_DOCUMENTS_TOPIC": topics["documents_received"],
+            },
+            EXTRACT: {
+                "AIOS_EXTRACT_INPUT_TOPIC": topics["documents_received"],
+                "AIOS_EXTRACT_EXTRACTED_TOPIC": topics["documents_extracted"],
+                "AIOS_EXTRACT_EVENTS_TOPIC": topics["received"],
+                "AIOS_EXTRACT_GROUP_ID": f"pipeline-{run}-extract",
+                "AIOS_EXTRACT_METRICS_PORT": str(ports[EXTRACT]),
             },
             "classify": {
                 "AIOS_CLASSIFY_INPUT_TOPIC": topics["received"],
@@ -318,7 +335,7 @@ class Pipeline:
                 "AIOS_ACT_DRAIN_S": "3",
             },
             "audit": {
-                "AIOS_AUDIT_TOPICS": json.dumps(list(topics.values())),
+                "AIOS_AUDIT_TOPICS": json.dumps([topics[name] for name in PIPELINE_TOPICS]),
                 "AIOS_AUDIT_CARRIES": json.dumps(self.carries),
                 "AIOS_AUDIT_GROUP_ID": f"pipeline-{run}-audit",
                 "AIOS_AUDIT_PORT": str(ports["audit"]),
@@ -332,7 +349,7 @@ class Pipeline:
                 "AIOS_OUTCOMES_METRICS_PORT": str(ports["outcomes"]),
             },
         }
-        return {name: {**common, **specific[name]} for name in SERVICES}
+        return {name: {**common, **specific[name]} for name in (*SERVICES, EXTRACT)}
 
     # -- running ----------------------------------------------------------------------------
 
@@ -405,7 +422,7 @@ def running_pipeline(
 ) -> Iterator[Pipeline]:
     """A prepared pipeline on new private topics of `connection`'s cluster; services started with `start()`."""
     with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="pipeline") as scratch:
-        topics = {name: scratch.make(catalogue, partitions, replication) for name, catalogue in PIPELINE_TOPICS.items()}
+        topics = {name: scratch.make(catalogue, partitions, replication) for name, catalogue in MADE_TOPICS.items()}
         pipeline = Pipeline(connection, topics, root, model, replication)
         pipeline.prepare()
         try:

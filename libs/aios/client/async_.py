@@ -81,6 +81,7 @@ class AsyncAiosClient:
         response, attempts = await self._send(call)
         return accepted_event_id(response, attempts) if wait is None else submitted(response, attempts)
 
+    @overload
     async def submit_document(
         self,
         document: str | Path | bytes,
@@ -88,12 +89,37 @@ class AsyncAiosClient:
         attributes: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         source_ref: str | None = None,
-    ) -> str:
+        *,
+        wait: None = None,
+    ) -> str: ...
+
+    @overload
+    async def submit_document(
+        self,
+        document: str | Path | bytes,
+        type: str = "auto",
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+        *,
+        wait: int,
+    ) -> Submitted: ...
+
+    async def submit_document(
+        self,
+        document: str | Path | bytes,
+        type: str = "auto",
+        attributes: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        source_ref: str | None = None,
+        *,
+        wait: int | None = None,
+    ) -> str | Submitted:
         """Submit one document (a path or its bytes; PDF, PNG, JPEG or TIFF) as `invoice`, `claim` or `auto`;
-        returns its event id. Raises `SubmitRejected` or `SubmitFailed`."""
-        call = document_call(document, type, attributes, idempotency_key, source_ref)
+        returns its event id (with `wait`: `Submitted`, as `submit`). Raises `SubmitRejected` or `SubmitFailed`."""
+        call = document_call(document, type, attributes, idempotency_key, source_ref, wait=wait)
         response, attempts = await self._send(call)
-        return accepted_event_id(response, attempts)
+        return accepted_event_id(response, attempts) if wait is None else submitted(response, attempts)
 
     async def status(self, event_id: str) -> dict[str, Any]:
         """What the API knows of an event. Raises `EventNotFound` for an id this tenant does not have."""

@@ -95,12 +95,18 @@ def submit_call(
         body["source_ref"] = source_ref
     if occurred_at is not None:
         body["occurred_at"] = occurred_at.isoformat() if isinstance(occurred_at, datetime) else occurred_at
+    headers = submit_headers(idempotency_key, wait)
+    return ApiCall("POST", "/v1/events", headers, body, wait_s=wait or 0)
+
+
+def submit_headers(idempotency_key: str | None, wait: int | None) -> dict[str, str]:
+    """The key fixed once per logical submit (a fresh one when none is given), and `Prefer: wait` when asked."""
     headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
     if wait is not None:
         if wait < 0:
             raise ValueError("wait must be 0 or more seconds")
         headers["Prefer"] = f"wait={wait}"
-    return ApiCall("POST", "/v1/events", headers, body, wait_s=wait or 0)
+    return headers
 
 
 def document_call(
@@ -109,10 +115,13 @@ def document_call(
     attributes: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
     source_ref: str | None = None,
+    *,
+    wait: int | None = None,
 ) -> ApiCall:
     """`POST /v1/documents` of a file (its path) or its bytes, with a fresh idempotency key when none is given.
 
-    The file is read once, here, so every retry sends the same bytes under the same key.
+    The file is read once, here, so every retry sends the same bytes under the same key. `wait` as for
+    `submit_call`: the outcome is that of the event the document becomes once read.
     """
     if isinstance(document, bytes):
         name, data, media_type = "document", document, "application/octet-stream"
@@ -125,10 +134,9 @@ def document_call(
         form["attributes"] = json.dumps(dict(attributes))
     if source_ref is not None:
         form["source_ref"] = source_ref
-    key = idempotency_key or str(uuid.uuid4())
-    return ApiCall(
-        "POST", "/v1/documents", {"Idempotency-Key": key}, form=form, files={"file": (name, data, media_type)}
-    )
+    headers = submit_headers(idempotency_key, wait)
+    files = {"file": (name, data, media_type)}
+    return ApiCall("POST", "/v1/documents", headers, form=form, files=files, wait_s=wait or 0)
 
 
 def status_call(event_id: str) -> ApiCall:

@@ -1,6 +1,6 @@
 """`POST /v1/documents` and `POST /v1/webhooks/{source}/documents`: a file to the object store, a reference to Kafka.
 
-The answers are those of `/v1/events` (same auth, quotas, Idempotency-Key, refusals); what is
+The answers are those of `/v1/events` (same auth, quotas, Idempotency-Key, `Prefer: wait`, refusals); what is
 new is the order of the steps: the file is read up to its limit, its real type and pages checked
 (`document_files`), the bytes stored, and only then the reference produced. A 202 means both the
 object store and every in-sync replica have acknowledged; a failure before that leaves at most an
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
@@ -31,12 +32,14 @@ from aios.ingest.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
-from aios.ingest.models import REFUSALS, Accepted, AttributeKey, AttributeValue, Problem, SourceRef
+from aios.ingest.models import REFUSALS, Accepted, AttributeKey, AttributeValue, EventOutcome, Problem, SourceRef
 from aios.ingest.parts import IngestParts
 from aios.ingest.routes import Parts
 from aios.ingest.settings import IngestSettings
 from aios.ingest.submissions import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    PREFER_HEADER,
+    PREFERENCE_APPLIED,
     SOURCE_PATTERN,
     checked_source,
     idempotency_key_of,
@@ -100,7 +103,13 @@ _REFUSALS = {
     " accepted. See Retry-After.",
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": reason} for status, reason in _REFUSALS.items()
+    200: {
+        "model": EventOutcome,
+        "description": "Accepted, and the document reached an outcome within the `Prefer: wait=N` asked for.",
+        "headers": {"Preference-Applied": PREFERENCE_APPLIED},
+    },
+    202: {"headers": {"Preference-Applied": PREFERENCE_APPLIED}},
+    **{status: {"model": Problem, "description": reason} for status, reason in _REFUSALS.items()},
 }
 _IDEMPOTENCY = {
     "in": "header",
@@ -130,18 +139,20 @@ _IDEMPOTENCY = {
                 "schema": {"type": "string"},
             },
             _IDEMPOTENCY,
+            PREFER_HEADER,
         ],
     },
 )
-async def submit_document(request: Request, parts: Parts) -> Accepted:
+async def submit_document(request: Request, parts: Parts) -> JSONResponse:
     settings = _settings(request)
     key = idempotency_key_of(request.headers)
     tenant = await parts.auth.tenant(request.headers.get("authorization"))
     body = await _read_upload(request, settings)
     upload = await _parse_form(request, body)
-    return await _accept(
+    event_id = await _accept(
         parts, settings, upload, tenant_id=tenant.tenant_id, source="api", route="/v1/documents", idempotency_key=key
     )
+    return (await parts.answers.answer(event_id, tenant.tenant_id, request.headers)).response()
 
 
 @router.post(
@@ -163,12 +174,13 @@ async def submit_document(request: Request, parts: Parts) -> Accepted:
                 "schema": {"type": "string"},
             },
             _IDEMPOTENCY,
+            PREFER_HEADER,
         ],
     },
 )
 async def submit_webhook_document(
     request: Request, parts: Parts, source: str = Path(pattern=SOURCE_PATTERN)
-) -> Accepted:
+) -> JSONResponse:
     settings = _settings(request)
     checked_source(source)
     key = idempotency_key_of(request.headers)
@@ -176,9 +188,10 @@ async def submit_webhook_document(
     tenant_id, key = await verify_webhook(parts, settings, source, request.headers, body, key)
     upload = await _parse_form(request, body)
     route = f"/v1/webhooks/{source}/documents"
-    return await _accept(
+    event_id = await _accept(
         parts, settings, upload, tenant_id=tenant_id, source=f"webhook:{source}", route=route, idempotency_key=key
     )
+    return (await parts.answers.answer(event_id, tenant_id, request.headers)).response()
 
 
 @dataclass(frozen=True)
@@ -263,8 +276,8 @@ async def _accept(
     source: str,
     route: str,
     idempotency_key: str | None,
-) -> Accepted:
-    """Quota, the file's checks, the object stored, then the reference delivered as an event is."""
+) -> str:
+    """Quota, the file's checks, the object stored, then the reference delivered as an event is: its event id."""
     acceptor = parts.acceptor
     await acceptor.take_quota(tenant_id)
     if len(upload.data) > settings.documents_max_bytes:
@@ -317,7 +330,4 @@ async def _accept(
             trace=trace,
         )
 
-    event_id = await acceptor.deliver(
-        submission, settings.documents_topic, f"document.{upload.declared_type}", received
-    )
-    return Accepted(event_id=event_id, status_url=f"{settings.base_url()}/v1/events/{event_id}")
+    return await acceptor.deliver(submission, settings.documents_topic, f"document.{upload.declared_type}", received)

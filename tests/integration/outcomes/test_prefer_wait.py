@@ -15,8 +15,9 @@ from aios.tenants.signatures import SIGNATURE_HEADER, signature_header
 from aios.tenants.store import IssuedWebhookSecret, TenantStore
 from tests.integration.outcomes.conftest import CLASSIFY_MAX_RECORD_BYTES, MAX_WAIT_S
 from tests.support.database import call_database
+from tests.support.documents import invoice_pdf
 from tests.support.http_target import Received
-from tests.support.pipeline import Pipeline, Tenant
+from tests.support.pipeline import EXTRACT, Pipeline, Tenant
 
 WAIT = f"wait={MAX_WAIT_S}"
 
@@ -109,6 +110,23 @@ def test_a_signed_webhook_may_wait_too(waiting_pipeline: tuple[Pipeline, Tenant]
     }
     response = httpx.post(f"{pipeline.url('ingest')}/v1/webhooks/{source}", content=body, headers=headers, timeout=90)
     assert outcome(response)["kind"] == "rejected"
+
+
+def test_an_uploaded_document_may_wait_for_its_decision_too(waiting_pipeline: tuple[Pipeline, Tenant]) -> None:
+    """Through the extract service: the upload's answer is the decision of the event the document became."""
+    pipeline, tenant = waiting_pipeline
+    pipeline.start(EXTRACT)
+    response = httpx.post(
+        f"{pipeline.url('ingest')}/v1/documents",
+        headers={"Authorization": f"Bearer {tenant.api_key}", "Prefer": WAIT},
+        files={"file": ("invoice.pdf", invoice_pdf(number="INV-WAIT-1"), "application/pdf")},
+        data={"type": "invoice", "attributes": json.dumps({"customer": "C-7"})},
+        timeout=MAX_WAIT_S + 30,
+    )
+    decided = outcome(response)
+    assert decided["kind"] == "decided" and decided["decision"]["reason"] == "answered"
+    [call] = webhook_calls(tenant, response.json()["event_id"])
+    assert call.body is not None and call.body["params"]["customer"] == "C-7"
 
 
 def test_without_the_preference_the_answer_is_202_at_once(waiting_pipeline: tuple[Pipeline, Tenant]) -> None:

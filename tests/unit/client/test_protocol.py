@@ -9,6 +9,7 @@ from aios.client.errors import EventNotFound, Reason, SubmitFailed, SubmitReject
 from aios.client.protocol import (
     Attempts,
     accepted_event_id,
+    document_call,
     event_status,
     refusal_reasons,
     status_call,
@@ -23,6 +24,16 @@ def answer(
     status: int, body: Any = None, headers: dict[str, str] | None = None, method: str = "POST"
 ) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers, request=httpx.Request(method, URL))
+
+
+def test_a_waiting_submit_asks_to_wait_and_reads_that_much_longer_events_and_documents_alike() -> None:
+    plain = submit_call("t", "x").timeout(httpx.Timeout(10.0))
+    for call in (submit_call("t", "x", wait=20), document_call(b"%PDF-1.7", "invoice", wait=20)):
+        assert call.headers["Prefer"] == "wait=20" and uuid.UUID(call.headers["Idempotency-Key"])
+        assert call.timeout(httpx.Timeout(10.0)).read == 30.0 and plain.read == 10.0
+    assert "Prefer" not in document_call(b"%PDF-1.7").headers
+    with pytest.raises(ValueError, match="0 or more"):
+        document_call(b"%PDF-1.7", wait=-1)
 
 
 def test_a_submit_gets_one_fresh_idempotency_key_unless_given() -> None:
