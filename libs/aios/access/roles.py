@@ -26,6 +26,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, ...]] = {
     "model.retire": ("admin",),
     "policy.apply": ("admin",),
     "connectors.set": ("admin",),
+    "kb.endpoint": ("admin",),
     "model.rollout": ("admin",),
     "policy.rollout": ("admin",),
 }

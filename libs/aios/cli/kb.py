@@ -7,6 +7,7 @@ Each command opens a short-lived pool to `AIOS_POSTGRES_DSN` and applies pending
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,8 +17,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from aios.cli.access import admin_action, record
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
+from aios.generation.endpoints import GeneratorEndpoint
 from aios.generation.evaluation import evaluate as evaluate_draft_queries
 from aios.generation.evaluation import load_draft_queries
 from aios.pii import redact
@@ -302,3 +305,34 @@ def configure(
         "no_draft_labels": list(row.no_draft_labels) if row.no_draft_labels is not None else "default",
     }
     typer.echo(json.dumps(shown) if as_json else "  ".join(f"{key}={value}" for key, value in shown.items()))
+
+
+@app.command("endpoint")
+def endpoint(
+    tenant: str = _TENANT,
+    url: str | None = typer.Option(None, "--url", help="Base URL up to /v1 of the tenant's OpenAI-compatible server."),
+    model: str | None = typer.Option(None, "--model", help="The model name that server serves."),
+    api_key_env: str | None = typer.Option(
+        None, "--api-key-env", help="Environment variable holding the server's API key (never on the command line)."
+    ),
+    remove: bool = typer.Option(False, "--remove", help="Forget it: the service's server drafts again."),
+) -> None:
+    """The tenant's own server for the `openai` generator, stored sealed (admin only)."""
+    if remove == (url is not None):
+        raise typer.BadParameter("give --url and --model, or --remove")
+    principal = admin_action("kb.endpoint")
+    chosen: GeneratorEndpoint | None = None
+    if url is not None:
+        if model is None:
+            raise typer.BadParameter("--url needs --model", param_hint="--model")
+        api_key = None
+        if api_key_env is not None:
+            api_key = os.environ.get(api_key_env)
+            if not api_key:
+                raise typer.BadParameter(f"{api_key_env} is not set", param_hint="--api-key-env")
+        chosen = GeneratorEndpoint(url, model, api_key)
+    tenant_id = _tenant_id(tenant)
+    _with_kb(lambda kb: kb.set_endpoint(tenant_id, chosen))
+    shown = {"tenant_id": tenant_id, "url": url, "model": model, "api_key": bool(chosen and chosen.api_key)}
+    record(principal, "kb.endpoint", shown)
+    typer.echo("  ".join(f"{key}={value}" for key, value in shown.items()))

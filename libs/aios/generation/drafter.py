@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aios.generation.base import Draft, DraftRequest, Generator
 from aios.generation.budget import BudgetedGenerator
+from aios.generation.endpoints import OPENAI, EndpointGenerators, GeneratorEndpoint
 from aios.generation.grounding import Dropped, GroundingGuard
 from aios.observability import metrics
 
@@ -46,17 +47,23 @@ class Drafter:
         generative: Mapping[str, BudgetedGenerator],
         guard: GroundingGuard,
         service: str = "retrieve-generate",
+        endpoints: EndpointGenerators | None = None,
     ) -> None:
         self.extractive = extractive
         self.generative = generative
         self.guard = guard
         self.service = service
+        self.endpoints = endpoints
+        """Generators for tenants' own `openai` servers; without it those tenants use the service's."""
 
-    def draft(self, generator: str, requests: Sequence[DraftRequest]) -> list[Drafted]:
-        """One result per request, in order."""
-        if generator not in self.generative:
+    def draft(
+        self, generator: str, requests: Sequence[DraftRequest], endpoint: GeneratorEndpoint | None = None
+    ) -> list[Drafted]:
+        """One result per request, in order; `endpoint`: the tenant's own server for the `openai` generator."""
+        budgeted = self._budgeted(generator, endpoint)
+        if budgeted is None:
             return [Drafted(draft, None) for draft in self.extractive.generate(requests)]
-        outcomes = self.generative[generator].generate(requests)
+        outcomes = budgeted.generate(requests)
         produced = {i: outcome.draft for i, outcome in enumerate(outcomes) if outcome.draft is not None}
         checked = self.guard.check([requests[i] for i in produced], list(produced.values()))
         verdicts = dict(zip(produced, checked, strict=True))
@@ -78,6 +85,13 @@ class Drafter:
             for i, report in enumerate(reports)
         ]
 
+    def _budgeted(self, generator: str, endpoint: GeneratorEndpoint | None) -> BudgetedGenerator | None:
+        if generator == OPENAI and endpoint is not None and self.endpoints is not None:
+            return self.endpoints.get(endpoint)
+        return self.generative.get(generator)
+
     def close(self) -> None:
         for budgeted in self.generative.values():
             budgeted.close()
+        if self.endpoints is not None:
+            self.endpoints.close()

@@ -13,10 +13,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import asyncpg
 import numpy as np
 
+from aios.generation.endpoints import GeneratorEndpoint, endpoint_aad
+from aios.keys.envelope import DataKeys
 from aios.retrieval.embedding import from_bytes, to_bytes
 from aios.retrieval.errors import RetrievalError
 from aios.retrieval.lexical import Bm25, LexicalPlan, TermStatistics, any_of
@@ -63,6 +66,8 @@ class TenantKb:
     no_draft_labels: tuple[str, ...] | None
     generator_by_label: Mapping[str, str] = field(default_factory=dict)
     """Generators chosen for single labels; they win over `generator`."""
+    endpoint: GeneratorEndpoint | None = None
+    """The tenant's own server for the `openai` generator (None: the service's)."""
 
     def generator_for(self, label: str) -> str | None:
         return self.generator_by_label.get(label) or self.generator
@@ -89,6 +94,11 @@ class KnowledgeBase:
         self.pool = pool
         self.config = text_search_config
         self.dim = dim
+
+    @cached_property
+    def data_keys(self) -> DataKeys:
+        """Made on first use: only tenants with their own endpoint need the key-encryption key."""
+        return DataKeys(self.pool)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -191,6 +201,16 @@ class KnowledgeBase:
         assert row is not None
         return _tenant_kb(row)
 
+    async def set_endpoint(self, tenant_id: str, endpoint: GeneratorEndpoint | None) -> None:
+        """The tenant's own server for the `openai` generator, sealed; None: the service's server again."""
+        sealed = await self.data_keys.seal(tenant_id, endpoint.to_json(), endpoint_aad(tenant_id)) if endpoint else None
+        await self.pool.execute(
+            "INSERT INTO kb_tenants (tenant_id, openai_endpoint) VALUES ($1, $2)"
+            " ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now(), openai_endpoint = EXCLUDED.openai_endpoint",
+            _uuid(tenant_id),
+            sealed,
+        )
+
     # -- reading -----------------------------------------------------------------------------
 
     async def documents(self, tenant_id: str) -> list[DocumentInfo]:
@@ -211,12 +231,19 @@ class KnowledgeBase:
         if not ids:
             return {}
         rows = await self.pool.fetch(
-            "SELECT tenant_id, revision, generator, no_draft_labels, generator_by_label"
+            "SELECT tenant_id, revision, generator, no_draft_labels, generator_by_label, openai_endpoint"
             " FROM kb_tenants WHERE tenant_id = ANY($1::uuid[])",
             list(ids.values()),
         )
-        by_uuid = {row["tenant_id"]: _tenant_kb(row) for row in rows}
+        by_uuid = {row["tenant_id"]: _tenant_kb(row, await self._endpoint(row)) for row in rows}
         return {tenant: by_uuid[parsed] for tenant, parsed in ids.items() if parsed in by_uuid}
+
+    async def _endpoint(self, row: asyncpg.Record) -> GeneratorEndpoint | None:
+        sealed = row["openai_endpoint"]
+        if sealed is None:
+            return None
+        tenant_id = str(row["tenant_id"])
+        return GeneratorEndpoint.from_json(await self.data_keys.open(sealed, endpoint_aad(tenant_id)))
 
     @asynccontextmanager
     async def _snapshot(self, tenant: uuid.UUID) -> AsyncIterator[tuple[asyncpg.Connection, int]]:
@@ -353,7 +380,7 @@ def _uuid(tenant_id: str) -> uuid.UUID:
     return parsed
 
 
-def _tenant_kb(row: asyncpg.Record) -> TenantKb:
+def _tenant_kb(row: asyncpg.Record, endpoint: GeneratorEndpoint | None = None) -> TenantKb:
     labels = row["no_draft_labels"]
     by_label = json.loads(row["generator_by_label"])
-    return TenantKb(row["revision"], row["generator"], None if labels is None else tuple(labels), by_label)
+    return TenantKb(row["revision"], row["generator"], None if labels is None else tuple(labels), by_label, endpoint)

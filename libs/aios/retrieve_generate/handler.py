@@ -21,6 +21,7 @@ import numpy as np
 
 from aios.generation.base import Draft, DraftRequest
 from aios.generation.drafter import Drafter, GroundingReport
+from aios.generation.endpoints import OPENAI, GeneratorEndpoint
 from aios.inference.encoder import SentenceEncoder
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
@@ -48,6 +49,8 @@ class _Work:
     event: EventClassified
     generator: str
     pii: list[str]
+    endpoint: GeneratorEndpoint | None = None
+    """The tenant's own server, when its generator is `openai` and it has one."""
     text: str = ""
     skipped: str | None = None
     passages: Sequence[Passage] = ()
@@ -103,18 +106,20 @@ class RetrieveGenerateHandler:
         if event.classification.label in exempt:
             return _Work(record, event, generator, [], skipped=POLICY)
         redaction = redact(event.text)
-        return _Work(record, event, generator, list(redaction.found), text=redaction.text)
+        endpoint = kb.endpoint if kb and generator == OPENAI else None
+        return _Work(record, event, generator, list(redaction.found), endpoint, text=redaction.text)
 
     def _generate(self, work: Sequence[_Work]) -> dict[str, float]:
-        """Draft with one call per generator (guarded, with the extractive fallback); seconds each took."""
+        """Draft with one call per generator and server (guarded, with the extractive fallback); seconds each took."""
         seconds: dict[str, float] = {}
-        for name in sorted({w.generator for w in work}):
-            mine = [w for w in work if w.generator == name]
+        for name, endpoint in dict.fromkeys((w.generator, w.endpoint) for w in work):
+            mine = [w for w in work if (w.generator, w.endpoint) == (name, endpoint)]
             requests = [DraftRequest(w.text, w.event.classification.label, w.passages, w.vector) for w in mine]
             started = time.perf_counter()
-            results = self.drafter.draft(name, requests)
-            seconds[name] = time.perf_counter() - started
-            metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, "generate").observe(seconds[name])
+            results = self.drafter.draft(name, requests, endpoint)
+            took = time.perf_counter() - started
+            seconds[name] = seconds.get(name, 0.0) + took
+            metrics.RETRIEVE_GENERATE_SECONDS.labels(self.service, "generate").observe(took)
             for w, result in zip(mine, results, strict=True):
                 w.grounding = result.grounding
                 draft = result.draft

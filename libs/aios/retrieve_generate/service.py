@@ -19,6 +19,7 @@ from aios.db.pool import create_pool
 from aios.generation.base import Generator
 from aios.generation.budget import BudgetedGenerator
 from aios.generation.drafter import Drafter
+from aios.generation.endpoints import EndpointGenerators, GeneratorEndpoint
 from aios.generation.extractive import ExtractiveGenerator
 from aios.generation.grounding import GroundingGuard
 from aios.generation.openai_chat import OpenAIGenerator
@@ -78,17 +79,27 @@ def make_drafter(settings: RetrieveGenerateSettings, encoder: SentenceEncoder, s
         min_similarity=settings.min_similarity,
         min_relative_similarity=settings.min_relative_similarity,
     )
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    generative: list[Generator] = [
-        TritonGenerator(settings.triton_url, settings.triton_model),
-        OpenAIGenerator(
-            settings.openai_url,
-            settings.openai_model,
+
+    def budgeted(generator: Generator) -> BudgetedGenerator:
+        return BudgetedGenerator(generator, queue_size=settings.draft_queue_size, budget_s=settings.draft_budget_s)
+
+    def tenant_server(endpoint: GeneratorEndpoint) -> BudgetedGenerator:
+        return budgeted(openai_generator(endpoint.base_url, endpoint.model, endpoint.api_key))
+
+    def openai_generator(url: str, model: str, api_key: str | None) -> OpenAIGenerator:
+        return OpenAIGenerator(
+            url,
+            model,
             api_key=api_key,
             timeout_s=settings.openai_timeout_s,
             retries=settings.openai_retries,
             concurrency=settings.openai_concurrency,
-        ),
+        )
+
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    generative: list[Generator] = [
+        TritonGenerator(settings.triton_url, settings.triton_model),
+        openai_generator(settings.openai_url, settings.openai_model, api_key),
     ]
     guard = GroundingGuard(
         encoder,
@@ -96,13 +107,8 @@ def make_drafter(settings: RetrieveGenerateSettings, encoder: SentenceEncoder, s
         min_word_coverage=settings.guard_min_word_coverage,
         min_kept=settings.guard_min_kept,
     )
-    budgeted = {
-        generator.name: BudgetedGenerator(
-            generator, queue_size=settings.draft_queue_size, budget_s=settings.draft_budget_s
-        )
-        for generator in generative
-    }
-    return Drafter(extractive, budgeted, guard, service)
+    endpoints = EndpointGenerators(tenant_server)
+    return Drafter(extractive, {g.name: budgeted(g) for g in generative}, guard, service, endpoints)
 
 
 def start_retrieve_generate(worker: Worker[RetrieveGenerateSettings]) -> RetrieveGenerateHandler:

@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 
 from aios.bench.retrieval import classified_value
+from aios.generation.endpoints import GeneratorEndpoint
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
+from aios.stack.llm import MODEL_NAME
+from tests.support.database import call_database
 from tests.support.kafka_io import at_least, produce_raw, read_topic, value_of
 from tests.support.knowledge_base import create_tenant, ingest, on_kb, write_articles
 from tests.support.llm_process import needs_llm, private_llm
@@ -246,3 +249,44 @@ def test_generative_drafts_per_intent_are_guarded_and_a_stopped_model_falls_back
         record = out[event["event_id"]]
         assert record["grounding"]["fell_back"] and record["grounding"]["fallback_reason"] == "generator_error"
         assert record["draft"]["generator"] == "extractive"
+
+
+@needs_llm
+def test_a_tenant_drafts_on_its_own_server_kept_sealed_and_the_others_on_the_services(
+    pipeline: tuple[str, str, str, Codecs],
+    connection: ConnectionSettings,
+    migrated_database: str,
+    service: Callable[..., Service],
+    tmp_path: Path,
+) -> None:
+    source, sink, _, codecs = pipeline
+    acme, globex = create_tenant(migrated_database, "acme"), create_tenant(migrated_database, "globex")
+    ingest(migrated_database, acme, write_articles(tmp_path / "acme", ACME))
+    ingest(migrated_database, globex, write_articles(tmp_path / "globex", GLOBEX))
+    on_kb(migrated_database, lambda kb: kb.configure(acme, "openai"))
+    on_kb(migrated_database, lambda kb: kb.configure(globex, "openai"))
+    with private_llm(tmp_path / "llm") as model:
+        own = GeneratorEndpoint(model.url, MODEL_NAME, "acme-key-0042")
+        on_kb(migrated_database, lambda kb: kb.set_endpoint(acme, own))
+        # The service's own server is gone: only a tenant with its own endpoint gets generative drafts.
+        running = service(
+            AIOS_RETRIEVE_GENERATE_OPENAI_URL="http://127.0.0.1:9/v1", AIOS_RETRIEVE_GENERATE_DRAFT_BUDGET_S="60"
+        )
+        asked = [("I lost my card, what should I do now?", acme), ("my card is missing, what now?", globex)] * 2
+        events = [classified_value(text, tenant, "report_lost_card") for text, tenant in asked]
+        produce(connection, codecs, source, events)
+        out = enriched(connection, codecs, sink, len(events))
+    assert running.stop() == 0
+    for event in events:
+        grounding = out[event["event_id"]]["grounding"]
+        assert grounding["generator"] == "openai"
+        if event["tenant_id"] == acme:
+            assert grounding["fallback_reason"] in (None, "ungrounded", "no_answer"), grounding
+        else:
+            assert grounding["fell_back"] and grounding["fallback_reason"] == "generator_error"
+    stored = call_database(
+        migrated_database,
+        lambda pool: pool.fetchval("SELECT openai_endpoint FROM kb_tenants WHERE tenant_id = $1::uuid", acme),
+    )
+    assert stored and "acme-key-0042" not in stored and model.url not in stored
+    assert on_kb(migrated_database, lambda kb: kb.tenants([acme]))[acme].endpoint == own
