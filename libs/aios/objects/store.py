@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_OBJECT_KEY = re.compile(r"^tenants/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/documents/([0-9a-f]{64})$")
+TENANTS_PREFIX = "tenants/"
 
 
 ENCRYPTION_METADATA = "encryption"
@@ -69,7 +71,7 @@ def tenant_prefix(tenant_id: str) -> str:
     """Where a tenant's objects are, and nobody else's."""
     if not _TENANT.match(tenant_id):
         raise ValueError(f"tenant id {tenant_id!r} cannot name an object prefix")
-    return f"tenants/{tenant_id}/documents/"
+    return f"{TENANTS_PREFIX}{tenant_id}/documents/"
 
 
 class DocumentStore:
@@ -168,18 +170,48 @@ class DocumentStore:
     def purge_expired(self, tenant_id: str, now: datetime | None = None) -> int:
         """Delete the tenant's documents older than its retention; returns how many went."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.settings.retention_days(tenant_id))
-        expired: list[dict[str, str]] = []
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=tenant_prefix(tenant_id)
-            )
-            for page in pages:
-                expired += [{"Key": o["Key"]} for o in page.get("Contents", []) if o["LastModified"] < cutoff]
+            expired = [{"Key": o["Key"]} for o in self._listed(tenant_prefix(tenant_id)) if o["LastModified"] < cutoff]
             for start in range(0, len(expired), 1000):
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": expired[start : start + 1000]})
         except (BotoCoreError, ClientError) as exc:
             raise ObjectStoreError(f"purging {tenant_id}'s documents: {exc}") from exc
         return len(expired)
+
+    def _listed(self, prefix: str) -> list[dict[str, Any]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [found for page in pages for found in page.get("Contents", [])]
+
+    async def seal_plaintext(self, tenant_id: str | None = None) -> tuple[int, list[str]]:
+        """Seal in place the documents stored in clear before encryption, of one tenant or all (idempotent, while
+        services run): how many, and the keys left as they are because their bytes no longer match their name."""
+        sealed, corrupted = 0, []
+        prefix = TENANTS_PREFIX if tenant_id is None else tenant_prefix(tenant_id)
+        try:
+            listed = await asyncio.to_thread(self._listed, prefix)
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"listing {self.bucket}: {exc}") from exc
+        for found in listed:
+            named = _OBJECT_KEY.match(found["Key"])
+            if named is None:
+                continue
+            tenant_id, sha256 = named.groups()
+            head = await asyncio.to_thread(self._head, found["Key"])
+            if ENCRYPTION_METADATA in head.get("Metadata", {}):
+                continue
+            stored, _ = await asyncio.to_thread(self._get, tenant_id, found["Key"])
+            if hashlib.sha256(stored).hexdigest() != sha256:
+                corrupted.append(found["Key"])
+                continue
+            await self.put(tenant_id, stored, head["ContentType"])
+            sealed += 1
+        return sealed, corrupted
+
+    def _head(self, key: str) -> dict[str, Any]:
+        try:
+            return dict(self.client.head_object(Bucket=self.bucket, Key=key))
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
 
     def reachable(self) -> bool:
         try:

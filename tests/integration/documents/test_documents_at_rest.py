@@ -1,6 +1,7 @@
 """Documents at rest: what ingest stores is sealed under the tenant's data key (S3 read directly shows no PDF),
 opens whole through the store, refuses to open when altered or moved under another tenant, and survives KEK
-rotations without being rewritten."""
+rotations without being rewritten; documents stored in clear before are read, and sealed in place by
+`aios documents seal`."""
 
 from __future__ import annotations
 
@@ -109,3 +110,28 @@ def test_documents_open_after_kek_rotations_without_being_rewritten(private_keys
     assert first not in keyring.ids()
     assert _raw(store, stored.object_key)[0] == sealed_before
     assert store.get(tenant, stored.sha256) == data
+
+
+def test_documents_stored_in_clear_before_are_sealed_in_place(private_keys: Documents) -> None:
+    store, tenant = private_keys, f"t-{uuid.uuid4().hex[:8]}"
+    numbers = [f"INV-OLD-{n}" for n in range(2)]
+    legacy = {number: invoice_pdf(number=number, text_in_clear=True) for number in numbers}
+    for data in legacy.values():
+        key = object_key(tenant, hashlib.sha256(data).hexdigest())
+        store.s3.put_object(Bucket=store.bucket, Key=key, Body=data, ContentType="application/pdf")
+    altered = object_key(tenant, "0" * 64)
+    store.s3.put_object(Bucket=store.bucket, Key=altered, Body=b"%PDF-1.4 altered")
+    already = store.put(tenant, invoice_pdf(number="INV-NEW"))
+    already_sealed = _raw(store, already.object_key)[0]
+
+    sealed = aios("documents", "seal", "--tenant", tenant)
+    assert sealed.returncode == 0, sealed.stderr
+    assert "sealed 2 document(s)" in sealed.stdout
+    assert f"left {altered} as it is" in sealed.stderr
+    for number, data in legacy.items():
+        key = object_key(tenant, hashlib.sha256(data).hexdigest())
+        _assert_sealed(*_raw(store, key), data, number)
+        assert store.s3.head_object(Bucket=store.bucket, Key=key)["ContentType"] == "application/pdf"
+        assert store.get(tenant, hashlib.sha256(data).hexdigest()) == data
+    assert _raw(store, already.object_key)[0] == already_sealed
+    assert "sealed 0 document(s)" in aios("documents", "seal", "--tenant", tenant).stdout
