@@ -660,7 +660,7 @@ def check_init(d: Deployment) -> list[str]:
 
 def check_keys(d: Deployment) -> list[str]:
     """Every AIOS container sees the same keys: what ingest seals (documents, secrets) extract and the rest open,
-    what decide signs act verifies. One named volume at AIOS_KEYS_DIR, unless the KEK comes from the environment."""
+    what decide signs act verifies: one named volume at AIOS_KEYS_DIR."""
     problems = []
     for name in d.aios_services():
         environment = d.runtime_environment(name)
