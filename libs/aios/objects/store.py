@@ -27,10 +27,12 @@ from aios.objects.settings import ObjectStoreSettings
 
 log = logging.getLogger(__name__)
 
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_OBJECT_KEY = re.compile(r"^tenants/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/documents/([0-9a-f]{64})$")
 TENANTS_PREFIX = "tenants/"
+_TENANT_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+_HEX_SHA256 = r"[0-9a-f]{64}"
+_TENANT = re.compile(f"^{_TENANT_ID}$")
+_SHA256 = re.compile(f"^{_HEX_SHA256}$")
+_OBJECT_KEY = re.compile(f"^{TENANTS_PREFIX}({_TENANT_ID})/documents/({_HEX_SHA256})$")
 
 
 ENCRYPTION_METADATA = "encryption"
@@ -150,7 +152,8 @@ class DocumentStore:
         elif sealed_with == self.sealer.name:
             data = await self.sealer.open(tenant_id, key, stored)
         else:
-            raise ObjectStoreError(f"{key} is sealed with {sealed_with!r}; this store opens {self.sealer.name!r}")
+            # Refused like altered bytes, not retried: whoever can write the bucket must not stall a reader.
+            raise DocumentCorrupted(f"{key} is sealed with {sealed_with!r}; this store opens {self.sealer.name!r}")
         if hashlib.sha256(data).hexdigest() != sha256:
             raise DocumentCorrupted(f"{key} does not hash to its name")
         return data

@@ -65,6 +65,16 @@ def test_a_tampered_object_is_refused(store: Documents) -> None:
         store.get(tenant, stored.sha256)
 
 
+def test_an_object_whose_metadata_names_another_sealing_is_refused_not_retried(store: Documents) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    stored = store.put(tenant, invoice_pdf(number=f"INV-{uuid.uuid4().hex[:6]}"))
+    sealed, metadata = _raw(store, stored.object_key)
+    metadata = {**metadata, ENCRYPTION_METADATA: "rot13"}
+    store.s3.put_object(Bucket=store.bucket, Key=stored.object_key, Body=sealed, Metadata=metadata)
+    with pytest.raises(DocumentCorrupted, match="is sealed with 'rot13'"):
+        store.get(tenant, stored.sha256)
+
+
 def test_a_document_moved_under_another_tenant_does_not_open_with_its_key(store: Documents) -> None:
     owner, other = f"t-{uuid.uuid4().hex[:8]}", f"t-{uuid.uuid4().hex[:8]}"
     stored = store.put(owner, invoice_pdf(number=f"INV-{uuid.uuid4().hex[:6]}"))
