@@ -35,7 +35,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 aios \
     && useradd --system --uid 10001 --gid aios --create-home --home-dir /home/aios aios \
-    && install -d -o aios -g aios /var/lib/aios /var/lib/aios/models /var/lib/aios/faust
+    && install -d -o aios -g aios /var/lib/aios /var/lib/aios/models /var/lib/aios/faust \
+    && install -d -m 700 -o aios -g aios /var/lib/aios/keys
 COPY --from=build /opt/aios /opt/aios
 WORKDIR /app
 # Read at run time through aios.paths.project_root() (AIOS_HOME): topic catalogue, schemas, service
@@ -51,6 +52,7 @@ ENV PATH=/opt/aios/bin:$PATH \
     AIOS_HOME=/app \
     AIOS_MODEL_ARTIFACT_DIR=/var/lib/aios/models \
     AIOS_DECIDE_DATA_DIR=/var/lib/aios/faust \
+    AIOS_KEYS_DIR=/var/lib/aios/keys \
     AIOS_INGEST_HOST=0.0.0.0 \
     AIOS_REVIEW_HOST=0.0.0.0 \
     AIOS_AUDIT_HOST=0.0.0.0 \

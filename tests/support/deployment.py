@@ -658,6 +658,28 @@ def check_init(d: Deployment) -> list[str]:
     return problems
 
 
+def check_keys(d: Deployment) -> list[str]:
+    """Every AIOS container sees the same keys: what ingest seals (documents, secrets) extract and the rest open,
+    what decide signs act verifies: one named volume at AIOS_KEYS_DIR."""
+    problems = []
+    for name in d.aios_services():
+        environment = d.runtime_environment(name)
+        keys_dir = environment.get("AIOS_KEYS_DIR")
+        if keys_dir is None:
+            problems.append(f"{name}: no AIOS_KEYS_DIR: its keys would be its own, not the others'")
+            continue
+        sources = {
+            str(volume).partition(":")[0]
+            for volume in d.services[name].get("volumes") or []
+            if str(volume).partition(":")[2].split(":")[0] == keys_dir
+        }
+        if not sources or any(source.startswith(".") for source in sources):
+            problems.append(f"{name}: AIOS_KEYS_DIR {keys_dir} is not a shared named volume")
+        elif sources != {"keys"}:
+            problems.append(f"{name}: its keys are in volume {sorted(sources)}, the others' in 'keys'")
+    return problems
+
+
 def check_prometheus(d: Deployment, scratch: Path) -> list[str]:
     name = next((n for n, svc in d.services.items() if svc["image"].startswith("prom/prometheus:")), None)
     config_path = d.mounted(name, "/etc/prometheus/prometheus.yml") if name else None
@@ -1001,6 +1023,7 @@ ALL_CHECKS = (
     check_endpoints,
     check_kafka,
     check_init,
+    check_keys,
     check_otel,
     check_jaeger,
     check_dockerfile,

@@ -11,8 +11,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 
-def invoice_pdf(number: str = "INV-1001", vendor: str = "Acme Supplies GmbH", total: str = "119.00") -> bytes:
-    """A one-page invoice whose amounts add up (subtotal 100.00 + tax 19.00 unless `total` says otherwise)."""
+def invoice_pdf(
+    number: str = "INV-1001", vendor: str = "Acme Supplies GmbH", total: str = "119.00", *, text_in_clear: bool = False
+) -> bytes:
+    """A one-page invoice whose amounts add up (subtotal 100.00 + tax 19.00 unless `total` says otherwise);
+    `text_in_clear`: its page is not compressed, so its text is in its bytes."""
     return _pdf(
         [
             ("INVOICE", 20),
@@ -28,7 +31,8 @@ def invoice_pdf(number: str = "INV-1001", vendor: str = "Acme Supplies GmbH", to
             ("VAT 19%: 19.00 EUR", 11),
             (f"Total: {total} EUR", 12),
             ("IBAN: DE89 3704 0044 0532 0130 00", 10),
-        ]
+        ],
+        compressed=not text_in_clear,
     )
 
 
@@ -101,9 +105,9 @@ def blank_png(width: int = 1200, height: int = 1600) -> bytes:
     return out.getvalue()
 
 
-def _pdf(lines: list[tuple[str, int]]) -> bytes:
+def _pdf(lines: list[tuple[str, int]], compressed: bool = True) -> bytes:
     out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf = canvas.Canvas(out, pagesize=A4, pageCompression=int(compressed))
     y = 780.0
     for text, size in lines:
         pdf.setFont("Helvetica-Bold" if size >= 18 else "Helvetica", size)

@@ -24,13 +24,14 @@ from aios.bench.audit import _count, _drain_time, _produce, _service, _stack_env
 from aios.bench.report import stamp, write_section
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
-from aios.documents.synthetic import LAYOUTS, generate
+from aios.documents.synthetic import LAYOUTS, Generated, generate
 from aios.ingest.document_files import inspect_file
 from aios.kafka import topics
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
 from aios.kafka.tracefield import trace_field
-from aios.objects.store import DocumentStore
+from aios.keys.documents import sealed_store
+from aios.objects.store import StoredObject
 from aios.observability.tracing import new_trace_carrier
 from aios.schemas.records import DocumentReceived, DocumentRef
 from aios.settings import ConnectionSettings
@@ -69,7 +70,8 @@ def _run(console: Console, connection: ConnectionSettings, kind: str, count: int
         events = scratch.make(topics.EVENTS_RECEIVED.name, 6)
         codecs = Codecs(connection.schema_registry_url, carries=scratch.carries)
         tenant = asyncio.run(_tenant(dsn))
-        pages = _store_and_produce(connection, codecs, received, tenant, count, scanned)
+        documents = [generate(900_000 + n, n % LAYOUTS, scanned=scanned) for n in range(count)]
+        pages = _produce_references(connection, codecs, received, tenant, asyncio.run(_store(dsn, tenant, documents)))
         process = _service(
             "services.extract",
             {
@@ -105,17 +107,17 @@ def _run(console: Console, connection: ConnectionSettings, kind: str, count: int
     )
 
 
-def _store_and_produce(
-    connection: ConnectionSettings, codecs: Codecs, topic: str, tenant_id: str, count: int, scanned: bool
+def _produce_references(
+    connection: ConnectionSettings,
+    codecs: Codecs,
+    topic: str,
+    tenant_id: str,
+    documents: list[tuple[Generated, StoredObject]],
 ) -> int:
-    """Store `count` documents of every layout in turn; produce their references. Returns their pages."""
-    store = DocumentStore()
-    store.ensure_bucket()
+    """Produce the stored documents' references. Returns their pages."""
     records: list[tuple[str, dict[str, object]]] = []
     pages = 0
-    for n in range(count):
-        document = generate(900_000 + n, n % LAYOUTS, scanned=scanned)
-        stored = store.put(tenant_id, document.data, document.media_type)
+    for document, stored in documents:
         page_count = _pages(document.data, document.media_type)
         pages += page_count
         now = datetime.now(UTC)
@@ -153,6 +155,14 @@ def _pages(data: bytes, media_type: str) -> int:
 async def _tenant(dsn: str) -> str:
     async with open_pool(dsn, max_size=1) as pool:
         return (await TenantStore(pool).create_tenant(f"bench-{uuid.uuid4().hex[:6]}")).tenant_id
+
+
+async def _store(dsn: str, tenant_id: str, documents: list[Generated]) -> list[tuple[Generated, StoredObject]]:
+    """Each document stored, sealed under the tenant's data key in the benchmark's database (the service's)."""
+    async with open_pool(dsn, max_size=1) as pool:
+        store = sealed_store(pool)
+        store.ensure_bucket()
+        return [(d, await store.put(tenant_id, d.data, d.media_type)) for d in documents]
 
 
 async def _timings(dsn: str) -> list[dict[str, float]]:

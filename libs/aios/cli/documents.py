@@ -4,7 +4,7 @@
 registers a new extractor version in the model registry (`AIOS_POSTGRES_DSN`) unless `--out` asks for a
 folder; `aios model promote document-extractor N --alias canary --share 0.1` then moves aliases as for the
 classifier. `eval` reports accuracy per field on labelled documents, by default on the generator's held-out
-layouts only.
+layouts only. `seal` encrypts documents stored in the object store before encryption at rest.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from aios.documents.synthetic import HELD_OUT_LAYOUTS, LAYOUTS, dataset
 from aios.documents.training import CORRECTION_WEIGHT, data_sha256, evaluate, train
 from aios.inference.model_registry import LocalArtifactStore, ModelRegistry, parse_ref
 from aios.inference.settings import ModelSettings
+from aios.keys.documents import sealed_store
 
 app = typer.Typer(
     no_args_is_help=True, help="Extract fields from invoices and claims; train and measure the extractor."
@@ -225,3 +226,12 @@ def eval_command(
         typer.echo(f"  {name:16s} {accuracy:.4f}")
     for error in scores.errors[:20]:
         typer.echo(f"  wrong: {error}")
+
+
+@app.command()
+def seal(tenant: str | None = typer.Option(None, "--tenant", help="Only this tenant's documents.")) -> None:
+    """Encrypt documents stored in clear before encryption, in place (idempotent, while services run)."""
+    sealed, corrupted = run_on_database(lambda pool: sealed_store(pool).seal_plaintext(tenant))
+    typer.echo(f"sealed {sealed} document(s)")
+    for key in corrupted:
+        typer.echo(f"left {key} as it is: its bytes no longer match its name", err=True)

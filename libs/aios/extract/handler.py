@@ -99,11 +99,11 @@ class ExtractHandler:
     def _read(self, received: DocumentReceived) -> DocumentExtraction | Unread:
         reference = received.document
         try:
-            data = self.store.get(reference.tenant_id, reference.sha256)
+            data = self.run(self.store.get(reference.tenant_id, reference.sha256))
         except DocumentNotFound:
             return Unread("the stored document is gone (deleted, or past the tenant's retention)")
         except DocumentCorrupted:
-            return Unread("the stored document no longer matches its SHA-256")
+            return Unread("the stored document was altered: it no longer opens or matches its SHA-256")
         except ObjectStoreError as exc:
             raise TransientError(f"object store unavailable: {exc}") from exc
         return self.reader.read(data, reference.media_type, received.declared_type)

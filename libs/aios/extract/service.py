@@ -17,7 +17,7 @@ from aios.extract.index import DocumentIndex
 from aios.extract.reader import BudgetedReader
 from aios.extract.settings import ExtractSettings
 from aios.kafka.errors import TransientError
-from aios.objects.store import DocumentStore
+from aios.keys.documents import sealed_store
 from aios.runtime.worker import Worker, WorkerSpec
 
 SERVICE = "extract"
@@ -42,7 +42,7 @@ def start_extract(worker: Worker[ExtractSettings]) -> ExtractHandler:
         except UNAVAILABLE_ERRORS as exc:
             raise TransientError(f"document index unavailable: {exc!r}") from exc
 
-    return ExtractHandler(settings, DocumentStore(), reader, DocumentIndex(pool), run)
+    return ExtractHandler(settings, sealed_store(pool), reader, DocumentIndex(pool), run)
 
 
 def extract_worker(settings: ExtractSettings) -> WorkerSpec[ExtractSettings]:

@@ -290,7 +290,7 @@ async def _accept(
         max_pixels=settings.documents_max_pixels,
     )
     try:
-        stored = await asyncio.to_thread(parts.documents.put, tenant_id, upload.data, facts.media_type)
+        stored = await parts.documents.put(tenant_id, upload.data, facts.media_type)
     except ObjectStoreError as exc:
         log.warning("document of tenant %s not stored: %s", tenant_id, exc)
         raise StoreUnavailable("the object store did not take the document; retry", {"Retry-After": "1"}) from exc

@@ -22,6 +22,7 @@ from aios.ingest.waiting import SubmissionAnswers
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
+from aios.keys.documents import sealed_store
 from aios.objects.store import DocumentStore
 from aios.observability.tracing import configure_tracing
 from aios.outcomes.waiter import OutcomeWaiter
@@ -60,7 +61,7 @@ async def open_parts(settings: IngestSettings, connection: ConnectionSettings) -
     await auth.listen()
     waiter = OutcomeWaiter(connection.redis_url, redis)
     await waiter.start()
-    documents = DocumentStore()
+    documents = sealed_store(pool)
     parts = IngestParts(
         acceptor=EventAcceptor(
             producer,

@@ -15,6 +15,7 @@ import secrets
 import uuid
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from aios.keys.errors import DecryptionError, UnknownKeyError
@@ -24,11 +25,35 @@ SEALED_PREFIX = "aesgcm1:"
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 _ID_BYTES = 16
+_TAG_BYTES = 16
+_HEADER_BYTES = 1 + _ID_BYTES + _NONCE_BYTES
 
 
 def is_sealed(value: str) -> bool:
     """Whether a stored text is a sealed value (rows written before encryption hold plain text)."""
     return value.startswith(SEALED_PREFIX)
+
+
+def encrypt_with(key_id: uuid.UUID, key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """Version byte, data key id, a fresh nonce, then AES-256-GCM's ciphertext and tag."""
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return _VERSION + key_id.bytes + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def sealed_key_id(sealed: bytes) -> uuid.UUID:
+    """The data key a sealed value names (checked for shape only: `decrypt_with` authenticates)."""
+    if len(sealed) < _HEADER_BYTES + _TAG_BYTES or sealed[:1] != _VERSION:
+        raise DecryptionError("not a value sealed by aios.keys.envelope")
+    return uuid.UUID(bytes=sealed[1 : 1 + _ID_BYTES])
+
+
+def decrypt_with(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    sealed_key_id(sealed)
+    nonce = sealed[1 + _ID_BYTES : _HEADER_BYTES]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed[_HEADER_BYTES:], aad)
+    except InvalidTag as exc:
+        raise DecryptionError("a sealed value does not authenticate (altered, or moved from its place)") from exc
 
 
 class DataKeys:
@@ -39,6 +64,7 @@ class DataKeys:
         self._keks = keks if keks is not None else local_keyring()
         self._by_id: dict[uuid.UUID, bytes] = {}
         self._by_scope: dict[str, uuid.UUID] = {}
+        self._scopes: dict[uuid.UUID, str] = {}
 
     async def _scope_key(self, scope: str) -> tuple[uuid.UUID, bytes]:
         key_id = self._by_scope.get(scope)
@@ -64,33 +90,30 @@ class DataKeys:
                 key_id = row["key_id"]
                 self._by_id[key_id] = self._keks.unwrap(row["kek_id"], row["wrapped"])
             self._by_scope[scope] = key_id
+            self._scopes[key_id] = scope
         return key_id, self._by_id[key_id]
 
     async def _key(self, key_id: uuid.UUID) -> bytes:
         if key_id not in self._by_id:
-            row = await self._pool.fetchrow("SELECT kek_id, wrapped FROM data_keys WHERE key_id = $1", key_id)
+            row = await self._pool.fetchrow("SELECT scope, kek_id, wrapped FROM data_keys WHERE key_id = $1", key_id)
             if row is None:
                 raise UnknownKeyError(f"data key {key_id} is not in data_keys")
             self._by_id[key_id] = self._keks.unwrap(row["kek_id"], row["wrapped"])
+            self._scopes[key_id] = row["scope"]
         return self._by_id[key_id]
 
     async def encrypt(self, scope: str, plaintext: bytes, aad: bytes) -> bytes:
         """`plaintext` sealed under `scope`'s data key (made on first use), bound to `aad`."""
         key_id, key = await self._scope_key(scope)
-        nonce = secrets.token_bytes(_NONCE_BYTES)
-        return _VERSION + key_id.bytes + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+        return encrypt_with(key_id, key, plaintext, aad)
 
-    async def decrypt(self, sealed: bytes, aad: bytes) -> bytes:
-        if len(sealed) < 1 + _ID_BYTES + _NONCE_BYTES + 16 or sealed[:1] != _VERSION:
-            raise DecryptionError("not a value sealed by aios.keys.envelope")
-        key_id = uuid.UUID(bytes=sealed[1 : 1 + _ID_BYTES])
-        nonce, ciphertext = sealed[1 + _ID_BYTES : 1 + _ID_BYTES + _NONCE_BYTES], sealed[1 + _ID_BYTES + _NONCE_BYTES :]
-        try:
-            return AESGCM(await self._key(key_id)).decrypt(nonce, ciphertext, aad)
-        except Exception as exc:
-            if isinstance(exc, UnknownKeyError):
-                raise
-            raise DecryptionError("a sealed value does not authenticate (altered, or moved from its row)") from exc
+    async def decrypt(self, sealed: bytes, aad: bytes, scope: str | None = None) -> bytes:
+        """The plaintext of `sealed`; with `scope`, only if it was sealed under one of that scope's data keys."""
+        key_id = sealed_key_id(sealed)
+        key = await self._key(key_id)
+        if scope is not None and self._scopes[key_id] != scope:
+            raise DecryptionError(f"a value of {scope!r} names a data key of another scope")
+        return decrypt_with(key, sealed, aad)
 
     async def seal(self, scope: str, text: str, aad: str) -> str:
         """`encrypt` for text columns."""

@@ -14,4 +14,5 @@ class DocumentNotFound(ObjectStoreError):
 
 
 class DocumentCorrupted(ObjectStoreError):
-    """The stored bytes no longer hash to the reference's SHA-256."""
+    """The stored bytes do not open under the tenant's data key (altered, or another tenant's or object's), or
+    no longer hash to the reference's SHA-256."""

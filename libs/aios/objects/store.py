@@ -2,13 +2,17 @@
 
 Every read derives the object key from the caller's tenant and the document's SHA-256, so no API
 that goes through this store can reach another tenant's object, whatever reference it is given.
-Encryption at rest is the `Sealer`'s: the bytes are sealed before they leave for the store and
-opened after they come back (the default seals nothing; server-side encryption is the store's own).
+Encryption at rest is the `Sealer`'s (`aios.keys.documents`): the bytes are sealed before they leave
+for the store and opened after they come back, and the object's `encryption` metadata names the
+sealing. An object stored before encryption has none and is read as it is: the SHA-256 it is named
+by still holds it to its content, and storing the same document again seals it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,26 +25,31 @@ from botocore.exceptions import BotoCoreError, ClientError
 from aios.objects.errors import DocumentCorrupted, DocumentNotFound, ObjectStoreError
 from aios.objects.settings import ObjectStoreSettings
 
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+log = logging.getLogger(__name__)
+
+TENANTS_PREFIX = "tenants/"
+_TENANT_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+_HEX_SHA256 = r"[0-9a-f]{64}"
+_TENANT = re.compile(f"^{_TENANT_ID}$")
+_SHA256 = re.compile(f"^{_HEX_SHA256}$")
+_OBJECT_KEY = re.compile(f"^{TENANTS_PREFIX}({_TENANT_ID})/documents/({_HEX_SHA256})$")
+
+
+ENCRYPTION_METADATA = "encryption"
+"""The object metadata that names how its bytes are sealed (absent: stored in clear, before encryption)."""
 
 
 class Sealer(Protocol):
     """Encryption at rest, per tenant: what goes to the store is `seal`ed, what comes back is `open`ed."""
 
-    def seal(self, tenant_id: str, data: bytes) -> bytes: ...
+    name: str
+    """Kept in the object's metadata, so a reader knows the bytes are sealed and by what."""
 
-    def open(self, tenant_id: str, data: bytes) -> bytes: ...
+    async def seal(self, tenant_id: str, object_key: str, data: bytes) -> bytes: ...
 
-
-class Unsealed:
-    """Stores the bytes as they are (the store may still encrypt them server-side)."""
-
-    def seal(self, tenant_id: str, data: bytes) -> bytes:
-        return data
-
-    def open(self, tenant_id: str, data: bytes) -> bytes:
-        return data
+    async def open(self, tenant_id: str, object_key: str, sealed: bytes) -> bytes:
+        """Raises `DocumentCorrupted` when the bytes do not authenticate (altered, or not this tenant's object)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -64,15 +73,16 @@ def tenant_prefix(tenant_id: str) -> str:
     """Where a tenant's objects are, and nobody else's."""
     if not _TENANT.match(tenant_id):
         raise ValueError(f"tenant id {tenant_id!r} cannot name an object prefix")
-    return f"tenants/{tenant_id}/documents/"
+    return f"{TENANTS_PREFIX}{tenant_id}/documents/"
 
 
 class DocumentStore:
-    """Blocking calls (boto3); async callers run them with `asyncio.to_thread`."""
+    """`put` and `get` are coroutines (sealing needs the tenant's data key, from PostgreSQL) that run boto3 in a
+    thread; the rest are blocking calls."""
 
-    def __init__(self, settings: ObjectStoreSettings | None = None, sealer: Sealer | None = None) -> None:
+    def __init__(self, sealer: Sealer, settings: ObjectStoreSettings | None = None) -> None:
         self.settings = settings or ObjectStoreSettings()
-        self.sealer: Sealer = sealer or Unsealed()
+        self.sealer = sealer
         secret = self.settings.secret_access_key
         self.client: Any = boto3.client(
             "s3",
@@ -107,63 +117,104 @@ class DocumentStore:
         except BotoCoreError as exc:
             raise ObjectStoreError(f"object store unreachable: {exc}") from exc
 
-    def put(self, tenant_id: str, data: bytes, media_type: str) -> StoredObject:
-        """Store `data` for `tenant_id`; returns once the store has acknowledged the whole object."""
+    async def put(self, tenant_id: str, data: bytes, media_type: str) -> StoredObject:
+        """Store `data` for `tenant_id`, sealed; returns once the store has acknowledged the whole object."""
         sha256 = hashlib.sha256(data).hexdigest()
         key = object_key(tenant_id, sha256)
-        sealed = self.sealer.seal(tenant_id, data)
+        sealed = await self.sealer.seal(tenant_id, key, data)
+        await asyncio.to_thread(self._put, key, sealed, media_type, tenant_id, sha256)
+        return StoredObject(self.bucket, key, sha256, len(data))
+
+    def _put(self, key: str, body: bytes, media_type: str, tenant_id: str, sha256: str) -> None:
+        metadata = {"tenant": tenant_id, "sha256": sha256, ENCRYPTION_METADATA: self.sealer.name}
+
+        def send() -> None:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=media_type, Metadata=metadata)
+
         try:
             try:
-                self._put(key, sealed, media_type, tenant_id, sha256)
+                send()
             except ClientError as exc:
                 if _code(exc) != "NoSuchBucket":
                     raise
                 self.ensure_bucket()  # a fresh store: the first document creates the bucket
-                self._put(key, sealed, media_type, tenant_id, sha256)
+                send()
         except (BotoCoreError, ClientError) as exc:
             raise ObjectStoreError(f"storing {key}: {exc}") from exc
-        return StoredObject(self.bucket, key, sha256, len(data))
 
-    def _put(self, key: str, body: bytes, media_type: str, tenant_id: str, sha256: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType=media_type,
-            Metadata={"tenant": tenant_id, "sha256": sha256},
-        )
-
-    def get(self, tenant_id: str, sha256: str) -> bytes:
-        """The bytes of `tenant_id`'s document `sha256`, checked against the hash."""
+    async def get(self, tenant_id: str, sha256: str) -> bytes:
+        """The bytes of `tenant_id`'s document `sha256`, opened and checked against the hash."""
         key = object_key(tenant_id, sha256)
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key)
-            data = self.sealer.open(tenant_id, answer["Body"].read())
-        except ClientError as exc:
-            if _status(exc) == 404:
-                raise DocumentNotFound(f"no document {sha256} for tenant {tenant_id}") from exc
-            raise ObjectStoreError(f"reading {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(f"reading {key}: {exc}") from exc
+        stored, sealed_with = await asyncio.to_thread(self._get, tenant_id, key)
+        if sealed_with is None:
+            log.info("%s was stored before encryption: read in clear", key)
+            data = stored
+        elif sealed_with == self.sealer.name:
+            data = await self.sealer.open(tenant_id, key, stored)
+        else:
+            # Refused like altered bytes, not retried: whoever can write the bucket must not stall a reader.
+            raise DocumentCorrupted(f"{key} is sealed with {sealed_with!r}; this store opens {self.sealer.name!r}")
         if hashlib.sha256(data).hexdigest() != sha256:
             raise DocumentCorrupted(f"{key} does not hash to its name")
         return data
 
+    def _get(self, tenant_id: str, key: str) -> tuple[bytes, str | None]:
+        """The stored bytes and the name of their sealing (None: stored in clear)."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            return answer["Body"].read(), answer.get("Metadata", {}).get(ENCRYPTION_METADATA)
+        except ClientError as exc:
+            if _status(exc) == 404:
+                raise DocumentNotFound(f"no document {key.rsplit('/', 1)[-1]} for tenant {tenant_id}") from exc
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
+
     def purge_expired(self, tenant_id: str, now: datetime | None = None) -> int:
         """Delete the tenant's documents older than its retention; returns how many went."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.settings.retention_days(tenant_id))
-        expired: list[dict[str, str]] = []
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=tenant_prefix(tenant_id)
-            )
-            for page in pages:
-                expired += [{"Key": o["Key"]} for o in page.get("Contents", []) if o["LastModified"] < cutoff]
+            expired = [{"Key": o["Key"]} for o in self._listed(tenant_prefix(tenant_id)) if o["LastModified"] < cutoff]
             for start in range(0, len(expired), 1000):
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": expired[start : start + 1000]})
         except (BotoCoreError, ClientError) as exc:
             raise ObjectStoreError(f"purging {tenant_id}'s documents: {exc}") from exc
         return len(expired)
+
+    def _listed(self, prefix: str) -> list[dict[str, Any]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [found for page in pages for found in page.get("Contents", [])]
+
+    async def seal_plaintext(self, tenant_id: str | None = None) -> tuple[int, list[str]]:
+        """Seal in place the documents stored in clear before encryption, of one tenant or all (idempotent, while
+        services run): how many, and the keys left as they are because their bytes no longer match their name."""
+        sealed, corrupted = 0, []
+        prefix = TENANTS_PREFIX if tenant_id is None else tenant_prefix(tenant_id)
+        try:
+            listed = await asyncio.to_thread(self._listed, prefix)
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"listing {self.bucket}: {exc}") from exc
+        for found in listed:
+            named = _OBJECT_KEY.match(found["Key"])
+            if named is None:
+                continue
+            tenant_id, sha256 = named.groups()
+            head = await asyncio.to_thread(self._head, found["Key"])
+            if ENCRYPTION_METADATA in head.get("Metadata", {}):
+                continue
+            stored, _ = await asyncio.to_thread(self._get, tenant_id, found["Key"])
+            if hashlib.sha256(stored).hexdigest() != sha256:
+                corrupted.append(found["Key"])
+                continue
+            await self.put(tenant_id, stored, head["ContentType"])
+            sealed += 1
+        return sealed, corrupted
+
+    def _head(self, key: str) -> dict[str, Any]:
+        try:
+            return dict(self.client.head_object(Bucket=self.bucket, Key=key))
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(f"reading {key}: {exc}") from exc
 
     def reachable(self) -> bool:
         try:

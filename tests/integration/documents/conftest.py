@@ -3,18 +3,25 @@ database of their own, and tenants to upload with."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
+import boto3
 import pytest
+from botocore.config import Config
 from pydantic import SecretStr
 
 from aios.kafka import topics as catalogue
 from aios.kafka.scratch import ScratchTopics
 from aios.kafka.serde import Codecs
-from aios.objects.store import DocumentStore
+from aios.keys.documents import sealed_store
+from aios.objects.settings import ObjectStoreSettings
+from aios.objects.store import DocumentStore, StoredObject
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret, TenantStore
@@ -29,11 +36,50 @@ def documents_connection(connection: ConnectionSettings, module_database: str) -
     return connection.model_copy(update={"postgres_dsn": SecretStr(module_database)})
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The sealed document store over one database's data keys, for synchronous tests; `s3` is a plain S3 client
+    of the same bucket, which sees what is at rest."""
+
+    dsn: str
+    settings: ObjectStoreSettings = field(default_factory=ObjectStoreSettings)
+
+    def call(self, work: Callable[[DocumentStore], Awaitable[T]]) -> T:
+        """`work` on a store with a fresh pool and nothing cached: its data keys are unwrapped from the table."""
+        return call_database(self.dsn, lambda pool: work(sealed_store(pool, self.settings)))
+
+    def put(self, tenant_id: str, data: bytes, media_type: str = "application/pdf") -> StoredObject:
+        return self.call(lambda store: store.put(tenant_id, data, media_type))
+
+    def get(self, tenant_id: str, sha256: str) -> bytes:
+        return self.call(lambda store: store.get(tenant_id, sha256))
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.bucket
+
+    @property
+    def s3(self) -> Any:
+        secret = self.settings.secret_access_key
+        return boto3.client(
+            "s3",
+            endpoint_url=self.settings.endpoint_url,
+            region_name=self.settings.region,
+            aws_access_key_id=self.settings.access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+
 @pytest.fixture(scope="module")
-def store(local_stack: LocalStack) -> DocumentStore:
+def store(local_stack: LocalStack, module_database: str) -> Documents:
+    """Documents sealed under the data keys of the module's database (ingest's and extract's)."""
     assert local_stack.seaweedfs.healthy(), "SeaweedFS is not running: `aios stack up` starts it"
-    documents = DocumentStore()
-    documents.ensure_bucket()
+    documents = Documents(module_database)
+    documents.call(lambda store: asyncio.to_thread(store.ensure_bucket))
     return documents
 
 
@@ -61,7 +107,7 @@ def codecs(connection: ConnectionSettings, scratch_topics: ScratchTopics, docume
 def ingest(
     documents_connection: ConnectionSettings,
     document_topics: dict[str, str],
-    store: DocumentStore,
+    store: Documents,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[IngestProcess]:
     """Ingest with small limits, so the limits' refusals need no large files."""

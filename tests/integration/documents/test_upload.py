@@ -15,9 +15,9 @@ import pytest
 from aios.client import AiosClient, SubmitRejected
 from aios.kafka import topics as catalogue
 from aios.kafka.serde import Codecs
-from aios.objects.store import DocumentStore
 from aios.tenants.signatures import SIGNATURE_HEADER, signature_header
 from aios.tenants.store import IssuedKey, IssuedWebhookSecret
+from tests.integration.documents.conftest import Documents
 from tests.integration.ingest.conftest import IngestProcess
 from tests.support.cli import aios
 from tests.support.documents import (
@@ -68,7 +68,7 @@ def references(
 def test_an_accepted_document_is_stored_and_its_reference_acked(
     ingest: IngestProcess,
     tenant: IssuedKey,
-    store: DocumentStore,
+    store: Documents,
     codecs: Codecs,
     document_topics: dict[str, str],
     kafka_bootstrap: str,
