@@ -8,6 +8,7 @@ happens: retries, a second document of the same invoice, act killed between the 
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +35,7 @@ VENDOR = {"vendor_tax_id": "DE123456789", "vendor_name": "Acme GmbH"}
 def payouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayoutSim]:
     sim = PayoutSim(tmp_path_factory.mktemp("payouts-sim")).start()
     yield sim
-    assert sim.stop() == 0
+    assert sim.stop() in (0, -signal.SIGTERM), "uvicorn ends a clean shutdown by raising SIGTERM again"
 
 
 @pytest.fixture(scope="module")
