@@ -12,19 +12,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-_RESERVE = """
-WITH new AS (
-    INSERT INTO payment_references (tenant_id, reference, action_id, event_id) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (tenant_id, reference) DO NOTHING
-    RETURNING action_id, event_id
-), holder AS (
-    (SELECT action_id, event_id FROM new)
-    UNION ALL
-    (SELECT action_id, event_id FROM payment_references WHERE tenant_id = $1 AND reference = $2)
-    LIMIT 1
-)
-SELECT h.action_id, h.event_id, coalesce(a.status IN ('waiting', 'pending', 'running'), false) AS in_progress
-FROM holder AS h LEFT JOIN act_actions AS a ON a.action_id = h.action_id
+_HOLDER = """
+SELECT r.action_id, r.event_id, coalesce(a.status IN ('waiting', 'pending', 'running'), false) AS in_progress
+FROM payment_references AS r LEFT JOIN act_actions AS a ON a.action_id = r.action_id
+WHERE r.tenant_id = $1 AND r.reference = $2
 """
 
 
@@ -43,8 +34,21 @@ class PaymentLedger:
         self._pool = pool
 
     async def reserve(self, tenant_id: str, reference: str, action_id: str, event_id: str) -> Holder:
-        """Reserve `reference` for `action_id` unless an action holds it already; the holder either way."""
-        row = await self._pool.fetchrow(_RESERVE, tenant_id, reference, action_id, event_id)
+        """Reserve `reference` for `action_id` unless an action holds it already; the holder either way.
+
+        Two statements, not one: a conflicting insert waits for the other transaction's commit, and
+        only a statement begun after it (read committed) sees the row that won.
+        """
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO payment_references (tenant_id, reference, action_id, event_id) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (tenant_id, reference) DO NOTHING",
+                tenant_id,
+                reference,
+                action_id,
+                event_id,
+            )
+            row = await conn.fetchrow(_HOLDER, tenant_id, reference)
         return Holder(row["action_id"], row["event_id"], row["in_progress"])
 
     async def take_over(self, tenant_id: str, reference: str, previous: str, action_id: str, event_id: str) -> bool:
