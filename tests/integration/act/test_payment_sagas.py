@@ -158,6 +158,13 @@ def test_an_approved_invoice_is_posted_scheduled_for_payment_and_advised(
     )
     assert any(m["Subject"] == "Paid INV-1001" for m in smtp.messages)
     assert saga_state(act, sent) == "completed"
+    stored = call_database(
+        act.dsn,
+        lambda pool: pool.fetchval(
+            "SELECT config::text FROM connector_configs WHERE tenant_id = $1 AND connector = 'payment'", who
+        ),
+    )
+    assert payouts.api_key not in stored and "sealed" in stored, "the payout API key is sealed at rest"
 
 
 def test_an_approved_claim_is_settled_paid_and_the_claimant_told(
