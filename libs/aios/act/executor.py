@@ -176,6 +176,7 @@ def _request(action: ClaimedAction) -> ActionRequest:
         event_id=action.event_id,
         decision_id=action.decision_id,
         params=action.params,
+        compensates_ref=action.compensates_ref,
     )
 
 

@@ -23,6 +23,7 @@ from aios.act.settings import ActSettings
 from aios.act.store import ActStore
 from aios.connectors.builtin import default_connectors
 from aios.connectors.config import ConnectorConfigs
+from aios.connectors.payment_ledger import PaymentLedger
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
 from aios.kafka.async_producer import AsyncProducer
@@ -63,7 +64,7 @@ class ActRuntime:
         publisher = OutboxPublisher(
             store, producer, codecs, deadletter_topic, service=SERVICE, batch=settings.publish_batch
         )
-        connectors = default_connectors(client)
+        connectors = default_connectors(client, PaymentLedger(pool))
         metrics.start_at_zero(metrics.ACT_ACTIONS, SERVICE, connectors, metrics.ACTION_STATUSES)
         metrics.start_at_zero(metrics.ACT_RETRIES, SERVICE, connectors)
         metrics.start_at_zero(

@@ -10,13 +10,14 @@ takes all of an executor's slots.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from aios.act import saga
 from aios.act.plan import DecisionPlan, compensation_id_for
 from aios.outbox.publisher import OutboxRecord, OutboxRow, Send
 
@@ -45,6 +46,8 @@ class ClaimedAction:
     """`action`, or `compensation` of the action `compensates`."""
     compensates: str | None
     compensates_type: str | None
+    compensates_ref: str | None
+    """The external reference the compensated action recorded (what to undo)."""
     action_type: str
     params: dict[str, str]
     attempts: int
@@ -80,17 +83,10 @@ WHERE a.action_id = c.action_id AND d.decision_id = a.decision_id
   AND a.status IN ('pending', 'running') AND a.due_at <= now()
 RETURNING a.action_id, a.decision_id, a.tenant_id, d.event_id, d.occurred_at, a.position, a.kind, a.compensates,
     (SELECT o.action_type FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_type,
+    (SELECT o.external_ref FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_ref,
     a.action_type, a.params, a.attempts,
     extract(epoch FROM now() - coalesce(a.first_attempt_at, now()))::float8 AS elapsed_s,
     d.trace, d.source_topic, d.source_partition, d.source_offset, d.source_key, d.source_value
-"""
-
-_ADVANCE = """
-UPDATE act_actions SET status = 'pending', due_at = now()
-WHERE action_id = (
-    SELECT action_id FROM act_actions WHERE decision_id = $1 AND kind = $2 AND status = 'waiting'
-    ORDER BY CASE WHEN $2 = 'action' THEN position ELSE -position END LIMIT 1
-)
 """
 
 
@@ -171,11 +167,7 @@ class ActStore:
             if not done:
                 return False
             await _write_outbox(conn, records)
-            if action.kind == "compensation":
-                await conn.execute(
-                    "UPDATE act_actions SET status = 'compensated' WHERE action_id = $1", action.compensates
-                )
-            await conn.execute(_ADVANCE, action.decision_id, action.kind)
+            await _advance(conn, action, saga.after_success)
         return True
 
     async def retry_later(self, action: ClaimedAction, delay_s: float, error: str) -> bool:
@@ -195,10 +187,10 @@ class ActStore:
             return await _fenced(conn, action, "status = 'pending', due_at = now()")
 
     async def fail(self, action: ClaimedAction, error: str, records: Sequence[OutboxRecord]) -> bool:
-        """Record a permanent failure; for an action, cancel the rest of its decision and start the saga.
+        """Record a permanent failure; for an action, cancel the rest of its decision and start undoing it.
 
-        The saga compensates the decision's completed actions that declare a compensation, one at a
-        time, latest first. A failed compensation moves on to the next one.
+        What is undone and in which order is `aios.act.saga.after_failure`'s: the decision's completed
+        actions that declare a compensation, one at a time, latest first; a failed compensation moves on.
         """
         async with self._pool.acquire() as conn, conn.transaction():
             done = await _fenced(
@@ -207,36 +199,7 @@ class ActStore:
             if not done:
                 return False
             await _write_outbox(conn, records)
-            if action.kind == "action":
-                await conn.execute(
-                    "UPDATE act_actions SET status = 'cancelled', finished_at = now()"
-                    " WHERE decision_id = $1 AND kind = 'action' AND status = 'waiting'",
-                    action.decision_id,
-                )
-                completed = await conn.fetch(
-                    "SELECT action_id, position, compensation FROM act_actions"
-                    " WHERE decision_id = $1 AND kind = 'action' AND status = 'succeeded' AND compensation IS NOT NULL",
-                    action.decision_id,
-                )
-                await conn.executemany(
-                    "INSERT INTO act_actions (action_id, decision_id, tenant_id, position, kind, compensates,"
-                    " action_type, params, status)"
-                    " VALUES ($1, $2, $3, $4, 'compensation', $5, $6, $7::jsonb, 'waiting')"
-                    " ON CONFLICT (action_id) DO NOTHING",
-                    [
-                        (
-                            compensation_id_for(row["action_id"]),
-                            action.decision_id,
-                            action.tenant_id,
-                            row["position"],
-                            row["action_id"],
-                            json.loads(row["compensation"])["type"],
-                            json.dumps(json.loads(row["compensation"])["params"]),
-                        )
-                        for row in completed
-                    ],
-                )
-            await conn.execute(_ADVANCE, action.decision_id, "compensation")
+            await _advance(conn, action, saga.after_failure)
         return True
 
     async def publish(self, limit: int, send: Send) -> int:
@@ -289,6 +252,65 @@ async def _fenced(conn: asyncpg.Connection, action: ClaimedAction, assignments: 
     return bool(done)
 
 
+_STEPS = """
+SELECT action_id, kind, position, status, compensation, compensates FROM act_actions WHERE decision_id = $1
+"""
+
+
+async def _advance(
+    conn: asyncpg.Connection, action: ClaimedAction, rule: Callable[[Sequence[saga.Step], str], saga.Transition]
+) -> None:
+    """After `action`'s result (already written): the saga's next steps by `rule`, and its new state.
+
+    The decision's row is locked first, so two results of one decision never advance it at once.
+    """
+    await conn.execute("SELECT 1 FROM act_decisions WHERE decision_id = $1 FOR UPDATE", action.decision_id)
+    rows = await conn.fetch(_STEPS, action.decision_id)
+    steps = [
+        saga.Step(
+            r["action_id"], r["kind"], r["position"], r["status"], r["compensation"] is not None, r["compensates"]
+        )
+        for r in rows
+    ]
+    transition = rule(steps, action.action_id)
+    declared = {r["action_id"]: json.loads(r["compensation"]) for r in rows if r["compensation"] is not None}
+    positions = {step.action_id: step.position for step in steps}
+    await conn.executemany(
+        "INSERT INTO act_actions (action_id, decision_id, tenant_id, position, kind, compensates, action_type,"
+        " params, status) VALUES ($1, $2, $3, $4, 'compensation', $5, $6, $7::jsonb, 'waiting')"
+        " ON CONFLICT (action_id) DO NOTHING",
+        [
+            (
+                compensation_id_for(undone),
+                action.decision_id,
+                action.tenant_id,
+                positions[undone],
+                undone,
+                declared[undone]["type"],
+                json.dumps(declared[undone]["params"]),
+            )
+            for undone in transition.compensate
+        ],
+    )
+    await conn.execute(
+        "UPDATE act_actions SET status = 'cancelled', finished_at = now()"
+        " WHERE action_id = ANY($1::text[]) AND status = 'waiting'",
+        list(transition.cancel),
+    )
+    if transition.compensated is not None:
+        await conn.execute("UPDATE act_actions SET status = 'compensated' WHERE action_id = $1", transition.compensated)
+    if transition.start is not None:
+        await conn.execute(
+            "UPDATE act_actions SET status = 'pending', due_at = now() WHERE action_id = $1 AND status = 'waiting'",
+            transition.start,
+        )
+    await conn.execute(
+        "UPDATE act_decisions SET saga_state = $2 WHERE decision_id = $1",
+        action.decision_id,
+        saga.saga_state(saga.apply(steps, transition)),
+    )
+
+
 async def _write_outbox(conn: asyncpg.Connection, records: Sequence[OutboxRecord]) -> None:
     await conn.executemany(
         "INSERT INTO act_outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
@@ -308,6 +330,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedAction:
         kind=row["kind"],
         compensates=row["compensates"],
         compensates_type=row["compensates_type"],
+        compensates_ref=row["compensates_ref"],
         action_type=row["action_type"],
         params=json.loads(row["params"]),
         attempts=row["attempts"],

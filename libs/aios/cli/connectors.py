@@ -27,7 +27,7 @@ from aios.tenants.secrets import new_webhook_secret
 app = typer.Typer(no_args_is_help=True, help="Configure the act service's connectors per tenant.")
 
 _TENANT = typer.Option(..., "--tenant", help="Tenant name or id.")
-_CONNECTOR = typer.Option(..., "--connector", help="webhook, http, email or log.")
+_CONNECTOR = typer.Option(..., "--connector", help="webhook, http, erp, claims, payment, email or log.")
 
 
 def _connector(name: str) -> Connector:

@@ -26,6 +26,8 @@ class ActionRequest:
     event_id: str
     decision_id: str
     params: Mapping[str, str]
+    compensates_ref: str | None = None
+    """For a compensation: the external reference of what it undoes (the payout to cancel, the posting to reverse)."""
 
     @property
     def connector(self) -> str:

@@ -2,7 +2,8 @@
 
 The tenant's configuration names a base URL and, per operation, the method, path and body
 template; `{name}` in any string of the template is replaced by the action's parameter of that
-name or by `action_id`, `event_id`, `tenant_id`, `decision_id`. An operation without a template
+name or by `action_id`, `event_id`, `tenant_id`, `decision_id` (and in a compensation by `compensates_ref`,
+what the undone action's call returned: the posting to reverse). An operation without a template
 POSTs its parameters as a JSON object to `<url>/<operation>`.
 """
 
@@ -81,6 +82,7 @@ class HttpConnector(ConfiguredConnector[HttpConfig]):
             "event_id": request.event_id,
             "tenant_id": request.tenant_id,
             "decision_id": request.decision_id,
+            **({"compensates_ref": request.compensates_ref} if request.compensates_ref else {}),
         }
         body = dict(request.params) if operation.body is None else render(operation.body, values)
         url = str(parsed.url).rstrip("/") + "/" + render(operation.path, values).lstrip("/")
@@ -88,3 +90,15 @@ class HttpConnector(ConfiguredConnector[HttpConfig]):
         payload = json.dumps(body, separators=(",", ":")).encode()
         response = await send(self.client, operation.method, url, payload, headers, policy.timeout_s)
         return ActionResult(reference(response, operation.ref_field))
+
+
+class ErpConnector(HttpConnector):
+    """`erp.<operation>`: the tenant's ERP (post an invoice, reverse the posting), an API configured like `http`."""
+
+    name: ClassVar[str] = "erp"
+
+
+class ClaimsConnector(HttpConnector):
+    """`claims.<operation>`: the tenant's claims system (settle a claim, reopen it), configured like `http`."""
+
+    name: ClassVar[str] = "claims"
