@@ -28,6 +28,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, ...]] = {
     "connectors.set": ("admin",),
     "model.rollout": ("admin",),
     "policy.rollout": ("admin",),
+    "refdata.import": ("admin",),
 }
 """CLI action → the roles that may run it."""
 

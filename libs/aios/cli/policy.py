@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aios.cli.access import admin_action, record
+from aios.cli.refdata import book_of
 from aios.cli.rollout import policy_rollout
 from aios.db.pool import run_on_database
 from aios.policy.loading import load_policy_file
@@ -63,11 +64,16 @@ def test(
     events: Path = typer.Option(
         ..., "--events", exists=True, dir_okay=False, help="JSON lines shaped like aios.events.enriched values."
     ),
+    refdata: list[str] = typer.Option(
+        [],
+        "--refdata",
+        help="KIND=FILE (vendors, purchase-orders or policies; repeatable): reference data document events look up.",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Print what FILE decides for each sample event, without Kafka or a database."""
+    """Print what FILE decides for each sample event (support tickets or documents), without Kafka or a database."""
     loaded = load_policy_file(file)
-    outcomes = simulate(loaded, read_sample_events(events))
+    outcomes = simulate(loaded, read_sample_events(events), reference=book_of(refdata))
     if as_json:
         for outcome in outcomes:
             typer.echo(json.dumps(outcome.as_json()))

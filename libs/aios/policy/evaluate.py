@@ -319,7 +319,7 @@ def render_actions(
 
 
 def render_params(params: Mapping[str, str], context: Mapping[str, str]) -> dict[str, str]:
-    """Placeholders replaced by their value; an attribute the event lacks becomes empty text."""
+    """Placeholders replaced by their value; an attribute or field the event lacks becomes empty text."""
     return {name: PLACEHOLDER.sub(lambda m: context.get(m[1], ""), text) for name, text in params.items()}
 
 
@@ -336,4 +336,6 @@ def _context(facts: EventFacts, verdict: Verdict | None) -> dict[str, str]:
         "rule": verdict.rule if verdict else "",
     }
     context.update({f"attributes.{name}": value for name, value in facts.attributes.items()})
+    if facts.document is not None:
+        context.update({f"fields.{name}": value for name, value in facts.document.values().items()})
     return context

@@ -24,7 +24,8 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 """`{label}` or `{attributes.customer}` inside an action parameter."""
 
 PLACEHOLDERS = ("event_id", "tenant_id", "type", "text", "label", "confidence", "draft", "reason", "rule")
-"""Event fields an action parameter may name; `attributes.<name>` names an attribute."""
+"""Event fields an action parameter may name; `attributes.<name>` names an attribute, `fields.<name>` a
+document's extracted field (its normalised value)."""
 
 
 class _Strict(BaseModel):
@@ -197,7 +198,7 @@ class Compensation(_Strict):
 
 
 class ActionSpec(_Strict):
-    """One action: `type` is `<connector>.<operation>`; params may name event fields as {label}."""
+    """One action: `type` is `<connector>.<operation>`; params may name event fields as {label}, {fields.total}."""
 
     type: str = Field(pattern=ACTION_TYPE, description="webhook.*, http.*, email.* or log.*")
     params: dict[str, str] = Field(default_factory=dict)
@@ -216,10 +217,10 @@ class ActionSpec(_Strict):
     def _placeholders(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             for placeholder in PLACEHOLDER.findall(text):
-                if placeholder not in PLACEHOLDERS and not re.fullmatch(r"attributes\.[^.{}\s]+", placeholder):
+                if placeholder not in PLACEHOLDERS and not re.fullmatch(r"(attributes|fields)\.[^.{}\s]+", placeholder):
                     raise ValueError(
                         f"parameter {name!r}: unknown placeholder {{{placeholder}}};"
-                        f" use one of {', '.join(PLACEHOLDERS)} or attributes.<name>"
+                        f" use one of {', '.join(PLACEHOLDERS)}, attributes.<name> or fields.<document field>"
                     )
         return value
 

@@ -131,6 +131,13 @@ class RefdataStore:
         )
         return [RevisionInfo(**dict(row)) for row in rows]
 
+    async def tenants(self) -> list[tuple[str, int]]:
+        """(tenant id, latest revision) of every tenant with reference data."""
+        rows = await self._pool.fetch(
+            "SELECT tenant_id, max(revision) AS revision FROM refdata_revisions GROUP BY tenant_id ORDER BY tenant_id"
+        )
+        return [(row["tenant_id"], int(row["revision"])) for row in rows]
+
     async def current_counts(self, tenant_id: str) -> dict[Kind, int]:
         """How many rows of each kind the tenant's latest revision holds."""
         counts: dict[Kind, int] = {}
