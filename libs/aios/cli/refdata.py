@@ -162,7 +162,7 @@ def list_(
         }
         typer.echo(json.dumps(listing))
         return
-    out = Console()
+    out = Console(width=160)
     out.print(f"tenant {name}: revision {latest}; current: {', '.join(f'{n} {k}' for k, n in counts.items())}")
     table = Table()
     for column in ("revision", "kind", "file", "replace", "accepted", "rejected", "by", "at"):
