@@ -79,7 +79,7 @@ def test(
             typer.echo(json.dumps(outcome.as_json()))
         return
     table = Table(title=f"{file} (version {loaded.version}, tenant {loaded.tenant})")
-    for column in ("line", "event", "intent", "conf.", "outcome", "rule", "reason / actions"):
+    for column in ("line", "event", "intent / type", "conf.", "outcome", "rule", "reason / actions"):
         table.add_column(column, overflow="fold")
     for outcome in outcomes:
         verdict = outcome.verdict
@@ -92,8 +92,8 @@ def test(
         table.add_row(
             str(outcome.line),
             outcome.facts.event_id,
-            outcome.facts.label,
-            f"{outcome.facts.confidence:.2f}",
+            outcome.facts.label if outcome.facts.document is None else outcome.facts.type,
+            f"{outcome.facts.confidence:.2f}" if outcome.facts.document is None else "",
             verdict.outcome.upper(),
             verdict.rule,
             details,
