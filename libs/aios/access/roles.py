@@ -29,6 +29,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, ...]] = {
     "kb.endpoint": ("admin",),
     "model.rollout": ("admin",),
     "policy.rollout": ("admin",),
+    "refdata.import": ("admin",),
 }
 """CLI action → the roles that may run it."""
 

@@ -21,6 +21,7 @@ from aios.cli import (
     kb,
     model,
     policy,
+    refdata,
     replay,
     reviewers,
     schemas,
@@ -52,6 +53,7 @@ app.add_typer(connectors.app, name="connectors")
 app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
 app.add_typer(policy.app, name="policy")
+app.add_typer(refdata.app, name="refdata")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(secrets.app, name="secrets")

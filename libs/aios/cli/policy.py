@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aios.cli.access import admin_action, record
+from aios.cli.refdata import book_of
 from aios.cli.rollout import policy_rollout
 from aios.db.pool import run_on_database
 from aios.policy.loading import load_policy_file
@@ -63,17 +64,22 @@ def test(
     events: Path = typer.Option(
         ..., "--events", exists=True, dir_okay=False, help="JSON lines shaped like aios.events.enriched values."
     ),
+    refdata: list[str] = typer.Option(
+        [],
+        "--refdata",
+        help="KIND=FILE (vendors, purchase-orders or policies; repeatable): reference data document events look up.",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Print what FILE decides for each sample event, without Kafka or a database."""
+    """Print what FILE decides for each sample event (support tickets or documents), without Kafka or a database."""
     loaded = load_policy_file(file)
-    outcomes = simulate(loaded, read_sample_events(events))
+    outcomes = simulate(loaded, read_sample_events(events), reference=book_of(refdata))
     if as_json:
         for outcome in outcomes:
             typer.echo(json.dumps(outcome.as_json()))
         return
     table = Table(title=f"{file} (version {loaded.version}, tenant {loaded.tenant})")
-    for column in ("line", "event", "intent", "conf.", "outcome", "rule", "reason / actions"):
+    for column in ("line", "event", "intent / type", "conf.", "outcome", "rule", "reason / actions"):
         table.add_column(column, overflow="fold")
     for outcome in outcomes:
         verdict = outcome.verdict
@@ -86,8 +92,8 @@ def test(
         table.add_row(
             str(outcome.line),
             outcome.facts.event_id,
-            outcome.facts.label,
-            f"{outcome.facts.confidence:.2f}",
+            outcome.facts.label if outcome.facts.document is None else outcome.facts.type,
+            f"{outcome.facts.confidence:.2f}" if outcome.facts.document is None else "",
             verdict.outcome.upper(),
             verdict.rule,
             details,

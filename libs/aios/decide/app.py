@@ -23,6 +23,7 @@ from confluent_kafka.admin import AdminClient
 
 from aios.decide.codec import AvroCodec
 from aios.decide.decider import Decider
+from aios.decide.documents import PostgresDocuments
 from aios.decide.gaps import GapGuard, ReadingGapGuard
 from aios.decide.handlers import SERVICE, Handlers, Sinks
 from aios.decide.policies import PolicyCache
@@ -77,6 +78,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
         pending,
         no_policy_sla_s=settings.no_policy_sla_s,
         service=SERVICE,
+        documents=PostgresDocuments(connection.postgres_dsn.get_secret_value()),
     )
     handlers = Handlers(settings, codecs, decider, policies, sinks)
     watched = {settings.enriched_topic, settings.completed_topic, by_tenant.get_topic_name()}

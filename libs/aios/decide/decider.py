@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -25,17 +25,19 @@ from aios.decide.decisions import (
     review_request,
     reviewed_decision,
 )
+from aios.decide.documents import DocumentSource, is_document
 from aios.decide.errors import UnknownReview
 from aios.decide.policies import PolicySource
 from aios.observability import metrics
 from aios.policy.evaluate import EventFacts, evaluate
-from aios.policy.model import StreamSettings
+from aios.policy.model import DocumentSettings, StreamSettings
 from aios.policy.stream import StreamStats
 from aios.schemas.records import Decision, EventEnriched, ReviewCompleted, ReviewRequested, TraceContext
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOW_CONFIDENCE = StreamSettings().low_confidence_below
+DEFAULT_BURST_WINDOW_S = DocumentSettings().burst_window
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,24 @@ class Decider:
         *,
         no_policy_sla_s: int = 24 * 3600,
         service: str = "decide",
+        documents: DocumentSource | None = None,
     ) -> None:
         self.policies = policies
         self.stats = stats
         self.pending = pending
+        self.documents = documents
+        """Where document events' facts come from; without it, rules on documents never match."""
         self.no_policy_sla_s = no_policy_sla_s
         self.service = service
 
     async def on_event(self, event: EventEnriched, timestamp: float, trace: TraceContext, now: datetime) -> Output:
-        """Count the event in its tenant's windows, then apply the tenant's active policy."""
+        """Count the event in its tenant's windows, then apply the tenant's active policy
+        (to a document's fields, reference data and signals too)."""
         facts = EventFacts.from_enriched(event.to_avro())
         loaded = await self.policies.active(facts.tenant_id, timestamp)
+        if self.documents is not None and is_document(event):
+            burst_window_s = loaded.policy.documents.burst_window if loaded else DEFAULT_BURST_WINDOW_S
+            facts = replace(facts, document=await self.documents.facts(event, burst_window_s))
         low_below = loaded.policy.stream.low_confidence_below if loaded else DEFAULT_LOW_CONFIDENCE
         state = self.stats.observe(facts.tenant_id, timestamp, facts.confidence < low_below)
         metrics.DECIDE_EVENTS_PER_MINUTE.labels(self.service, facts.tenant_id).set(state.events_per_minute)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aios.policy.documents import DocumentFacts
 from aios.policy.evaluate import EventFacts, Verdict, evaluate_after_review, render_actions
 from aios.policy.loading import LoadedPolicy
 from aios.policy.model import ActionSpec
@@ -150,7 +151,7 @@ def reviewed_decision(
     (review rules count as approved, a reject rule rejects); REJECT runs nothing. `policy` is that
     version, needed only for RELABEL.
     """
-    facts = EventFacts(**pending["facts"])
+    facts = _facts_of_json(pending["facts"])
     verdict = completion.verdict
     reviewer = completion.reviewer
     rule, reason = pending["rule"], pending["reason"]
@@ -258,6 +259,7 @@ def _decision(  # noqa: PLR0913 -- one keyword per field of the decision record 
         reviewer=reviewer,
         decided_at=now,
         trace=trace,
+        refdata_revision=None if facts.document is None else facts.document.reference.revision,
     )
 
 
@@ -278,7 +280,14 @@ def _facts_json(facts: EventFacts) -> Value:
         "attributes": dict(facts.attributes),
         "pii_found": list(facts.pii_found),
         "draft": facts.draft,
+        "document": None if facts.document is None else facts.document.to_json(),
     }
+
+
+def _facts_of_json(value: Value) -> EventFacts:
+    """Facts kept by `_facts_json` (a review pending since before documents had facts has none)."""
+    document = value.get("document")
+    return EventFacts(**{**value, "document": None if document is None else DocumentFacts.from_json(document)})
 
 
 def _epoch_ms(value: datetime | int) -> int:

@@ -54,6 +54,9 @@ class DecisionOutcome(BaseModel):
     draft: str | None = Field(default=None, description="The grounded draft reply, when one was made.")
     policy_version: str
     rule: str = Field(description="The policy rule that fired.")
+    refdata_revision: int | None = Field(
+        default=None, description="The reference-data revision a document was looked up in (null: none)."
+    )
     reviewer: str | None = None
     decided_at: datetime
 
@@ -94,6 +97,7 @@ def decision_part(decision: Decision) -> str:
         draft=decision.draft,
         policy_version=decision.policy.version,
         rule=decision.policy.rule,
+        refdata_revision=decision.refdata_revision,
         reviewer=decision.reviewer,
         decided_at=decision.decided_at,
     )

@@ -15,23 +15,29 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from aios.policy.actions import action_id
+from aios.policy.documents import DocumentFacts
 from aios.policy.model import (
     PLACEHOLDER,
     ActionSpec,
     Compare,
     Decides,
+    DocumentTest,
+    InsurancePolicyTest,
     OutcomeKind,
     Patterns,
     Policy,
+    PurchaseOrderTest,
+    SignalsTest,
     StreamTest,
     TextTest,
+    VendorTest,
     When,
 )
 
 
 @dataclass(frozen=True)
 class EventFacts:
-    """What rules can test: the event, its prediction, its enrichment."""
+    """What rules can test: the event, its prediction, its enrichment, and for a document what was read from it."""
 
     event_id: str
     tenant_id: str
@@ -43,6 +49,7 @@ class EventFacts:
     attributes: Mapping[str, str] = field(default_factory=dict)
     pii_found: Sequence[str] = ()
     draft: str = ""
+    document: DocumentFacts | None = None
 
     @classmethod
     def from_enriched(cls, value: Mapping[str, Any]) -> EventFacts:
@@ -154,7 +161,9 @@ def matches(when: When, facts: EventFacts, state: StreamState) -> bool:
         return False
     if when.stream is not None and not _stream(when.stream, state):
         return False
-    return when.text is None or _text(when.text, facts.text)
+    if when.text is not None and not _text(when.text, facts.text):
+        return False
+    return when.document is None or (facts.document is not None and _document(when.document, facts.document))
 
 
 def _any_pattern(patterns: Patterns, value: str) -> bool:
@@ -189,6 +198,69 @@ def _stream(test: StreamTest, state: StreamState) -> bool:
         (test.low_confidence_share_5m, state.low_confidence_share_5m),
     )
     return all(bound is None or compare(bound, value) for bound, value in tests)
+
+
+def _document(test: DocumentTest, document: DocumentFacts) -> bool:
+    if test.fields is not None and not all(
+        _attribute(expected, document.value(name)) for name, expected in test.fields.items()
+    ):
+        return False
+    if test.min_confidence is not None and not compare(
+        test.min_confidence, document.min_confidence(test.min_confidence.of)
+    ):
+        return False
+    if test.checks is not None and not all(document.checks.get(name) is passed for name, passed in test.checks.items()):
+        return False
+    flags = (
+        (test.checks_failed, any(passed is False for passed in document.checks.values())),
+        (test.duplicate, document.duplicate_of is not None),
+    )
+    if not _flags(flags):
+        return False
+    return (
+        (test.vendor is None or _vendor(test.vendor, document))
+        and (test.purchase_order is None or _purchase_order(test.purchase_order, document))
+        and (test.insurance_policy is None or _insurance_policy(test.insurance_policy, document))
+        and (test.signals is None or _signals(test.signals, document))
+    )
+
+
+def _flags(flags: Sequence[tuple[bool | None, bool]]) -> bool:
+    """Each given expectation equals its fact."""
+    return all(expected is None or expected == actual for expected, actual in flags)
+
+
+def _vendor(test: VendorTest, document: DocumentFacts) -> bool:
+    return _flags(((test.known, document.vendor_known), (test.iban_on_file, document.iban_on_file)))
+
+
+def _purchase_order(test: PurchaseOrderTest, document: DocumentFacts) -> bool:
+    flags = (
+        (test.found, document.po_found),
+        (test.vendor_matches, document.po_vendor_matches),
+        (test.currency_matches, document.po_currency_matches),
+    )
+    return _flags(flags) and (test.deviation_pct is None or compare(test.deviation_pct, document.po_deviation_pct))
+
+
+def _insurance_policy(test: InsurancePolicyTest, document: DocumentFacts) -> bool:
+    flags = (
+        (test.found, document.policy_found),
+        (test.active_on_loss_date, document.active_on_loss_date),
+        (test.loss_type_covered, document.loss_type_covered),
+        (test.holder_matches, document.holder_matches),
+        (test.payable_within_limit, document.payable_within_limit),
+    )
+    return _flags(flags) and (test.payable is None or compare(test.payable, document.payable))
+
+
+def _signals(test: SignalsTest, document: DocumentFacts) -> bool:
+    signals = document.signals
+    return (
+        _flags(((test.vendor_iban_changed, signals.vendor_iban_changed),))
+        and (test.iban_other_claimants is None or compare(test.iban_other_claimants, signals.iban_other_claimants))
+        and (test.claims_on_policy is None or compare(test.claims_on_policy, signals.claims_on_policy))
+    )
 
 
 def compare(test: Compare, value: str | float | None) -> bool:
@@ -247,7 +319,7 @@ def render_actions(
 
 
 def render_params(params: Mapping[str, str], context: Mapping[str, str]) -> dict[str, str]:
-    """Placeholders replaced by their value; an attribute the event lacks becomes empty text."""
+    """Placeholders replaced by their value; an attribute or field the event lacks becomes empty text."""
     return {name: PLACEHOLDER.sub(lambda m: context.get(m[1], ""), text) for name, text in params.items()}
 
 
@@ -264,4 +336,6 @@ def _context(facts: EventFacts, verdict: Verdict | None) -> dict[str, str]:
         "rule": verdict.rule if verdict else "",
     }
     context.update({f"attributes.{name}": value for name, value in facts.attributes.items()})
+    if facts.document is not None:
+        context.update({f"fields.{name}": value for name, value in facts.document.values().items()})
     return context

@@ -24,7 +24,8 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 """`{label}` or `{attributes.customer}` inside an action parameter."""
 
 PLACEHOLDERS = ("event_id", "tenant_id", "type", "text", "label", "confidence", "draft", "reason", "rule")
-"""Event fields an action parameter may name; `attributes.<name>` names an attribute."""
+"""Event fields an action parameter may name; `attributes.<name>` names an attribute, `fields.<name>` a
+document's extracted field (its normalised value)."""
 
 
 class _Strict(BaseModel):
@@ -96,6 +97,73 @@ class StreamTest(_Strict):
     )
 
 
+class MinConfidence(Compare):
+    """The lowest confidence among the fields `of` (a field the document lacks counts as 0)."""
+
+    of: list[str] = Field(min_length=1, description="Field names, e.g. [invoice_number, total, iban].")
+
+
+class VendorTest(_Strict):
+    """The invoice's vendor in the tenant's reference data (matched on tax id, name or alias)."""
+
+    known: bool | None = None
+    iban_on_file: bool | None = Field(default=None, description="The document's IBAN is one the vendor has on file.")
+
+
+class PurchaseOrderTest(_Strict):
+    """The open purchase order the invoice's `po_number` names."""
+
+    found: bool | None = None
+    vendor_matches: bool | None = Field(default=None, description="The PO is the matched vendor's.")
+    currency_matches: bool | None = None
+    deviation_pct: Compare | None = Field(
+        default=None, description="|total - remaining| in percent of what remains open on the PO."
+    )
+
+
+class InsurancePolicyTest(_Strict):
+    """The insurance policy the claim's `policy_number` names."""
+
+    found: bool | None = None
+    active_on_loss_date: bool | None = None
+    loss_type_covered: bool | None = None
+    holder_matches: bool | None = Field(default=None, description="The claimant is the policy holder.")
+    payable: Compare | None = Field(default=None, description="Claimed amount minus the deductible.")
+    payable_within_limit: bool | None = Field(default=None, description="Claimed minus deductible <= the limit.")
+
+
+class SignalsTest(_Strict):
+    """Patterns across the tenant's earlier documents."""
+
+    iban_other_claimants: Compare | None = Field(
+        default=None, description="Other claimants whose earlier claims carried this claim's IBAN."
+    )
+    vendor_iban_changed: bool | None = Field(
+        default=None, description="IBAN not on file for the vendor, which has others on file or used another before."
+    )
+    claims_on_policy: Compare | None = Field(
+        default=None, description="Claims on this insurance policy within `documents.burst_window`, this one included."
+    )
+
+
+class DocumentTest(_Strict):
+    """Tests of an extracted document (events of type document.*); a rule with one never matches other events."""
+
+    fields: dict[str, Compare | str | float] | None = Field(
+        default=None, description="Normalised field values; a plain value means equal to it."
+    )
+    min_confidence: MinConfidence | None = None
+    checks: dict[str, bool] | None = Field(
+        default=None, description="Check name -> true: it passed; false: it failed (not merely unchecked)."
+    )
+    checks_failed: bool | None = Field(default=None, description="Any check failed.")
+    duplicate: bool | None = Field(default=None, description="The document repeats an earlier one of the tenant.")
+    vendor: VendorTest | None = None
+    purchase_order: PurchaseOrderTest | None = None
+    insurance_policy: InsurancePolicyTest | None = None
+    signals: SignalsTest | None = None
+
+
 Patterns = str | list[str]
 
 
@@ -114,6 +182,7 @@ class When(_Strict):
     )
     text: TextTest | None = None
     stream: StreamTest | None = None
+    document: DocumentTest | None = None
 
     @field_validator("type", "intent")
     @classmethod
@@ -129,7 +198,7 @@ class Compensation(_Strict):
 
 
 class ActionSpec(_Strict):
-    """One action: `type` is `<connector>.<operation>`; params may name event fields as {label}."""
+    """One action: `type` is `<connector>.<operation>`; params may name event fields as {label}, {fields.total}."""
 
     type: str = Field(pattern=ACTION_TYPE, description="webhook.*, http.*, email.* or log.*")
     params: dict[str, str] = Field(default_factory=dict)
@@ -148,10 +217,10 @@ class ActionSpec(_Strict):
     def _placeholders(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             for placeholder in PLACEHOLDER.findall(text):
-                if placeholder not in PLACEHOLDERS and not re.fullmatch(r"attributes\.[^.{}\s]+", placeholder):
+                if placeholder not in PLACEHOLDERS and not re.fullmatch(r"(attributes|fields)\.[^.{}\s]+", placeholder):
                     raise ValueError(
                         f"parameter {name!r}: unknown placeholder {{{placeholder}}};"
-                        f" use one of {', '.join(PLACEHOLDERS)} or attributes.<name>"
+                        f" use one of {', '.join(PLACEHOLDERS)}, attributes.<name> or fields.<document field>"
                     )
         return value
 
@@ -231,12 +300,24 @@ class StreamSettings(_Strict):
     )
 
 
+class DocumentSettings(_Strict):
+    burst_window: Duration = Field(
+        default=30 * 86400, description="The window `signals.claims_on_policy` counts claims in, e.g. 7d."
+    )
+
+    @field_validator("burst_window", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return parse_duration(value)
+
+
 class Policy(_Strict):
     """A tenant's whole policy file."""
 
     tenant: str = Field(min_length=1, description="Tenant name (or id) the policy belongs to.")
     description: str = ""
     stream: StreamSettings = Field(default_factory=StreamSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     rules: list[Rule] = Field(default_factory=list)
     default: DefaultRule
 

@@ -4,20 +4,29 @@ Sample events are JSON lines shaped like `aios.events.enriched` values; every fi
 and `classification.label` may be left out. Traffic state is simulated over the file in order,
 with the same windows the decide service keeps, so a burst of low-confidence samples trips a
 circuit breaker here exactly as it would in the stream.
+
+A document event carries `document`: what extract recorded of it (`document_type`, `fields` with
+`normalized` and `confidence`, `checks`, `duplicate_of`); its type defaults to
+`document.<document_type>` and text and classification may be left out. It is looked up in the
+reference data given (rows from CSV files), and signals across documents are computed over the
+file's earlier documents, as the decide service does over the tenant's.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aios.policy.documents import DocumentFacts
 from aios.policy.errors import PolicyError
 from aios.policy.evaluate import EventFacts, StreamState, Verdict, evaluate, render_actions
+from aios.policy.history import DocumentMarks, InMemoryDocumentHistory
 from aios.policy.loading import LoadedPolicy
+from aios.policy.reference import ReferenceLookup, ReferenceMatch
 from aios.policy.stream import InMemoryStreamStats
 
 
@@ -34,6 +43,7 @@ class SampleOutcome:
     actions: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
+        document = self.facts.document
         return {
             "line": self.line,
             "event_id": self.facts.event_id,
@@ -50,6 +60,7 @@ class SampleOutcome:
                 "events_5m": self.state.events_5m,
                 "low_confidence_share_5m": round(self.state.low_confidence_share_5m, 4),
             },
+            "refdata_revision": None if document is None else document.reference.revision,
         }
 
 
@@ -66,18 +77,43 @@ def read_sample_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SampleEventsInvalid(f"{path}:{number}: not JSON: {exc.msg}") from None
-        if not isinstance(value, dict) or not isinstance(value.get("text"), str):
-            raise SampleEventsInvalid(f"{path}:{number}: an event is an object with at least a text")
+        if not isinstance(value, dict):
+            raise SampleEventsInvalid(f"{path}:{number}: an event is a JSON object")
+        if "document" in value:
+            yield number, _document_event(path, number, value)
+            continue
+        if not isinstance(value.get("text"), str):
+            raise SampleEventsInvalid(f"{path}:{number}: an event is an object with at least a text (or a document)")
         if not isinstance(value.get("classification"), dict) or "label" not in value["classification"]:
             raise SampleEventsInvalid(f"{path}:{number}: give classification.label (and confidence)")
         yield number, value
 
 
+def _document_event(path: Path, number: int, value: dict[str, Any]) -> dict[str, Any]:
+    """A document sample with the defaults a document event has: its type from the document's."""
+    document = value["document"]
+    if not isinstance(document, dict) or not isinstance(document.get("fields", {}), dict):
+        raise SampleEventsInvalid(f"{path}:{number}: document is an object with document_type, fields and checks")
+    try:
+        DocumentFacts.from_extraction(document)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise SampleEventsInvalid(f"{path}:{number}: document: {exc}") from None
+    kind = document.get("document_type", "other")
+    return {"type": f"document.{kind}", "text": "", "classification": {"label": "", "confidence": 0.0}, **value}
+
+
 def simulate(
-    loaded: LoadedPolicy, events: Iterable[tuple[int, dict[str, Any]]], now: datetime | None = None
+    loaded: LoadedPolicy,
+    events: Iterable[tuple[int, dict[str, Any]]],
+    now: datetime | None = None,
+    reference: ReferenceLookup | None = None,
 ) -> list[SampleOutcome]:
-    """The verdict for each event, in order; events without `occurred_at` are one second apart."""
+    """The verdict for each event, in order; events without `occurred_at` are one second apart.
+
+    Documents are looked up in `reference` (without it, in no reference data: revision 0).
+    """
     stats = InMemoryStreamStats()
+    history = InMemoryDocumentHistory()
     clock = (now or datetime.now(UTC)).timestamp()
     low_below = loaded.policy.stream.low_confidence_below
     outcomes = []
@@ -86,10 +122,27 @@ def simulate(
         facts = EventFacts.from_enriched(event)
         timestamp = _timestamp(value.get("occurred_at"), clock + position, line)
         state = stats.observe(facts.tenant_id, timestamp, facts.confidence < low_below)
+        if "document" in value:
+            facts = replace(facts, document=_document(loaded, facts, value["document"], timestamp, reference, history))
         verdict = evaluate(loaded.policy, facts, state)
         actions = render_actions(verdict.actions, facts, verdict) if verdict.outcome != "reject" else []
         outcomes.append(SampleOutcome(line, facts, state, verdict, actions))
     return outcomes
+
+
+def _document(
+    loaded: LoadedPolicy,
+    facts: EventFacts,
+    value: dict[str, Any],
+    timestamp: float,
+    reference: ReferenceLookup | None,
+    history: InMemoryDocumentHistory,
+) -> DocumentFacts:
+    document = DocumentFacts.from_extraction(value)
+    match = ReferenceMatch(0) if reference is None else reference.match(document.values())
+    document = replace(document, reference=match)
+    marks = DocumentMarks.of(facts.event_id, datetime.fromtimestamp(timestamp, UTC), document)
+    return replace(document, signals=history.observe(marks, document, loaded.policy.documents.burst_window))
 
 
 def _timestamp(value: Any, default: float, line: int) -> float:

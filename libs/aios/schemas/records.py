@@ -253,6 +253,8 @@ class Decision:
     signature: str | None = None
     """Ed25519 signature of decide over the rest of the record (aios.keys.signing); act refuses a decision without a
     valid one."""
+    refdata_revision: int | None = None
+    """The tenant's reference-data revision the policy looked the document up in; null when it looked nothing up."""
 
     @classmethod
     def from_avro(cls, value: Mapping[str, Any]) -> Self:
@@ -273,6 +275,7 @@ class Decision:
             decided_at=value["decided_at"],
             trace=TraceContext.from_avro(value["trace"]),
             signature=value.get("signature"),
+            refdata_revision=value.get("refdata_revision"),
         )
 
     def to_avro(self) -> dict[str, Any]:
@@ -293,6 +296,7 @@ class Decision:
             "decided_at": self.decided_at,
             "trace": self.trace.to_avro(),
             "signature": self.signature,
+            "refdata_revision": self.refdata_revision,
         }
 
 

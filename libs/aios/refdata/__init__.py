@@ -1,0 +1,1 @@
+"""Reference data per tenant: vendors, open purchase orders and insurance policies, for policy lookups."""
