@@ -20,13 +20,13 @@ from rich.table import Table
 from aios.cli.access import admin_action, record
 from aios.cli.tenants import resolve_tenant
 from aios.db.pool import run_on_database
-from aios.generation.endpoints import GeneratorEndpoint
 from aios.generation.evaluation import evaluate as evaluate_draft_queries
 from aios.generation.evaluation import load_draft_queries
 from aios.pii import redact
 from aios.progress import COUNTING_COLUMNS
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
+from aios.retrieval.endpoint import GeneratorEndpoint
 from aios.retrieval.evaluation import CUTOFFS, Scores, document_ranking, load_labelled, score
 from aios.retrieval.ingestion import IngestReport, add_paths
 from aios.retrieval.retriever import Query, Retriever

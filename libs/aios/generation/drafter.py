@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from aios.generation.base import Draft, DraftRequest, Generator
 from aios.generation.budget import BudgetedGenerator
-from aios.generation.endpoints import OPENAI, EndpointGenerators, GeneratorEndpoint
+from aios.generation.endpoints import OPENAI, EndpointGenerators
 from aios.generation.grounding import Dropped, GroundingGuard
 from aios.observability import metrics
+from aios.retrieval.endpoint import GeneratorEndpoint
 
 EXTRACTIVE = "extractive"
 UNGROUNDED = "ungrounded"

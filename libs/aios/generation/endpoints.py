@@ -1,58 +1,19 @@
-"""A tenant's own OpenAI-compatible server for its generative drafts, and the generators made for such servers.
+"""The generators made for tenants' own OpenAI-compatible servers (`aios.retrieval.endpoint`).
 
-A tenant that runs its own vLLM, TGI, Ollama or hosted model points the `openai` generator at it
-(`aios kb endpoint`); tenants without one use the service's configured server. The endpoint is
-stored sealed (`kb_tenants.openai_endpoint`, the API key never in clear) and read with the tenant's
-KB row each batch; retrieve-generate keeps one budgeted generator per endpoint in use, so a slow
-tenant server fills its own queue, not another tenant's.
+Retrieve-generate keeps one budgeted generator per endpoint in use, so a slow tenant server fills
+its own queue, not another tenant's.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from pydantic import AnyHttpUrl, TypeAdapter, ValidationError
 
 from aios.generation.budget import BudgetedGenerator
-from aios.generation.errors import GenerationError
+from aios.retrieval.endpoint import GeneratorEndpoint
 
 OPENAI = "openai"
-_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
-
-
-@dataclass(frozen=True)
-class GeneratorEndpoint:
-    """Where the `openai` generator sends a tenant's drafts."""
-
-    base_url: str
-    """Up to `/v1`, e.g. `https://llm.example.com/v1`."""
-    model: str
-    api_key: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        try:
-            _URL.validate_python(self.base_url)
-        except ValidationError:
-            raise GenerationError(f"{self.base_url!r} is not an http(s) URL") from None
-        if not self.model.strip():
-            raise GenerationError("the endpoint needs a model name")
-
-    def to_json(self) -> str:
-        return json.dumps({"base_url": self.base_url, "model": self.model, "api_key": self.api_key})
-
-    @classmethod
-    def from_json(cls, text: str) -> GeneratorEndpoint:
-        value = json.loads(text)
-        return cls(value["base_url"], value["model"], value.get("api_key"))
-
-
-def endpoint_aad(tenant_id: str) -> str:
-    """What a sealed endpoint is bound to: moved to another tenant's row, it does not open."""
-    return f"kb_tenants.openai_endpoint:{tenant_id}"
 
 
 class EndpointGenerators:

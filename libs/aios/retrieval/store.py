@@ -18,9 +18,9 @@ from functools import cached_property
 import asyncpg
 import numpy as np
 
-from aios.generation.endpoints import GeneratorEndpoint, endpoint_aad
 from aios.keys.envelope import DataKeys
 from aios.retrieval.embedding import from_bytes, to_bytes
+from aios.retrieval.endpoint import GeneratorEndpoint, endpoint_aad
 from aios.retrieval.errors import RetrievalError
 from aios.retrieval.lexical import Bm25, LexicalPlan, TermStatistics, any_of
 from aios.retrieval.types import ChunkKey, Passage

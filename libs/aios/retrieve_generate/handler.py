@@ -21,11 +21,12 @@ import numpy as np
 
 from aios.generation.base import Draft, DraftRequest
 from aios.generation.drafter import Drafter, GroundingReport
-from aios.generation.endpoints import OPENAI, GeneratorEndpoint
+from aios.generation.endpoints import OPENAI
 from aios.inference.encoder import SentenceEncoder
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.observability import metrics
 from aios.pii import redact
+from aios.retrieval.endpoint import GeneratorEndpoint
 from aios.retrieval.retriever import Query, Retriever
 from aios.retrieval.store import TenantKb
 from aios.retrieval.types import Passage, snippet

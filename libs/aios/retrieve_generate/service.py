@@ -19,7 +19,7 @@ from aios.db.pool import create_pool
 from aios.generation.base import Generator
 from aios.generation.budget import BudgetedGenerator
 from aios.generation.drafter import Drafter
-from aios.generation.endpoints import EndpointGenerators, GeneratorEndpoint
+from aios.generation.endpoints import EndpointGenerators
 from aios.generation.extractive import ExtractiveGenerator
 from aios.generation.grounding import GroundingGuard
 from aios.generation.openai_chat import OpenAIGenerator
@@ -31,6 +31,7 @@ from aios.observability import metrics
 from aios.pii import KINDS as PII_KINDS
 from aios.retrieval.dense import DenseIndex
 from aios.retrieval.embedding import load_encoder
+from aios.retrieval.endpoint import GeneratorEndpoint
 from aios.retrieval.retriever import Retriever
 from aios.retrieval.settings import RetrievalSettings
 from aios.retrieval.store import KnowledgeBase

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from aios.bench.retrieval import classified_value
-from aios.generation.endpoints import GeneratorEndpoint
 from aios.kafka.serde import Codecs
 from aios.paths import project_root
+from aios.retrieval.endpoint import GeneratorEndpoint
 from aios.settings import ConnectionSettings
 from aios.stack.llm import MODEL_NAME
 from tests.support.database import call_database

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from aios.generation.budget import BudgetedGenerator
-from aios.generation.endpoints import EndpointGenerators, GeneratorEndpoint
-from aios.generation.errors import GenerationError
+from aios.generation.endpoints import EndpointGenerators
 from aios.generation.openai_chat import OpenAIGenerator
+from aios.retrieval.endpoint import GeneratorEndpoint
+from aios.retrieval.errors import RetrievalError
 
 
 def test_an_endpoint_needs_an_http_url_and_a_model_and_never_shows_its_key() -> None:
-    with pytest.raises(GenerationError, match="not an http"):
+    with pytest.raises(RetrievalError, match="not an http"):
         GeneratorEndpoint("file:///etc/passwd", "m")
-    with pytest.raises(GenerationError, match="model"):
+    with pytest.raises(RetrievalError, match="model"):
         GeneratorEndpoint("https://llm.example.com/v1", " ")
     endpoint = GeneratorEndpoint("https://llm.example.com/v1", "qwen", "sk-secret")
     assert "sk-secret" not in repr(endpoint)
