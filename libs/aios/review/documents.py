@@ -43,6 +43,7 @@ class Outline:
     """A field's box on one page, in percent of the page's width and height (for a box drawn over its picture)."""
 
     name: str
+    confidence: float
     left: float
     top: float
     width: float
@@ -102,6 +103,7 @@ class DocumentView:
         return [
             Outline(
                 f.name,
+                f.confidence,
                 100 * f.bbox[0] / width,
                 100 * f.bbox[1] / height,
                 100 * (f.bbox[2] - f.bbox[0]) / width,

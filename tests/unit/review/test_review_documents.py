@@ -4,6 +4,7 @@ and the reviewer's corrections read from the verdict form."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,13 @@ import pytest
 from PIL import Image
 
 from aios.documents.synthetic import generate
+from aios.review.accounts import Reviewer, Session
 from aios.review.documents import DocumentView, read_corrections
 from aios.review.errors import InvalidVerdict
 from aios.review.pages import PageCache, PageNotFound, render
+from aios.review.routes.documents import ShownDocument
+from aios.review.store import Item
+from aios.review.web import TEMPLATES
 
 SHA = "a" * 64
 
@@ -157,3 +162,48 @@ def test_the_cache_renders_each_page_once_and_keeps_tenants_apart(tmp_path: Path
     assert len(loads) == 2
     with pytest.raises(ValueError, match="tenant id"):
         cache.page("../acme", SHA, "application/pdf", 1, load)
+
+
+def item_page(claimed: bool, document: ShownDocument) -> str:
+    """The item page as the server renders it for alice."""
+    now = datetime.now(UTC)
+    alice = Reviewer("r-1", "alice", "acme", "Acme")
+    item = Item(
+        review_id="rv-1", tenant_id="acme", event_id="e-1", status="pending", priority=2,
+        sla_deadline=now + timedelta(hours=4), reason="the document needs a person", rule="document-needs-review",
+        policy_version="v1", label="invoice", confidence=0.99,
+        request={
+            "type": "document.invoice", "text": "Invoice", "attributes": {"document_sha256": SHA},
+            "classification": {"model_name": "intents", "model_version": 1, "model_alias": "production"},
+            "passages": [], "draft": None, "proposed_actions": [],
+        },
+        requested_at=now, claimed_by="alice" if claimed else None,
+        claim_expires_at=now + timedelta(minutes=10) if claimed else None,
+        verdict=None, completed_by=None, completed_at=None,
+    )  # fmt: skip
+    return TEMPLATES.get_template("item.html").render(
+        now=now, session=Session(alice, "tok"), item=item, labels=[], claim_minutes=10, document=document,
+        empty_rows=2,
+    )  # fmt: skip
+
+
+def test_the_item_page_outlines_the_fields_and_offers_every_value_for_correction() -> None:
+    hostile = extraction(vendor_name={"normalized": '<img src=x onerror="alert(1)">', "confidence": 0.9,
+                                      "page": 1, "bbox": [10.0, 10.0, 50.0, 20.0]})  # fmt: skip
+    shown = DocumentView.from_extraction(hostile)
+    assert shown is not None
+    html = item_page(True, ShownDocument(shown, [(600.0, 800.0), (600.0, 800.0)], None))
+    assert html.count('src="/items/rv-1/pages/') == 2
+    assert html.count('id="outline-') == 3  # invoice_number and vendor_name on page 1, total on page 2
+    assert 'class="outline low" id="outline-total"' in html  # read with confidence 0.62
+    assert 'data-field="total"' in html and "left:50.000%;top:87.500%" in html
+    assert 'name="field.total" value="110.00"' in html and 'name="field.iban" value=""' in html
+    assert html.count('form="document-verdict" name="item.') == 4 * (1 + 2)  # one item, two empty rows
+    assert 'class="failed-check"' in html and "totals_add_up" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "<script" not in html
+
+
+def test_an_unclaimed_document_shows_its_values_without_inputs() -> None:
+    html = item_page(False, ShownDocument(view(), [], "the pages cannot be shown: store down"))
+    assert 'id="pages-problem"' in html and 'name="field.' not in html and "110.00" in html
