@@ -87,6 +87,9 @@ async def complete(
     done = await parts.store.complete(session.reviewer, review_id, submitted, trace, reviewed)
     parts.outbox.wake()
     metrics.REVIEW_COMPLETED.labels(SERVICE, verdict).inc()
+    if reviewed is not None:
+        for field in reviewed.corrected:
+            metrics.REVIEW_FIELD_CORRECTIONS.labels(SERVICE, item.tenant_id, reviewed.document_type, field).inc()
     if done.completed_at is not None:
         waited = (done.completed_at - done.requested_at).total_seconds()
         metrics.REVIEW_TIME_TO_COMPLETE_SECONDS.labels(SERVICE).observe(waited)
