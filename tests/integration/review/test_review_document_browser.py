@@ -228,7 +228,7 @@ def test_correct_fields_add_a_line_item_approve_and_export(
     assert verdict["line_items"] == case.document.line_items
     scraped = httpx.get(env.url + "/metrics").text
     for field in ("total", "invoice_date", "line_items"):
-        labels = f'service="review",tenant="{env.acme}",document_type="invoice",field="{field}"'
+        labels = f'document_type="invoice",field="{field}",service="review",tenant="{env.acme}"'
         assert f"aios_review_field_corrections_total{{{labels}}} 1.0" in scraped, field
     decision = decision_of(env, case.event_id)
     assert (decision["outcome"], decision["reviewer"]) == ("APPROVED", "alice")
