@@ -207,7 +207,13 @@ def test_correct_fields_add_a_line_item_approve_and_export(
     new_row = page.locator("#line-items tr.new-line-item").first
     for column in COLUMNS:
         new_row.locator(f"input[name$='.{column}']").fill(missing[column])
-    page.screenshot(path=str(screenshots / "review-document.png"), full_page=True)
+    # The page, the fields and the approve button; the event's attributes and passages below are left out.
+    bottom = page.eval_on_selector("#approve", "b => b.getBoundingClientRect().bottom + window.scrollY")
+    page.screenshot(
+        path=str(screenshots / "review-document.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": bottom + 24},
+    )
     page.click("#approve")
     page.wait_for_url(f"{env.url}/?done={review_id}")
 
