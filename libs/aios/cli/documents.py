@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import typer
 
+from aios.cli import documents_feedback
 from aios.db.pool import run_on_database
 from aios.documents.errors import DocumentRejected
 from aios.documents.extraction import extract_document
@@ -33,6 +34,8 @@ from aios.keys.documents import sealed_store
 app = typer.Typer(
     no_args_is_help=True, help="Extract fields from invoices and claims; train and measure the extractor."
 )
+
+app.add_typer(documents_feedback.app, name="feedback")
 
 _JSON = typer.Option(False, "--json", help="JSON output, for scripts.")
 _MODEL = typer.Option(

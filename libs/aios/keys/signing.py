@@ -4,13 +4,17 @@ forge one; the verifier needs only the public key.
 
 The signed bytes are a domain label (the record type) and the canonical JSON of the record's Avro value
 without its `signature` field, timestamps as epoch milliseconds: both sides compute them from the
-value alone. Locally the key pair is `<AIOS_KEYS_DIR>/<signer>.signing.key` and `.pub`, made on first use.
+value alone. A verifier whose schema is newer than the signer's reads the fields added since as null;
+those (`ADDED_SINCE_SIGNED`) are left out again when the signature does not verify with them, so verdicts
+signed before an upgrade still verify after it (upgrade the verifier first, as BACKWARD compatibility
+means). Locally the key pair is `<AIOS_KEYS_DIR>/<signer>.signing.key` and `.pub`, made on first use.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -20,12 +24,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from aios.canonical import canonical_json
+from aios.kafka.topics import REVIEW_COMPLETED
 from aios.keys.errors import SignatureError
 from aios.keys.settings import KeySettings
 from aios.private_files import write_private
 from aios.schemas.timestamps import epoch_ms
 
 SIGNATURE_FIELD = "signature"
+ADDED_SINCE_SIGNED: dict[str, tuple[str, ...]] = {
+    REVIEW_COMPLETED.name: ("corrected_fields", "line_items"),
+}
+"""Per record type, the optional fields its schema gained after its records were first signed."""
 
 
 def _plain(value: Any) -> Any:
@@ -99,9 +108,22 @@ class RecordVerifier:
         if not signature:
             raise SignatureError(f"the {self.record_type} record carries no signature of {self.signer}")
         try:
-            self._key.verify(base64.b64decode(signature, validate=True), signed_bytes(self.record_type, value))
-        except (InvalidSignature, binascii.Error, ValueError) as exc:
-            raise SignatureError(
-                f"the {self.record_type} record's signature does not verify"
-                f" under {self.signer}'s key (forged or altered)"
-            ) from exc
+            decoded = base64.b64decode(signature, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise self._refusal() from exc
+        for written in self._as_written(value):
+            with contextlib.suppress(InvalidSignature):
+                self._key.verify(decoded, signed_bytes(self.record_type, written))
+                return
+        raise self._refusal()
+
+    def _as_written(self, value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """`value`, and when it has null fields its schema gained since signing, `value` without them."""
+        added = ADDED_SINCE_SIGNED.get(self.record_type, ())
+        older = {key: item for key, item in value.items() if not (key in added and item is None)}
+        return [value, older] if len(older) < len(value) else [value]
+
+    def _refusal(self) -> SignatureError:
+        return SignatureError(
+            f"the {self.record_type} record's signature does not verify under {self.signer}'s key (forged or altered)"
+        )

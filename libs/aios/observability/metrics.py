@@ -355,6 +355,11 @@ REVIEW_OUTBOX_PENDING = Gauge(
 REVIEW_LOGINS = Counter(
     "aios_review_logins_total", "Reviewer sign-ins, by result (ok, refused, throttled).", ["service", "result"]
 )
+REVIEW_FIELD_CORRECTIONS = Counter(
+    "aios_review_field_corrections_total",
+    "Document fields reviewers changed before approving (line_items: the line items), by document type and field.",
+    ["service", "tenant", "document_type", "field"],
+)
 
 
 # --- Zero, not nothing -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from aios.observability import metrics
 from aios.observability.http import RequestMetrics, add_metrics_route
 from aios.review.errors import ReviewError
 from aios.review.parts import SERVICE, open_parts
-from aios.review.routes import health, items, signin
+from aios.review.routes import documents, health, items, signin
 from aios.review.settings import ReviewSettings
 from aios.review.store import VERDICTS
 from aios.review.web import SESSION_COOKIE, page, review_parts, security_headers
@@ -45,7 +45,7 @@ def create_app(settings: ReviewSettings | None = None, connection: ConnectionSet
     metrics.REVIEW_REQUESTS_STORED.labels(SERVICE)
     app.middleware("http")(security_headers)
     app.add_exception_handler(ReviewError, refused)  # type: ignore[arg-type]  # Starlette types handlers loosely
-    for router in (signin.router, items.router, health.router):
+    for router in (signin.router, items.router, documents.router, health.router):
         app.include_router(router)
     return app
 

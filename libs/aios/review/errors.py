@@ -29,6 +29,12 @@ class InvalidVerdict(ReviewError):
     status = 400
 
 
+class PagesUnavailable(ReviewError):
+    """A document's page cannot be read from the object store now (unreachable, gone, or altered)."""
+
+    status = 503
+
+
 class ReviewerExists(ReviewError):
     def __init__(self, username: str, tenant: str) -> None:
         super().__init__(f"tenant {tenant} already has a reviewer named {username!r}")

@@ -13,14 +13,18 @@ from redis.asyncio import Redis
 
 from aios.db.migrations import migrate
 from aios.db.pool import create_pool
+from aios.extract.index import DocumentIndex
 from aios.kafka.async_producer import AsyncProducer
 from aios.kafka.serde import Codecs
 from aios.kafka.topics import schema_bindings
+from aios.keys.documents import sealed_store
+from aios.objects.store import DocumentStore
 from aios.observability import metrics
 from aios.outbox.publisher import OutboxPublisher
 from aios.review.accounts import ReviewerAccounts
 from aios.review.intake import ReviewIntake
 from aios.review.outbox import ReviewOutbox
+from aios.review.pages import PageCache
 from aios.review.settings import ReviewSettings
 from aios.review.signin import LoginTokens, SignInThrottle, ThrottlePolicy
 from aios.review.store import ReviewStore
@@ -44,6 +48,9 @@ class ReviewParts:
     redis: Redis
     signin: SignInThrottle
     login_tokens: LoginTokens
+    documents: DocumentStore
+    extractions: DocumentIndex
+    pages: PageCache
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -57,7 +64,8 @@ class ReviewParts:
 
 
 async def open_parts(settings: ReviewSettings, connection: ConnectionSettings) -> ReviewParts:
-    """The database, the intake thread, the verdicts' outbox publisher, the gauges and the sign-in throttle."""
+    """The database, the intake thread, the verdicts' outbox publisher, the gauges, the sign-in throttle, and
+    the object store and page cache that show documents."""
     pool = await create_pool(connection.postgres_dsn.get_secret_value(), max_size=10)
     await migrate(pool)
     producer = AsyncProducer(connection.kafka_bootstrap, client_id=SERVICE)
@@ -93,6 +101,9 @@ async def open_parts(settings: ReviewSettings, connection: ConnectionSettings) -
         redis=redis,
         signin=_signin_throttle(redis, settings),
         login_tokens=LoginTokens(key.get_secret_value().encode() if key else secrets.token_bytes(32)),
+        documents=sealed_store(pool),
+        extractions=DocumentIndex(pool),
+        pages=PageCache(settings.page_cache_dir, settings.page_scale),
     )
 
 

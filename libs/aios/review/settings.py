@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -53,6 +54,9 @@ class ReviewSettings(BaseSettings):
     max_label_chars: int = Field(
         default=200, ge=1, description="Longest corrected intent a verdict may name; a longer one is refused (400)."
     )
+    max_field_chars: int = Field(
+        default=500, ge=1, description="Longest value a reviewer may give a document's field or line item cell (400)."
+    )
     gauges_interval_s: float = Field(default=15.0, gt=0, description="How often open and overdue items are counted.")
     signin_window_s: int = Field(
         default=900, ge=1, description="Failed sign-ins are counted (in Redis) over this window since the last one."
@@ -77,4 +81,12 @@ class ReviewSettings(BaseSettings):
         default=None,
         description="Key that signs the sign-in form's CSRF token; give every instance the same one. Unset: a random"
         " key per process, so a sign-in page served before a restart must be reloaded.",
+    )
+    page_cache_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "aios-review-pages",
+        description="Where rendered page pictures of documents under review are kept (by tenant, document hash,"
+        " page and scale); any instance may share it or keep its own.",
+    )
+    page_scale: float = Field(
+        default=1.5, gt=0.2, le=4.0, description="Pixels per PDF point of a page picture (1.5: 108 dpi)."
     )

@@ -2,7 +2,8 @@
 
 Completing is one transaction: the item moves from pending to completed only if the reviewer
 holds a live claim on it, and the same transaction writes the verdict to the outbox (for
-`aios.review.completed`) and, for approvals and relabels, a labelled example for training.
+`aios.review.completed`) and, for approvals and relabels, a labelled example for training (for a
+document, also the fields and line items as the reviewer left them: `aios.documents.feedback`).
 A second submission finds the item completed and changes nothing.
 """
 
@@ -16,11 +17,12 @@ from typing import Any
 
 import asyncpg
 
+from aios.documents.feedback import ReviewedDocument, store_example
 from aios.kafka.topics import REVIEW_COMPLETED
 from aios.keys.signing import RecordSigner
 from aios.review.accounts import Reviewer
 from aios.review.errors import InvalidVerdict, ItemNotFound, ReviewConflict
-from aios.schemas.records import ReviewCompleted, ReviewRequested, TraceContext
+from aios.schemas.records import ExtractedLineItem, ReviewCompleted, ReviewRequested, TraceContext
 from aios.schemas.timestamps import epoch_ms, from_epoch_ms
 
 VERDICTS = ("APPROVE", "EDIT_APPROVE", "RELABEL", "REJECT")
@@ -194,9 +196,22 @@ class ReviewStore:
             reviewer.reviewer_id,
         )
 
-    async def complete(self, reviewer: Reviewer, review_id: str, verdict: Verdict, trace: TraceContext) -> Item:
-        """Record the verdict, its outbox record and its labelled example; at most once per item."""
+    async def complete(
+        self,
+        reviewer: Reviewer,
+        review_id: str,
+        verdict: Verdict,
+        trace: TraceContext,
+        document: ReviewedDocument | None = None,
+    ) -> Item:
+        """Record the verdict, its outbox record and its labelled examples; at most once per item.
+
+        `document` is the reviewed document's fields and line items; unless the verdict rejects the event,
+        it is kept as a labelled example and the verdict carries what the reviewer changed.
+        """
         verdict = verdict.checked()
+        if verdict.verdict == "REJECT":
+            document = None
         async with self._pool.acquire() as conn, conn.transaction():
             completed = await conn.fetchrow(
                 "UPDATE review_items SET status = 'completed', verdict = $4, completed_by = $3, completed_at = now(),"
@@ -216,7 +231,7 @@ class ReviewStore:
             if completed is None:
                 raise self._refusal(await self.item(reviewer.tenant_id, review_id), reviewer)
             request = json.loads(completed["request"])
-            record = _completion_record(request, reviewer, verdict, completed["completed_at"], trace)
+            record = _completion_record(request, reviewer, verdict, completed["completed_at"], trace, document)
             await conn.execute(
                 "INSERT INTO review_outbox (review_id, record) VALUES ($1, $2)",
                 review_id,
@@ -235,6 +250,8 @@ class ReviewStore:
                     verdict.verdict,
                     reviewer.username,
                 )
+            if document is not None:
+                await store_example(conn, document)
         return await self.item(reviewer.tenant_id, review_id)
 
     def _refusal(self, item: Item, reviewer: Reviewer) -> ReviewConflict:
@@ -272,9 +289,16 @@ class ReviewStore:
 
 
 def _completion_record(
-    request: Mapping[str, Any], reviewer: Reviewer, verdict: Verdict, completed_at: datetime, trace: TraceContext
+    request: Mapping[str, Any],
+    reviewer: Reviewer,
+    verdict: Verdict,
+    completed_at: datetime,
+    trace: TraceContext,
+    document: ReviewedDocument | None,
 ) -> ReviewCompleted:
     """The `aios.review.completed` record of a verdict on `request` (the stored JSON, timestamps in epoch ms)."""
+    corrected = document.corrected if document else []
+    changed = {name: document.fields[name] for name in corrected if document and name in document.fields}
     return ReviewCompleted(
         event_id=request["event_id"],
         tenant_id=request["tenant_id"],
@@ -287,4 +311,8 @@ def _completion_record(
         reason=verdict.reason,
         completed_at=completed_at,
         trace=trace,
+        corrected_fields=changed or None,
+        line_items=[ExtractedLineItem(**item) for item in document.line_items]
+        if document and "line_items" in corrected
+        else None,
     )

@@ -23,7 +23,7 @@ from aios.review.parts import ReviewParts
 SESSION_COOKIE = "aios_review_session"
 LOGIN_CSRF_COOKIE = "aios_review_login_csrf"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

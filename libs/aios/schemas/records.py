@@ -942,9 +942,16 @@ class ReviewCompleted:
     signature: str | None = None
     """Ed25519 signature of review over the rest of the record (aios.keys.signing); decide refuses a verdict without
     a valid one."""
+    corrected_fields: dict[str, str | None] | None = None
+    """A document's fields the reviewer changed: each name to the reviewer's normalised value (null: the document
+    does not have it); null when nothing was changed or the event is no document."""
+    line_items: list[ExtractedLineItem] | None = None
+    """A document's line items as the reviewer corrected them (added, changed or removed); null when they were not
+    changed."""
 
     @classmethod
     def from_avro(cls, value: Mapping[str, Any]) -> Self:
+        line_items = value.get("line_items")
         return cls(
             event_id=value["event_id"],
             tenant_id=value["tenant_id"],
@@ -958,6 +965,8 @@ class ReviewCompleted:
             completed_at=value["completed_at"],
             trace=TraceContext.from_avro(value["trace"]),
             signature=value.get("signature"),
+            corrected_fields=value.get("corrected_fields"),
+            line_items=None if line_items is None else [ExtractedLineItem.from_avro(item) for item in line_items],
         )
 
     def to_avro(self) -> dict[str, Any]:
@@ -974,6 +983,8 @@ class ReviewCompleted:
             "completed_at": self.completed_at,
             "trace": self.trace.to_avro(),
             "signature": self.signature,
+            "corrected_fields": self.corrected_fields,
+            "line_items": None if self.line_items is None else [item.to_avro() for item in self.line_items],
         }
 
 

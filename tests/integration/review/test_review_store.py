@@ -168,6 +168,8 @@ def test_claims_completion_once_and_tenant_scope(migrated_database: str) -> None
             "completed_at": int(done.completed_at.timestamp() * 1000),
             "trace": TRACE,
             "signature": None,
+            "corrected_fields": None,  # no document: nothing of one corrected
+            "line_items": None,
         }
         examples = await pool.fetch("SELECT label, source FROM labelled_examples WHERE review_id = $1", review_id)
         assert [(r["label"], r["source"]) for r in examples] == [
