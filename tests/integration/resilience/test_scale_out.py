@@ -84,7 +84,7 @@ def test_two_instances_of_each_stage_share_its_partitions_and_one_takes_over_whe
     wait_for(lambda: all(len(groups.members(s)) == 2 for s in STAGES), 120, "two owners in every group", groups.report)
     shared = {stage: groups.members(stage) for stage in STAGES}
 
-    first = submit(pipeline, tenant, range(24))
+    first = submit(pipeline, tenant, range(32))
     wait_final(pipeline, first)
     handled = {name: records_in(pipeline, name) for stage in STAGES for name in instances(stage)}
     assert all(handled.values()), f"an instance handled nothing: {handled}"
@@ -95,7 +95,7 @@ def test_two_instances_of_each_stage_share_its_partitions_and_one_takes_over_whe
     victims.append(max(decided, key=lambda name: decided[name]))  # the holder of the tenant's partition and tables
     for victim in victims:
         pipeline.kill(victim)
-    second = submit(pipeline, tenant, range(24, 48))
+    second = submit(pipeline, tenant, range(32, 64))
     wait_final(pipeline, first | second)
 
     result = outcome(pipeline, first | second, [])
