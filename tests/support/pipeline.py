@@ -4,6 +4,8 @@ ingest → classify → retrieve-generate → decide → review / act, audit ove
 outcome notifier over the outcome topics: each `python -m services.<name>` on private topics,
 consumer groups and ports, against one migrated database, the Redis and the Kafka cluster it is
 given. `kill(name)` is `kill -9`; `start(name)` brings the service back with the same settings.
+A service may run as several instances in its consumer group (`instances`): each has a name of its
+own (`instance_name`) for `start`, `kill`, `ports` and `running`, and a port and a log of its own.
 What the suites count is read from the topics (`TopicTail`), from the HTTP receivers' request logs
 and from the database, never from service logs.
 """
@@ -83,6 +85,15 @@ ARTICLES = ("account-balance.md", "account-blocked.md", "application-status.md",
 """Demo knowledge-base articles about intents the tiny test model knows."""
 
 REVIEWER_PASSWORD = "chaos-reviewer-password"
+
+
+def instance_name(service: str, number: int) -> str:
+    """The name of a service's instance `number` (from 0): the first is named as the service."""
+    return service if number == 0 else f"{service}#{number}"
+
+
+def service_of(instance: str) -> str:
+    return instance.partition("#")[0]
 
 
 @dataclass(frozen=True)
@@ -214,16 +225,20 @@ class Pipeline:
     root: Path
     model: TrainResult
     replication: int = 1
+    instances: dict[str, int] = field(default_factory=dict)
+    """Processes of a service in its consumer group (ports and logs of their own); 1 for a service not named."""
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
-        self.ports = dict(zip((*SERVICES, EXTRACT), free_ports(len(SERVICES) + 1), strict=True))
+        self.names = [instance_name(s, n) for s in (*SERVICES, EXTRACT) for n in range(self.instances.get(s, 1))]
+        """Every instance of every service, each service's first instance first."""
+        self.ports = dict(zip(self.names, free_ports(len(self.names)), strict=True))
         self.carries = {self.topics[name]: catalogue for name, catalogue in MADE_TOPICS.items()}
         self.codecs = Codecs(self.connection.schema_registry_url, carries=self.carries)
         self.tail = TopicTail(self.connection.kafka_bootstrap, self.topics, self.codecs)
         self.tenants: dict[str, Tenant] = {}
         self.running: dict[str, _Running] = {}
-        self.restarts: dict[str, int] = dict.fromkeys((*SERVICES, EXTRACT), 0)
+        self.restarts: dict[str, int] = dict.fromkeys(self.names, 0)
         self.decide = DecideProcess(
             self.connection,
             DecideTopics(
@@ -353,14 +368,22 @@ class Pipeline:
 
     # -- running ----------------------------------------------------------------------------
 
+    def env(self, name: str) -> dict[str, str]:
+        """Instance `name`'s environment: its service's (`envs`), and for a further instance its own port."""
+        service = service_of(name)
+        if name == service:
+            return self.envs[service]
+        # What `aios up` gives each of a service's processes: it overrides the service's own port setting.
+        return {**self.envs[service], "AIOS_SERVICE_PORT": str(self.ports[name])}
+
     def start(self, *names: str, timeout_s: float = 240) -> None:
-        """Start the services (all when none are named) and wait until each is ready."""
-        chosen = names or SERVICES
+        """Start the named instances (every instance of `SERVICES` when none are named) and wait until each is ready."""
+        chosen = names or [name for name in self.names if service_of(name) in SERVICES]
         for name in chosen:
             log = self.root / f"{name}.log"
             offset = log.stat().st_size if log.exists() else 0
-            module = "services." + name.replace("-", "_")
-            self.running[name] = _Running(ServiceProcess(module, self.envs[name], log), offset)
+            module = "services." + service_of(name).replace("-", "_")
+            self.running[name] = _Running(ServiceProcess(module, self.env(name), log), offset)
         for name in chosen:
             self.wait_ready(name, timeout_s)
 
@@ -375,10 +398,12 @@ class Pipeline:
         self.start(name)
 
     def stop(self) -> None:
-        """SIGTERM every service still running, stop the tail, remove decide's internal topics."""
+        """SIGTERM every service still running (all at once: they drain side by side), stop the tail, remove
+        decide's internal topics."""
         for running in self.running.values():
-            if running.process.running():
-                running.process.stop()
+            running.process.terminate()
+        for running in self.running.values():
+            running.process.process.wait(timeout=60)
         self.tail.stop()
         self.decide.delete_internal_topics()
 
@@ -389,17 +414,17 @@ class Pipeline:
         }
 
     def ready(self, name: str) -> bool:
-        running = self.running[name]
+        running, service = self.running[name], service_of(name)
         assert running.process.running(), f"{name} exited:\n{running.process.log()[-4000:]}"
         try:
-            if name in ("ingest", "audit", "review"):
+            if service in ("ingest", "audit", "review"):
                 return httpx.get(f"{self.url(name)}/readyz", timeout=5).status_code == 200
-            if name == "decide":
+            if service == "decide":
                 return b"Worker ready" in running.process.log_path.read_bytes()[running.log_offset :]
             metrics = httpx.get(f"{self.url(name)}/metrics", timeout=5).text
         except httpx.HTTPError:
             return False
-        return name != "classify" or "aios_model_alias_revision{" in metrics
+        return service != "classify" or "aios_model_alias_revision{" in metrics
 
     def wait_ready(self, name: str, timeout_s: float = 240) -> None:
         wait_for(lambda: self.ready(name), timeout_s, f"{name} ready", self.logs)
@@ -418,12 +443,17 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str, details: Ca
 
 @contextmanager
 def running_pipeline(
-    connection: ConnectionSettings, root: Path, model: TrainResult, partitions: int = 3, replication: int = 1
+    connection: ConnectionSettings,
+    root: Path,
+    model: TrainResult,
+    partitions: int = 3,
+    replication: int = 1,
+    instances: dict[str, int] | None = None,
 ) -> Iterator[Pipeline]:
     """A prepared pipeline on new private topics of `connection`'s cluster; services started with `start()`."""
     with ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url, prefix="pipeline") as scratch:
         topics = {name: scratch.make(catalogue, partitions, replication) for name, catalogue in MADE_TOPICS.items()}
-        pipeline = Pipeline(connection, topics, root, model, replication)
+        pipeline = Pipeline(connection, topics, root, model, replication, dict(instances or {}))
         pipeline.prepare()
         try:
             yield pipeline
@@ -433,14 +463,20 @@ def running_pipeline(
 
 @contextmanager
 def private_pipeline(
-    connection: ConnectionSettings, root: Path, model: TrainResult, *, partitions: int = 3, webhook_secret: str
+    connection: ConnectionSettings,
+    root: Path,
+    model: TrainResult,
+    *,
+    partitions: int = 3,
+    webhook_secret: str,
+    instances: dict[str, int] | None = None,
 ) -> Iterator[tuple[Pipeline, HttpTarget]]:
     """`running_pipeline` on a migrated database of its own, and the webhook receiver its tenants' actions call."""
     target = HttpTarget(secret=webhook_secret).start()
     try:
         with scratch_database(connection.postgres_dsn.get_secret_value(), "aios_test") as dsn:
             private = connection.model_copy(update={"postgres_dsn": SecretStr(dsn)})
-            with running_pipeline(private, root, model, partitions) as pipeline:
+            with running_pipeline(private, root, model, partitions, instances=instances) as pipeline:
                 yield pipeline, target
     finally:
         target.stop()

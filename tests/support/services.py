@@ -39,9 +39,13 @@ class ServiceProcess:
 
     def stop(self, timeout_s: float = 60) -> int:
         """SIGTERM and wait: the service drains and commits; its exit status."""
+        self.terminate()
+        return self.process.wait(timeout=timeout_s)
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting (once: a second one makes uvicorn quit without draining)."""
         if self.running():
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout_s)
 
     def kill(self) -> None:
         self.process.kill()
