@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from aios.canonical import canonical_json
-from aios.kafka.topics import REVIEW_COMPLETED
+from aios.kafka.topics import DECISIONS, REVIEW_COMPLETED
 from aios.keys.errors import SignatureError
 from aios.keys.settings import KeySettings
 from aios.private_files import write_private
@@ -33,6 +33,7 @@ from aios.schemas.timestamps import epoch_ms
 SIGNATURE_FIELD = "signature"
 ADDED_SINCE_SIGNED: dict[str, tuple[str, ...]] = {
     REVIEW_COMPLETED.name: ("corrected_fields", "line_items"),
+    DECISIONS.name: ("refdata_revision",),
 }
 """Per record type, the optional fields its schema gained after its records were first signed."""
 
