@@ -168,7 +168,7 @@ def postgres_dsn_for(dsn: str, login: Login) -> str:
         if login.ca is not None:
             query.setdefault("sslrootcert", str(login.ca))
     netloc = f"{userinfo}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc, query=urlencode(query)).geturl()
+    return parts._replace(netloc=netloc, query=urlencode(query, safe="/")).geturl()
 
 
 def redis_url_for(url: str, login: Login) -> str:

@@ -78,7 +78,7 @@ def test_the_acl_file_turns_the_default_user_off_and_gives_each_user_only_its_ru
 
 def test_a_dsn_without_a_user_gets_the_principals_role_password_and_verified_tls() -> None:
     dsn = postgres_dsn_for("postgresql://127.0.0.1:25432/aios", Login(True, "retrieve-generate", "p/w", Path("/ca")))
-    assert dsn == ("postgresql://retrieve-generate:p%2Fw@127.0.0.1:25432/aios?sslmode=verify-full&sslrootcert=%2Fca")
+    assert dsn == ("postgresql://retrieve-generate:p%2Fw@127.0.0.1:25432/aios?sslmode=verify-full&sslrootcert=/ca")
 
 
 def test_a_dsn_naming_a_user_is_kept_and_an_open_stack_gets_its_superuser() -> None:

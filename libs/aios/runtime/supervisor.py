@@ -109,7 +109,8 @@ class Supervisor:
             raise StackError(f"supervisorctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
 
     def _config(self, services: list[ServiceSpec], connection: dict[str, str]) -> str:
-        env = ",".join(f'{key}="{value}"' for key, value in connection.items())
+        # supervisord expands %(name)s in its values: a literal % (a URL escape) is written %%.
+        env = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in connection.items())
         lines = [
             "[unix_http_server]",
             f"file={self.socket}",
