@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 import redis
 
-from aios.datastores import OWNER, load_datastore_grants
+from aios.datastores import OWNER, load_datastore_grants, without_credentials
 from aios.kafka.clients import access
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
@@ -104,13 +104,11 @@ def test_act_may_not_touch_the_model_registry_or_create_tables() -> None:
 
 
 def test_redis_refuses_no_credentials_and_a_wrong_password(connection: ConnectionSettings) -> None:
-    location = urlsplit(connection.redis_url)
-    anonymous = redis.Redis(host=location.hostname, port=location.port or 6379, socket_timeout=5)
+    location = without_credentials(connection.redis_url)
+    anonymous = redis.Redis.from_url(location, socket_timeout=5)
     with pytest.raises((redis.AuthenticationError, redis.ResponseError)):
         anonymous.get("aios:review:anything")
-    wrong = redis.Redis(
-        host=location.hostname, port=location.port or 6379, username="review", password="wrong", socket_timeout=5
-    )
+    wrong = redis.Redis.from_url(location, username="review", password="wrong", socket_timeout=5)
     with pytest.raises(redis.AuthenticationError):
         wrong.ping()
 
