@@ -11,8 +11,12 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 import redis
+from pydantic import SecretStr
 
 from aios.datastores import OWNER, load_datastore_grants, without_credentials
+from aios.db.errors import MigrationError
+from aios.db.migrations import Migration, migrate
+from aios.db.pool import open_pool
 from aios.kafka.clients import access
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
@@ -101,6 +105,24 @@ def test_act_may_not_touch_the_model_registry_or_create_tables() -> None:
         on_database("act", lambda conn: conn.fetchval("SELECT count(*) FROM model_versions"))
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         on_database("act", lambda conn: conn.execute("CREATE TABLE act_own (id int)"))
+
+
+def migrate_as(principal: str, database_dsn: str) -> list[Migration]:
+    """Run the migrations on `database_dsn`'s database as `principal`'s role (what a service does at start)."""
+    location = SecretStr(without_credentials(database_dsn))
+    dsn = ConnectionSettings(principal=principal, postgres_dsn=location).postgres_dsn.get_secret_value()
+
+    async def run() -> list[Migration]:
+        async with open_pool(dsn, max_size=1) as pool:
+            return await migrate(pool)
+
+    return asyncio.run(run())
+
+
+def test_a_service_finds_a_migrated_schema_but_may_not_migrate_one(migrated_database: str, empty_database: str) -> None:
+    assert migrate_as("act", migrated_database) == []
+    with pytest.raises(MigrationError, match="may not apply them"):
+        migrate_as("act", empty_database)
 
 
 def test_redis_refuses_no_credentials_and_a_wrong_password(connection: ConnectionSettings) -> None:
