@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aios.paths import project_root
@@ -67,12 +67,18 @@ class ConnectionSettings(BaseSettings):
         default=None, description="CA certificate (PEM) the brokers' certificates chain to; unset: the local stack's."
     )
     postgres_dsn: SecretStr = Field(
-        default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),
-        description="PostgreSQL connection string (libpq URI).",
+        default=SecretStr(f"postgresql://127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),
+        description=(
+            "PostgreSQL connection string (libpq URI). Without a user: the principal's own role and password "
+            "over TLS verified against the stack's CA (the stack's superuser when its security is off)."
+        ),
     )
     redis_url: str = Field(
         default=f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0",
-        description="Redis URL for quotas, replay protection and caches.",
+        description=(
+            "Redis URL for quotas, replay protection and caches. Without a user: the principal's own ACL user "
+            "and password when the stack is secure."
+        ),
     )
     prometheus_url: str = Field(
         default=f"http://127.0.0.1:{LOCAL_PROMETHEUS_PORT}",
@@ -82,3 +88,16 @@ class ConnectionSettings(BaseSettings):
         default=f"http://127.0.0.1:{LOCAL_JAEGER_QUERY_PORT}",
         description="Jaeger query API and UI base URL, read by `aios trace` and `aios audit show`.",
     )
+
+    @model_validator(mode="after")
+    def _principal_credentials(self) -> Self:
+        """A DSN or URL that names no user gets the principal's: every service reaches the databases as itself."""
+        from aios.datastores import login, postgres_dsn_for, redis_url_for
+
+        found = login(self)
+        # Frozen settings: the filled values replace the given ones once, here, before anyone reads them.
+        object.__setattr__(
+            self, "postgres_dsn", SecretStr(postgres_dsn_for(self.postgres_dsn.get_secret_value(), found))
+        )
+        object.__setattr__(self, "redis_url", redis_url_for(self.redis_url, found))
+        return self

@@ -21,6 +21,7 @@ from itertools import pairwise
 
 import asyncpg
 
+from aios.datastores import grant_statements, load_datastore_grants
 from aios.db.errors import MigrationError
 
 logger = logging.getLogger(__name__)
@@ -82,17 +83,55 @@ async def migrate(pool: asyncpg.Pool, migrations: Sequence[Migration] | None = N
     wanted = load_migrations() if migrations is None else sorted(migrations, key=lambda m: m.version)
     applied: list[Migration] = []
     async with pool.acquire() as conn:
-        async with conn.transaction():
-            await _lock(conn)
-            await conn.execute(_BOOKKEEPING_DDL)
-            recorded = await _recorded(conn)
+        # Read first: a service's role may read the bookkeeping but create nothing, and needs nothing more.
+        exists = await conn.fetchval("SELECT to_regclass('aios_schema_migrations') IS NOT NULL")
+        recorded = await _recorded(conn) if exists else {}
         for migration in wanted:
             if migration.version in recorded:
                 _check_name(migration, recorded[migration.version])
-                continue
-            if await _apply(conn, migration):
-                applied.append(migration)
+        pending = [migration for migration in wanted if migration.version not in recorded]
+        try:
+            if pending:
+                async with conn.transaction():
+                    await _lock(conn)
+                    await conn.execute(_BOOKKEEPING_DDL)
+                for migration in pending:
+                    if await _apply(conn, migration):
+                        applied.append(migration)
+            if await _owns_database(conn):
+                await _grant(conn)
+        except asyncpg.InsufficientPrivilegeError as exc:
+            user = await conn.fetchval("SELECT current_user")
+            raise MigrationError(
+                f"{len(pending)} migration(s) are not applied and role {user!r} may not apply them ({exc}): "
+                "run `aios stack up` (or any `aios` admin command), which migrates as the owner"
+            ) from exc
     return applied
+
+
+async def _owns_database(conn: asyncpg.Connection) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+            " FROM pg_database WHERE datname = current_database()"
+        )
+    )
+
+
+async def _grant(conn: asyncpg.Connection) -> None:
+    """Each service role's rights on this database's tables, as infra/datastore-grants.yaml declares them.
+
+    Run by the owner after every migration run (cheap), so a new table or a new role is granted at once.
+    """
+    tables = {row[0] for row in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    roles = {row[0] for row in await conn.fetch("SELECT rolname FROM pg_roles")}
+    statements = grant_statements(load_datastore_grants(), tables, roles)
+    if not statements:
+        return
+    async with conn.transaction():
+        await _lock(conn)
+        for statement in statements:
+            await conn.execute(statement)
 
 
 async def _apply(conn: asyncpg.Connection, migration: Migration) -> bool:

@@ -61,6 +61,11 @@ class SecurityLayout:
         return self.directory / "registry-users.json"
 
     @property
+    def bootstrap(self) -> Path:
+        """Passwords only the stack itself uses (the PostgreSQL superuser): never handed to a service or tool."""
+        return self.directory / "bootstrap.json"
+
+    @property
     def consumers(self) -> Path:
         """The subscribing teams `aios consumers add` made: name → topics and group prefix."""
         return self.directory / "consumers.json"
@@ -88,11 +93,25 @@ def load_passwords(path: Path) -> dict[str, str]:
 def ensure_principals(layout: SecurityLayout, names: list[str]) -> dict[str, str]:
     """Every principal in `names` has a password (new ones get a random one); all passwords."""
     passwords = load_passwords(layout.principals)
-    missing = [name for name in names if name not in passwords]
-    if missing:
-        passwords.update({name: secrets.token_urlsafe(32) for name in missing})
+    if _add_missing(passwords, names):
         _write(layout, passwords)
     return passwords
+
+
+def ensure_bootstrap_passwords(layout: SecurityLayout, names: list[str]) -> dict[str, str]:
+    """`ensure_principals` for the stack's own accounts, kept apart so no registry user or service gets them."""
+    passwords = load_passwords(layout.bootstrap)
+    if _add_missing(passwords, names):
+        layout.directory.mkdir(parents=True, exist_ok=True)
+        _replace(layout.bootstrap, json.dumps(passwords, indent=2, sort_keys=True))
+    return passwords
+
+
+def _add_missing(passwords: dict[str, str], names: list[str]) -> bool:
+    """A random password for each name that has none; whether any was added."""
+    missing = [name for name in names if name not in passwords]
+    passwords.update({name: secrets.token_urlsafe(32) for name in missing})
+    return bool(missing)
 
 
 def forget_principal(layout: SecurityLayout, name: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from supervisor.xmlrpc import SupervisorTransport
 
+from aios.datastores import without_credentials
 from aios.paths import project_root
 from aios.runtime.catalog import ServiceSpec, load_services
 from aios.runtime.probes import answers_ok
@@ -108,7 +109,8 @@ class Supervisor:
             raise StackError(f"supervisorctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
 
     def _config(self, services: list[ServiceSpec], connection: dict[str, str]) -> str:
-        env = ",".join(f'{key}="{value}"' for key, value in connection.items())
+        # supervisord expands %(name)s in its values: a literal % (a URL escape) is written %%.
+        env = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in connection.items())
         lines = [
             "[unix_http_server]",
             f"file={self.socket}",
@@ -146,12 +148,12 @@ def _healthy(port: int, path: str) -> bool:
 
 
 def connection_environment(connection: ConnectionSettings) -> dict[str, str]:
-    """The stack's endpoints as the `AIOS_*` variables every service reads."""
+    """The stack's endpoints as the `AIOS_*` variables every service reads (each adds its own database login)."""
     return {
         "AIOS_KAFKA_BOOTSTRAP": connection.kafka_bootstrap,
         "AIOS_SCHEMA_REGISTRY_URL": connection.schema_registry_url,
-        "AIOS_POSTGRES_DSN": connection.postgres_dsn.get_secret_value(),
-        "AIOS_REDIS_URL": connection.redis_url,
+        "AIOS_POSTGRES_DSN": without_credentials(connection.postgres_dsn.get_secret_value()),
+        "AIOS_REDIS_URL": without_credentials(connection.redis_url),
         "AIOS_PROMETHEUS_URL": connection.prometheus_url,
     }
 

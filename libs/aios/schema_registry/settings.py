@@ -19,8 +19,8 @@ class RegistrySettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the HTTP API binds.")
     port: int = Field(default=LOCAL_REGISTRY_PORT, description="Port the HTTP API listens on.")
     postgres_dsn: SecretStr = Field(
-        default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios"),
-        description="PostgreSQL holding the `registry` schema (libpq URI).",
+        default=SecretStr(f"postgresql://aios@127.0.0.1:{LOCAL_POSTGRES_PORT}/aios_registry"),
+        description="PostgreSQL holding the `registry` schema (libpq URI); the stack passes its own role's.",
     )
     users_file: Path | None = Field(
         default=None,

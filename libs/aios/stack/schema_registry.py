@@ -16,9 +16,10 @@ from aios.stack.settings import StackSettings
 class SchemaRegistryServer:
     name = "schema-registry"
 
-    def __init__(self, settings: StackSettings, postgres_dsn: str, admin: Callable[[], Access]) -> None:
+    def __init__(self, settings: StackSettings, postgres_dsn: Callable[[], str], admin: Callable[[], Access]) -> None:
         self.settings = settings
         self.postgres_dsn = postgres_dsn
+        """Its own database's DSN, read at start: the role's password exists once PostgreSQL has started."""
         self.admin = admin
         """The admin principal (once Kafka made it), which alone may write; auth is on exactly when it is secure."""
 
@@ -40,7 +41,7 @@ class SchemaRegistryServer:
             env={
                 "AIOS_REGISTRY_HOST": self.settings.host,
                 "AIOS_REGISTRY_PORT": str(self.settings.registry_port),
-                "AIOS_REGISTRY_POSTGRES_DSN": self.postgres_dsn,
+                "AIOS_REGISTRY_POSTGRES_DSN": self.postgres_dsn(),
                 **(users if self.admin().secure else {}),
             },
         )

@@ -59,8 +59,10 @@ class StackSettings(BaseSettings):
     security: bool = Field(
         default=True,
         description=(
-            "Kafka on SASL_SSL (SCRAM-SHA-512, TLS from the stack's CA) with ACLs, and registry basic auth. "
-            "false (AIOS_STACK_SECURITY=false) is for development only: PLAINTEXT, no ACLs, an open registry. "
+            "Kafka on SASL_SSL (SCRAM-SHA-512, TLS from the stack's CA) with ACLs, registry basic auth, "
+            "PostgreSQL SCRAM over TLS with a role per service, Redis ACL users per service. "
+            "false (AIOS_STACK_SECURITY=false) is for development only: PLAINTEXT, no ACLs, an open registry, "
+            "trusted PostgreSQL and an open Redis. "
             "Fixed when Kafka's storage is formatted."
         ),
     )

@@ -47,7 +47,9 @@ class LocalStack:
             if apache_kafka_available()
             else TansuBroker(self.settings, self.brokers)
         )
-        self.registry = SchemaRegistryServer(self.settings, self.postgres.dsn, lambda: self.kafka.access)
+        self.registry = SchemaRegistryServer(
+            self.settings, lambda: self.postgres.registry_dsn, lambda: self.kafka.access
+        )
         self.prometheus = PrometheusServer(self.settings)
         self.jaeger = JaegerServer(self.settings)
         self.seaweedfs = SeaweedFSServer(self.settings)
@@ -131,8 +133,11 @@ class LocalStack:
     def mode(self) -> str:
         """Security as `aios stack status` says it: on, or off for development."""
         if self.kafka.access.secure:
-            return "on: Kafka SASL_SSL (SCRAM-SHA-512, TLS), ACLs deny by default, registry basic auth"
-        return "OFF (development only): PLAINTEXT Kafka, no ACLs, open registry"
+            return (
+                "on: Kafka SASL_SSL (SCRAM-SHA-512, TLS), ACLs deny by default, registry basic auth, "
+                "PostgreSQL SCRAM over TLS with a role per service, Redis ACL users per service"
+            )
+        return "OFF (development only): PLAINTEXT Kafka, no ACLs, open registry, trusted PostgreSQL, open Redis"
 
     def _write_state(self) -> None:
         """Endpoints on disk, so other tools (and `aios up`) read them without asking every port."""
