@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
+CONNECTORS = ("webhook", "http", "erp", "claims", "payment", "email", "log")
+"""The connectors the act service runs (`aios.connectors.builtin`), which action types may name."""
+
 
 def action_id(event_id: str, index: int, action_type: str) -> str:
     """Idempotency key of the `index`-th action of an event's decision (32 hex characters)."""

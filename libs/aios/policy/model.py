@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ACTION_TYPE = r"^(webhook|http|email|log)\.[a-z][a-z0-9_]*$"
+from aios.policy.actions import CONNECTORS
+
+ACTION_TYPE = rf"^({'|'.join(CONNECTORS)})\.[a-z][a-z0-9_]*$"
 """`<connector>.<operation>`; the connectors the act service runs."""
 
 RULE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -200,7 +202,7 @@ class Compensation(_Strict):
 class ActionSpec(_Strict):
     """One action: `type` is `<connector>.<operation>`; params may name event fields as {label}, {fields.total}."""
 
-    type: str = Field(pattern=ACTION_TYPE, description="webhook.*, http.*, email.* or log.*")
+    type: str = Field(pattern=ACTION_TYPE, description=f"<connector>.<operation>; connectors: {', '.join(CONNECTORS)}")
     params: dict[str, str] = Field(default_factory=dict)
     compensation: Compensation | None = Field(default=None, description="What undoes the action.")
 

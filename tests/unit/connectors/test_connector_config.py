@@ -10,6 +10,7 @@ from aios.connectors.builtin import connector_for, default_connectors
 from aios.connectors.email import build_message, message_id
 from aios.connectors.errors import ConnectorConfigError, InvalidActionError, UnknownConnectorError
 from aios.connectors.http import render
+from aios.policy.actions import CONNECTORS as POLICY_CONNECTORS
 
 CONNECTORS = default_connectors(httpx.AsyncClient())
 
@@ -82,3 +83,7 @@ def test_emails_carry_the_action_id_as_message_id() -> None:
 def test_an_email_without_recipient_is_an_invalid_action() -> None:
     with pytest.raises(InvalidActionError, match="`to`"):
         build_message(request(subject="x"), "aios@bank.test")
+
+
+def test_policies_may_name_exactly_the_connectors_act_runs() -> None:
+    assert set(CONNECTORS) == set(POLICY_CONNECTORS)
