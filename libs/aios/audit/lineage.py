@@ -3,7 +3,9 @@
 Which source sent it, with which schemas; which model version under which alias classified it
 and how confident it was; which documents were retrieved and which generator drafted the reply;
 which policy version and rule decided; who reviewed it and what they said; which actions ran
-and how they ended; and the trace ids that tie it to the services' spans.
+and how they ended; and the trace ids that tie it to the services' spans. For a document: its
+hash and pages, the extractor version, every field with its value, confidence and the reviewer's
+correction, the checks, the reference-data revision the decision used and the payouts' references.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ STAGES = {
 }
 """Catalogue topic → the stage an event reached when a record of it appeared there, in pipeline order."""
 _ORDER = {stage: rank for rank, stage in enumerate(STAGES.values())}
+_ACTION_SUMMARY = ("action_id", "action_type", "status", "attempts", "external_ref")
 
 
 def stage_of(record_type: str) -> str:
@@ -44,6 +47,8 @@ def stages_reached(record_types: Iterable[str]) -> list[str]:
 
 def _facts(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """What this step says about the event (the whole redacted record stays in `record`)."""
+    if record_type in (topics.DOCUMENTS_RECEIVED.name, topics.DOCUMENTS_EXTRACTED.name):
+        return _document_step(record_type, record)
     if record_type == topics.EVENTS_RECEIVED.name:
         return {k: record.get(k) for k in ("source", "source_ref", "type", "received_at", "text")}
     if record_type == topics.EVENTS_CLASSIFIED.name:
@@ -63,11 +68,13 @@ def _facts(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
     if record_type == topics.REVIEW_REQUESTED.name:
         return {k: record.get(k) for k in ("review_id", "reason", "priority", "sla_deadline", "policy")}
     if record_type == topics.REVIEW_COMPLETED.name:
-        return {k: record.get(k) for k in ("review_id", "reviewer", "verdict", "corrected_label", "reason")}
+        keys = ("review_id", "reviewer", "verdict", "corrected_label", "reason", "corrected_fields")
+        return {k: record.get(k) for k in keys} | {"line_items": len(record.get("line_items") or [])}
     if record_type == topics.DECISIONS.name:
         return {
             **{k: record.get(k) for k in ("decision_id", "outcome", "reason", "label", "confidence", "reviewer")},
             "policy": record.get("policy"),
+            "refdata_revision": record.get("refdata_revision"),
             "actions": [{"action_id": a.get("action_id"), "type": a.get("type")} for a in record.get("actions", [])],
         }
     if record_type == topics.ACTIONS_EXECUTED.name:
@@ -76,6 +83,26 @@ def _facts(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
     if record_type == topics.DEADLETTER.name:
         return {k: record.get(k) for k in ("service", "error_kind", "reason", "original_topic")}
     return {}
+
+
+def _document_step(record_type: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """What was stored (received), or what was read (extracted)."""
+    if record_type == topics.DOCUMENTS_RECEIVED.name:
+        document = record.get("document") or {}
+        return {
+            **{k: document.get(k) for k in ("sha256", "media_type", "size_bytes", "pages")},
+            **{k: record.get(k) for k in ("declared_type", "source", "source_ref")},
+        }
+    return {
+        **{k: record.get(k) for k in ("document_type", "extractor_version", "ocr_engine", "duplicate_of")},
+        "fields": {
+            name: {"value": read.get("normalized"), "confidence": read.get("confidence"), "page": read.get("page")}
+            for name, read in (record.get("fields") or {}).items()
+        },
+        "line_items": len(record.get("line_items") or []),
+        "checks": [{k: c.get(k) for k in ("name", "passed", "detail")} for c in record.get("checks") or []],
+        "review_reason": record.get("review_reason"),
+    }
 
 
 def _model(classification: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,8 +151,10 @@ def _summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
 
     received, classified, enriched = last("received"), last("classified"), last("enriched")
     decided, reviewed = last("decided"), last("reviewed")
+    acted = [s["facts"] for s in steps if s["stage"] == "acted"]
     return {
         "source": received.get("source"),
+        "document": _document(last("document_received"), last("extracted"), reviewed),
         "schema_ids": {s["record_type"]: s["schema_id"] for s in steps},
         "model": {k: classified.get(k) for k in ("model_name", "model_version", "model_alias", "confidence")}
         if classified
@@ -137,12 +166,31 @@ def _summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
             else None
         ),
         "policy": decided.get("policy"),
+        "refdata_revision": decided.get("refdata_revision"),
         "outcome": decided.get("outcome"),
         "review": {"reviewer": reviewed.get("reviewer"), "verdict": reviewed.get("verdict")} if reviewed else None,
-        "actions": [
-            {k: s["facts"][k] for k in ("action_id", "action_type", "status", "attempts", "external_ref")}
-            for s in steps
-            if s["stage"] == "acted"
+        "actions": [{k: a[k] for k in _ACTION_SUMMARY} for a in acted],
+        "payouts": [
+            a["external_ref"]
+            for a in acted
+            if str(a["action_type"]).startswith("payment.") and a["status"] == "SUCCEEDED" and a["external_ref"]
         ],
         "trace_ids": sorted({s["trace_id"] for s in steps if s["trace_id"]}),
+    }
+
+
+def _document(received: Mapping[str, Any], extracted: Mapping[str, Any], reviewed: Mapping[str, Any]) -> Any:
+    """The document behind the event: what was stored, what was read, and what the reviewer changed."""
+    if not received and not extracted:
+        return None
+    corrected = reviewed.get("corrected_fields") or {}
+    return {
+        **{k: received.get(k) for k in ("sha256", "media_type", "pages")},
+        "extractor_version": extracted.get("extractor_version"),
+        "fields": {
+            name: read | ({"corrected": corrected[name]} if name in corrected else {})
+            for name, read in (extracted.get("fields") or {}).items()
+        },
+        "checks_failed": [c["name"] for c in extracted.get("checks") or [] if c.get("passed") is False],
+        "duplicate_of": extracted.get("duplicate_of"),
     }

@@ -71,3 +71,60 @@ def test_stages_are_ordered_along_the_pipeline() -> None:
         "x.custom",
     ]
     assert canonical_json(stages_reached([])) == "[]"
+
+
+def test_a_document_shows_what_was_stored_read_corrected_checked_decided_and_paid() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    stored = {"sha256": "ab" * 32, "media_type": "application/pdf", "size_bytes": 2048, "pages": 2}
+    fields = {
+        "iban": {"normalized": "DE89370400440532013000", "confidence": 0.97, "page": 1, "bbox": None},
+        "total": {"normalized": "119.00", "confidence": 0.62, "page": 2, "bbox": None},
+    }
+    records = [
+        ("aios.documents.received", {"document": stored, "declared_type": "invoice", "source": "api"}),
+        (
+            "aios.documents.extracted",
+            {
+                "extractor_version": "document-extractor 4",
+                "fields": fields,
+                "checks": [{"name": "totals_add_up", "passed": False, "detail": "100.00 + 9.00 != 119.00"}],
+            },
+        ),
+        ("aios.review.completed", {"reviewer": "rita", "verdict": "APPROVE", "corrected_fields": {"total": "109.00"}}),
+        ("aios.decisions", {"outcome": "AUTO", "policy": {"version": "v9", "rule": "reviewed"}, "refdata_revision": 7}),
+        ("aios.actions.executed", {"action_type": "erp.post_invoice", "status": "SUCCEEDED", "external_ref": "p-1"}),
+        ("aios.actions.executed", {"action_type": "payment.schedule", "status": "SUCCEEDED", "external_ref": "po_42"}),
+    ]
+    found = lineage(
+        [
+            {
+                "record_type": topic,
+                "topic": topic,
+                "partition": 0,
+                "offset": seq,
+                "record_time": start + timedelta(seconds=seq),
+                "schema_id": seq,
+                "trace_id": None,
+                "chain_seq": seq,
+                "record": canonical_json({"event_id": "e-1", "tenant_id": "acme", **record}),
+            }
+            for seq, (topic, record) in enumerate(records)
+        ]
+    )
+    assert found["stages"][:2] == ["document_received", "extracted"]
+    summary = found["summary"]
+    assert summary["document"] == {
+        "sha256": "ab" * 32,
+        "media_type": "application/pdf",
+        "pages": 2,
+        "extractor_version": "document-extractor 4",
+        "fields": {
+            "iban": {"value": "DE89370400440532013000", "confidence": 0.97, "page": 1},
+            "total": {"value": "119.00", "confidence": 0.62, "page": 2, "corrected": "109.00"},
+        },
+        "checks_failed": ["totals_add_up"],
+        "duplicate_of": None,
+    }
+    assert summary["refdata_revision"] == 7 and summary["policy"] == {"version": "v9", "rule": "reviewed"}
+    assert summary["payouts"] == ["po_42"]
+    assert lineage(rows())["summary"]["document"] is None
