@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aios.audit.chain import canonical_json
 from aios.audit.lineage import lineage, stages_reached
@@ -80,7 +81,7 @@ def test_a_document_shows_what_was_stored_read_corrected_checked_decided_and_pai
         "iban": {"normalized": "DE89370400440532013000", "confidence": 0.97, "page": 1, "bbox": None},
         "total": {"normalized": "119.00", "confidence": 0.62, "page": 2, "bbox": None},
     }
-    records = [
+    records: list[tuple[str, dict[str, Any]]] = [
         ("aios.documents.received", {"document": stored, "declared_type": "invoice", "source": "api"}),
         (
             "aios.documents.extracted",
