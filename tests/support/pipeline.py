@@ -59,7 +59,8 @@ PIPELINE_TOPICS = {
 """Short name → the catalogue topic whose schema the pipeline's private copy carries."""
 
 DOCUMENT_TOPICS = {"documents_received": "aios.documents.received", "documents_extracted": "aios.documents.extracted"}
-"""The topics a document travels on before it joins `received`: made for every pipeline, read only by `EXTRACT`."""
+"""The topics a document travels on before it joins `received`: made for every pipeline, read by `EXTRACT` (when
+started) and audit."""
 
 MADE_TOPICS = {**PIPELINE_TOPICS, **DOCUMENT_TOPICS}
 """Every private topic of a pipeline."""
@@ -350,7 +351,7 @@ class Pipeline:
                 "AIOS_ACT_DRAIN_S": "3",
             },
             "audit": {
-                "AIOS_AUDIT_TOPICS": json.dumps([topics[name] for name in PIPELINE_TOPICS]),
+                "AIOS_AUDIT_TOPICS": json.dumps(list(topics.values())),
                 "AIOS_AUDIT_CARRIES": json.dumps(self.carries),
                 "AIOS_AUDIT_GROUP_ID": f"pipeline-{run}-audit",
                 "AIOS_AUDIT_PORT": str(ports["audit"]),

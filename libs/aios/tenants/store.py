@@ -233,8 +233,10 @@ class TenantStore:
         async with self._pool.acquire() as conn, conn.transaction():
             found = await self._resolve(conn, tenant)
             tenant_id = uuid.UUID(found.tenant_id)
+            # No conflict target: the source's two unique indexes (source; source and tenant) may each be the one a
+            # concurrent insert of the same source trips, and either means "someone has it" (the owner check follows).
             await conn.execute(
-                "INSERT INTO webhook_sources (source, tenant_id) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING",
+                "INSERT INTO webhook_sources (source, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 source,
                 tenant_id,
             )

@@ -12,12 +12,12 @@ import httpx
 
 from aios.ingest.models import EventOutcome
 from aios.tenants.signatures import SIGNATURE_HEADER, signature_header
-from aios.tenants.store import IssuedWebhookSecret, TenantStore
+from aios.tenants.store import AUDITOR, IssuedWebhookSecret, TenantStore
 from tests.integration.outcomes.conftest import CLASSIFY_MAX_RECORD_BYTES, MAX_WAIT_S
 from tests.support.database import call_database
 from tests.support.documents import invoice_pdf
 from tests.support.http_target import Received
-from tests.support.pipeline import EXTRACT, Pipeline, Tenant
+from tests.support.pipeline import EXTRACT, Pipeline, Tenant, wait_for
 
 WAIT = f"wait={MAX_WAIT_S}"
 
@@ -125,8 +125,17 @@ def test_an_uploaded_document_may_wait_for_its_decision_too(waiting_pipeline: tu
     )
     decided = outcome(response)
     assert decided["kind"] == "decided" and decided["decision"]["reason"] == "answered"
-    [call] = webhook_calls(tenant, response.json()["event_id"])
+    event_id = response.json()["event_id"]
+    [call] = webhook_calls(tenant, event_id)
     assert call.body is not None and call.body["params"]["customer"] == "C-7"
+    # Its lineage, from the audit trail: the document stored, what was read from it, and what was decided.
+    auditor = call_database(pipeline.dsn, lambda pool: TenantStore(pool).add_key(tenant.tenant_id, AUDITOR))
+    url, headers = f"{pipeline.url('audit')}/v1/audit/events/{event_id}", {"Authorization": f"Bearer {auditor.api_key}"}
+    wait_for(lambda: "acted" in httpx.get(url, headers=headers).json().get("stages", []), 60, "the lineage complete")
+    summary = httpx.get(url, headers=headers).json()["summary"]
+    assert summary["document"]["pages"] == 1 and summary["document"]["extractor_version"]
+    assert summary["document"]["fields"]["invoice_number"]["value"] == "INV-WAIT-1"
+    assert summary["policy"]["rule"] and [a["status"] for a in summary["actions"]] == ["SUCCEEDED"]
 
 
 def test_without_the_preference_the_answer_is_202_at_once(waiting_pipeline: tuple[Pipeline, Tenant]) -> None:
