@@ -56,8 +56,12 @@ class StoredOutcome:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> StoredOutcome:
-        stored: dict[str, Any] = json.loads(raw)
-        return cls(stored["event_id"], stored["tenant_id"], Outcome.model_validate(stored["outcome"]))
+        """Raises ValueError for anything that is not a stored outcome (pydantic's errors are ValueErrors too)."""
+        stored: Any = json.loads(raw)
+        try:
+            return cls(str(stored["event_id"]), str(stored["tenant_id"]), Outcome.model_validate(stored["outcome"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a stored outcome: missing or mistyped {exc}") from None
 
 
 class OutcomeWriter:

@@ -193,6 +193,8 @@ class PostgresServer:
             grants = load_datastore_grants()
             statements = [_ensure_role(OWNER, passwords[OWNER], "CREATEDB")]
             statements += [_ensure_role(name, passwords[name]) for name in (REGISTRY, *(g.name for g in grants))]
+            # The owner drops scratch databases WITH (FORCE), which ends the sessions of the services' roles in them.
+            statements.append(f"GRANT pg_signal_backend TO {quote_ident(OWNER)};")
             self._psql("postgres", "\n".join(statements))
         owner, registry = (OWNER, REGISTRY) if self.secure else (SUPERUSER, SUPERUSER)
         for database, role in ((DATABASE, owner), (REGISTRY_DATABASE, registry)):
