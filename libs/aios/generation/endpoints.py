@@ -11,9 +11,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from aios.generation.budget import BudgetedGenerator
+from aios.generation.openai_chat import OpenAIGenerator
 from aios.retrieval.endpoint import GeneratorEndpoint
 
-OPENAI = "openai"
+OPENAI = OpenAIGenerator.name
+"""The generator a tenant's own server serves: its name comes from the generator itself."""
 
 
 class EndpointGenerators:
