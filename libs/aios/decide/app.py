@@ -83,7 +83,7 @@ def create_app(settings: DecideSettings | None = None, connection: ConnectionSet
     handlers = Handlers(settings, codecs, decider, policies, sinks)
     watched = {settings.enriched_topic, settings.completed_topic, by_tenant.get_topic_name()}
     stalls = ResumingStallGuard(settings.stall_after_s, watched, SERVICE)
-    _add_agents(app, inputs, by_tenant, handlers, ReadingGapGuard(connection.kafka_bootstrap, SERVICE))
+    _add_agents(app, inputs, by_tenant, handlers, ReadingGapGuard(connection.kafka_bootstrap, SERVICE, settings.app_id))
     _add_background(app, settings, policies, stalls)
     return app
 

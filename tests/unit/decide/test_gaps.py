@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import faust
+from faust.types import TP
 
 from aios.decide.gaps import OffsetGaps
 
@@ -38,6 +40,18 @@ def test_a_rebalance_forgets_what_was_expected() -> None:
     assert gaps.observe("p0", 502) == 501
 
 
+def test_a_partition_resumed_at_an_offset_expects_that_one_first() -> None:
+    """The record at the resume point itself is the first that can be skipped."""
+    gaps = OffsetGaps()
+    assert not gaps.expects("p0")
+    gaps.expect("p0", 40)
+    assert gaps.expects("p0")
+    assert gaps.observe("p0", 41) == 40
+    gaps.forget()
+    gaps.expect("p0", 40)
+    assert gaps.observe("p0", 40) is None
+
+
 def test_faust_still_empties_the_stream_queues_when_its_flow_resumes() -> None:
     """The step that drops records at the end of a recovery (faust-streaming #596, `aios.decide.gaps`).
 
@@ -52,3 +66,16 @@ def test_faust_still_empties_the_stream_queues_when_its_flow_resumes() -> None:
         return stream_queue.qsize()
 
     assert asyncio.run(queued_after_resume()) == 0
+
+
+def test_faust_still_commits_over_the_record_at_its_committed_offset() -> None:
+    """A committed offset is the next record to read, yet Faust's commit passes over a hole of just that record.
+
+    When this fails, Faust changed: check whether the guard's expectation at the resume point is still needed.
+    """
+    app = faust.App("gaps-probe", broker="kafka://127.0.0.1:1", autodiscover=False, web_enabled=False)
+    consumer: Any = app.consumer
+    resumed = TP("gaps-probe-input", 0)
+    consumer._committed_offset[resumed] = 10
+    consumer._acked[resumed] = [11, 12]  # 10 never reached the agent
+    assert consumer._new_offset(resumed) == 13
