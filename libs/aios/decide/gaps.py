@@ -31,15 +31,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, Message, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import TopicPartition as AIOTopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from aios.decide.records import Record
-from aios.kafka.clients import kafka_config
+from aios.kafka.clients import access, kafka_config
 from aios.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,7 @@ class ReadingGapGuard:
 
     async def skipped_before(self, message: Any) -> list[tuple[Record, int]]:
         if not self.gaps.expects(message.tp):
-            resumed_at = await asyncio.to_thread(
-                committed_offset, self.bootstrap, self.group, message.topic, message.partition
-            )
-            if resumed_at is not None:
-                self.gaps.expect(message.tp, resumed_at)
+            await self._expect_resume_point(message.topic, message.partition, message.tp)
         skipped_from = self.gaps.observe(message.tp, message.offset)
         if skipped_from is None:
             return []
@@ -84,11 +82,19 @@ class ReadingGapGuard:
             message.offset - 1,
             *message.tp,
         )
-        found = await asyncio.to_thread(
-            read_skipped, self.bootstrap, message.topic, message.partition, skipped_from, message.offset
-        )
+        found = await read_skipped(self.bootstrap, message.topic, message.partition, skipped_from, message.offset)
         metrics.DECIDE_SKIPPED_RECORDS.labels(self.service, message.topic).inc(len(found))
-        return [(Record.of_kafka(m), m.offset() or 0) for m in found]
+        return [(Record.of_aiokafka(m), m.offset) for m in found]
+
+    async def _expect_resume_point(self, topic: str, partition: int, tp: Hashable) -> None:
+        """Expect the group's committed offset first; when it cannot be read, only later jumps are noticed."""
+        try:
+            resumed_at = await asyncio.to_thread(committed_offset, self.bootstrap, self.group, topic, partition)
+        except KafkaException as exc:
+            log.warning("%s: the committed offset of %s[%d] is unknown (%s)", self.service, topic, partition, exc)
+            return
+        if resumed_at is not None:
+            self.gaps.expect(tp, resumed_at)
 
     def forget(self) -> None:
         self.gaps.forget()
@@ -124,34 +130,45 @@ class OffsetGaps:
         self._next.clear()
 
 
-def committed_offset(bootstrap: str, group: str, topic: str, partition: int, timeout_s: float = 30) -> int | None:
+def committed_offset(bootstrap: str, group: str, topic: str, partition: int, timeout_s: float = 10) -> int | None:
     """The group's committed offset of the partition (the next to read), or None before its first commit.
 
-    Asked without joining the group: the consumer never subscribes, so the group's members are undisturbed.
+    Asked with an admin client: a consumer would need a group of its own, and librdkafka's consumer can
+    hang in `close()` while it looks for that group's coordinator (librdkafka #3740, seen here).
     """
-    consumer = Consumer({**kafka_config(bootstrap), "group.id": group, "enable.auto.commit": False})
-    try:
-        [committed] = consumer.committed([TopicPartition(topic, partition)], timeout=timeout_s)
-    finally:
-        consumer.close()
+    admin = AdminClient(kafka_config(bootstrap))
+    asked = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, partition)])
+    [future] = admin.list_consumer_group_offsets([asked], request_timeout=timeout_s).values()
+    [committed] = future.result(timeout=timeout_s).topic_partitions
+    if committed.error is not None:
+        raise KafkaException(committed.error)
     return committed.offset if committed.offset >= 0 else None
 
 
-def read_skipped(
+async def read_skipped(
     bootstrap: str, topic: str, partition: int, start: int, stop: int, timeout_s: float = 30
-) -> list[Message]:
-    """Records `start` to `stop` - 1 of the partition, read without a consumer group (nothing committed)."""
-    consumer = Consumer(
-        {**kafka_config(bootstrap), "group.id": f"decide-gaps-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Records `start` to `stop` - 1 of the partition, read without a consumer group (nothing committed).
+
+    With aiokafka, which reads assigned partitions with no group at all (confluent-kafka's consumer
+    insists on one, and with it on a group coordinator).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        **access().aiokafka(),
     )
-    found: list[Message] = []
+    place = AIOTopicPartition(topic, partition)
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    await consumer.start()
     try:
-        consumer.assign([TopicPartition(topic, partition, start)])
+        consumer.assign([place])
+        consumer.seek(place, start)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and (not found or (found[-1].offset() or 0) < stop - 1):
-            for message in consumer.consume(stop - start, 1.0):
-                if message.error() is None and (message.offset() or 0) < stop:
-                    found.append(message)
+        while time.monotonic() < deadline and (not found or found[-1].offset < stop - 1):
+            fetched = await consumer.getmany(place, timeout_ms=1000, max_records=stop - start)
+            found.extend(m for m in fetched.get(place, []) if m.offset < stop)
     finally:
-        consumer.close()
+        await consumer.stop()
     return found

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from confluent_kafka import Message
 
 SOURCE_HEADER = "aios-source"
@@ -32,8 +33,8 @@ class Record:
         return cls(message.key, message.value, header_list(message.headers), message.timestamp)
 
     @classmethod
-    def of_kafka(cls, message: Message) -> Record:
-        return cls(message.key(), message.value(), header_list(message.headers()), message.timestamp()[1] / 1000)
+    def of_aiokafka(cls, message: ConsumerRecord[bytes, bytes]) -> Record:
+        return cls(message.key, message.value, header_list(list(message.headers)), message.timestamp / 1000)
 
     def origin(self) -> Origin:
         """Where this by-tenant record was first read (its `SOURCE_HEADER`)."""

@@ -44,6 +44,18 @@ class Access:
     def kafka_config(self, bootstrap: str) -> dict[str, Any]:
         return {"bootstrap.servers": bootstrap, **self.kafka()}
 
+    def aiokafka(self) -> dict[str, Any]:
+        """aiokafka's security arguments (for a client Faust does not make)."""
+        if not self.secure:
+            return {"security_protocol": "PLAINTEXT"}
+        return {
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": SASL_MECHANISM,
+            "sasl_plain_username": self.principal,
+            "sasl_plain_password": self.password,
+            "ssl_context": ssl.create_default_context(cafile=str(self.ca_location)),
+        }
+
     def registry(self) -> dict[str, str]:
         """confluent-kafka `SchemaRegistryClient` properties beyond the url."""
         return {"basic.auth.user.info": f"{self.principal}:{self.password}"} if self.secure else {}
