@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from aios.db.scratch import scratch_database
 from aios.inference.training import load_examples
@@ -32,35 +31,20 @@ from aios.paths import project_root
 from aios.policy.loading import policy_version
 from aios.settings import ConnectionSettings
 from tests.support.cli import aios
-from tests.support.decide import DecideProcess, DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
-from tests.support.review import ReviewProcess, add_reviewer, stopped_cleanly
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "correct horse battery staple"
-UPDATE_SCREENSHOTS = os.environ.get("AIOS_UPDATE_SCREENSHOTS") == "1"
-"""Set to write the README's screenshots (docs/img/); otherwise they go to the test's temporary folder."""
-DEMO_POLICY = (project_root() / "policies" / "demo.yaml").read_text().replace("tenant: demo", "tenant: {tenant}")
-
-
-@dataclass
-class Env:
-    url: str
-    dsn: str
-    topics: DecideTopics
-    io: TopicIO
-    acme: str
-    events: dict[str, dict[str, Any]]
-    overdue_review_id: str
+from tests.support.decide import DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
+from tests.support.review import add_reviewer
+from tests.support.review_browser import (
+    DEMO_POLICY,
+    PASSWORD,
+    UPDATE_SCREENSHOTS,
+    Env,
+    chromium,
+    decision_of,
+    review_desk,
+    review_id_of,
+    sign_in,
+    wait_for_queue,
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,24 +53,14 @@ def env(connection: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
     with (
         ScratchTopics(connection.kafka_bootstrap, connection.schema_registry_url) as scratch,
         scratch_database(connection.postgres_dsn.get_secret_value()) as dsn,
+        ExitStack() as stack,
     ):
         topics = DecideTopics.make(scratch.make)
         acme = create_tenant_with_policy(dsn, "acme", DEMO_POLICY)
         create_tenant_with_policy(dsn, "globex", DEMO_POLICY)
         for tenant, user in (("acme", "alice"), ("acme", "carol"), ("globex", "bob")):
             add_reviewer(dsn, tenant, user, PASSWORD)
-        decide = DecideProcess(connection, topics, dsn, log_dir)
-        review = ReviewProcess(
-            connection,
-            dsn,
-            topics.review_requested,
-            topics.completed,
-            topics.deadletter,
-            log_dir,
-            gauges_interval_s="1",
-        )
-        decide.start()
-        review.start()
+        review = stack.enter_context(review_desk(connection, topics, dsn, log_dir, gauges_interval_s="1"))
         io = TopicIO(connection, topics)
         events = {
             "fraud": enriched_value(
@@ -123,12 +97,7 @@ def env(connection: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
         io.produce(topics.enriched, list(events.values()))
         overdue = _overdue_request(acme, events["amount"])
         io.produce(topics.review_requested, [overdue])
-        try:
-            yield Env(review.url, dsn, topics, io, acme, events, overdue["review_id"])
-        finally:
-            assert stopped_cleanly(review.stop()), review.tail()
-            assert decide.stop() == 0, decide.tail()
-            decide.delete_internal_topics()
+        yield Env(review.url, dsn, topics, io, acme, events, overdue["review_id"])
 
 
 def _overdue_request(tenant_id: str, like: dict[str, Any]) -> dict[str, Any]:
@@ -151,48 +120,8 @@ def _overdue_request(tenant_id: str, like: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser(env: Env) -> Iterator[Browser]:
-    """After `env`: Playwright's sync API runs an event loop in this thread, where `asyncio.run` then fails."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def sign_in(browser: Browser, env: Env, tenant: str, username: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(env.url + "/")
-    assert page.url.endswith("/login")
-    page.fill("#tenant", tenant)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(env.url + "/")
-    return context, page
-
-
-def wait_for_queue(page: Page, env: Env, count: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while page.locator("#queue tbody tr").count() < count:
-        assert time.monotonic() < deadline, page.content()
-        time.sleep(0.5)
-        page.goto(env.url + "/")
-
-
-def review_id_of(page: Page, text: str) -> str:
-    row = page.locator("#queue tbody tr", has_text=text)
-    review_id = row.get_attribute("data-review-id")
-    assert review_id
-    return review_id
-
-
-def decision_of(env: Env, event_id: str) -> dict[str, Any]:
-    [decision] = {
-        d["decision_id"]: d
-        for d in env.io.read(env.topics.decisions, lambda values: any(v["event_id"] == event_id for v in values))
-        if d["event_id"] == event_id
-    }.values()
-    return decision
+    with chromium() as started:
+        yield started
 
 
 def test_sign_in_queue_edit_and_approve_then_decision(browser: Browser, env: Env, tmp_path: Path) -> None:

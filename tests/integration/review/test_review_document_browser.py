@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from aios.db.pool import run_on_database
 from aios.db.scratch import scratch_database
@@ -36,21 +36,21 @@ from aios.objects.store import StoredObject
 from aios.paths import project_root
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
-from tests.integration.review.test_review_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from tests.support.cli import aios
+from tests.support.decide import DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
+from tests.support.review import add_reviewer
+from tests.support.review_browser import (
     DEMO_POLICY,
     PASSWORD,
     UPDATE_SCREENSHOTS,
     Env,
+    chromium,
     decision_of,
+    review_desk,
     review_id_of,
     sign_in,
     wait_for_queue,
 )
-from tests.support.cli import aios
-from tests.support.decide import DecideProcess, DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
-from tests.support.review import ReviewProcess, add_reviewer, stopped_cleanly
 from tests.unit.documents.test_training import odd_layout
 
 
@@ -137,29 +137,13 @@ def running(
             await DocumentIndex(pool).record(acme, event["event_id"], event["occurred_at"], "invoice", keys, extraction)
 
         run_on_database(keep, dsn)
-        decide = DecideProcess(connection, topics, dsn, log_dir)
-        review = ReviewProcess(
-            connection,
-            dsn,
-            topics.review_requested,
-            topics.completed,
-            topics.deadletter,
-            log_dir,
-            page_cache_dir=str(log_dir / "pages"),
-        )
-        decide.start()
-        review.start()
-        io = TopicIO(connection, topics)
-        io.produce(topics.enriched, [event])
-        try:
+        with review_desk(connection, topics, dsn, log_dir, page_cache_dir=str(log_dir / "pages")) as review:
+            io = TopicIO(connection, topics)
+            io.produce(topics.enriched, [event])
             yield (
                 Env(review.url, dsn, topics, io, acme, {"document": event}, overdue_review_id=""),
                 Case(document, event["event_id"]),
             )
-        finally:
-            assert stopped_cleanly(review.stop()), review.tail()
-            assert decide.stop() == 0, decide.tail()
-            decide.delete_internal_topics()
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +158,8 @@ def case(running: tuple[Env, Case]) -> Case:
 
 @pytest.fixture(scope="module")
 def browser(env: Env) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as started:
+        yield started
 
 
 def test_correct_fields_add_a_line_item_approve_and_export(
