@@ -174,11 +174,12 @@ def review_summary(console: Console, tracks_by_event: dict[str, EventTrack], com
 
 
 def _deliveries() -> tuple[int, int]:
-    """Requests the receiver recorded, and how many distinct idempotency keys they carried."""
+    """Webhook requests the receiver recorded, and how many distinct idempotency keys they carried."""
     path = ReceiverSettings().deliveries
     if not path.exists():
         return 0, 0
-    keys = [json.loads(line).get("idempotency_key") for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    keys = [line.get("idempotency_key") for line in lines if line["path"].startswith("/hooks/")]
     return len(keys), len(set(keys))
 
 
