@@ -23,9 +23,9 @@ class DocumentOutcome:
     kind: str
     planted: str | None
     outcome: str | None
-    """AUTO, REVIEW, REJECT, or None while not final."""
-    reason: str | None
-    """The review or reject reason the policy gave."""
+    """AUTO, REVIEW, REJECT, APPROVED or REJECTED (after a review), or None while not final."""
+    review_reason: str | None
+    """Why the policy sent it to a person; None when it did not."""
     uploaded_at: float
     paid_at: float | None = None
     """time.time() when its payout was made, if one was."""
@@ -49,7 +49,7 @@ class TypeSummary:
 
 
 def summarise(outcomes: Iterable[DocumentOutcome]) -> dict[str, TypeSummary]:
-    """Per document type; a duplicate counts as caught when it was rejected, and a touchless document is AUTO."""
+    """Per document type; a duplicate counts as caught when the policy rejected it, a touchless document is AUTO."""
     by_kind: dict[str, list[DocumentOutcome]] = {}
     for each in outcomes:
         by_kind.setdefault(each.kind, []).append(each)
@@ -61,7 +61,7 @@ def summarise(outcomes: Iterable[DocumentOutcome]) -> dict[str, TypeSummary]:
             kind=kind,
             documents=len(docs),
             touchless=sum(1 for d in docs if d.outcome == "AUTO"),
-            review_reasons=Counter(d.reason or "no reason given" for d in docs if d.outcome == "REVIEW"),
+            review_reasons=Counter(d.review_reason for d in docs if d.review_reason is not None),
             duplicates_sent=len(duplicates),
             duplicates_caught=sum(1 for d in duplicates if d.outcome == "REJECT"),
             payouts=len(waits),

@@ -53,7 +53,9 @@ class EventTrack:
     resumed_ms: int | None = None
     """Broker time of the decision decide took after the person's verdict (APPROVED or REJECTED)."""
     reason: str | None = None
-    """The policy's reason for its decision or review request."""
+    """The reason of the event's latest decision."""
+    review_reason: str | None = None
+    """Why the policy sent the event to a person."""
     paid_ms: int | None = None
     """Broker time of the first payout made for the event (a `payment.` action other than a cancel succeeded)."""
 
@@ -117,13 +119,13 @@ def _fold(track: EventTrack, record: StageRecord) -> None:
     was_final = track.final
     track.stages.add(STAGES[topic])
     if topic == topics.DECISIONS.name:
-        track.outcome, track.reason = str(value["outcome"]), value.get("reason") or track.reason
+        track.outcome, track.reason = str(value["outcome"]), value.get("reason")
         track.actions |= {action["action_id"] for action in value["actions"]} if track.outcome in AUTOMATED else set()
         if track.outcome in RESUMED:
             track.resumed_ms = at
     elif topic == topics.REVIEW_REQUESTED.name:
         track.review_id, track.review_requested_ms = str(value["review_id"]), at
-        track.reason = track.reason or value.get("reason")
+        track.review_reason = value.get("reason")
         if track.outcome is None:
             track.outcome = "REVIEW"
     elif topic == topics.ACTIONS_EXECUTED.name and value["status"] in ACTION_DONE:

@@ -13,11 +13,12 @@ def outcomes() -> list[DocumentOutcome]:
         DocumentOutcome("invoice", None, "AUTO", None, 100.0, 130.0),
         DocumentOutcome("invoice", "iban_changed", "REVIEW", "the vendor's IBAN changed", 100.0),
         DocumentOutcome("invoice", "unknown_vendor", "REVIEW", "unknown vendor", 100.0),
-        DocumentOutcome("invoice", "duplicate", "REJECT", "duplicate", 100.0),
+        DocumentOutcome("invoice", "duplicate", "REJECT", None, 100.0),
         DocumentOutcome("invoice", "duplicate", "AUTO", None, 100.0),
         DocumentOutcome("claim", None, "AUTO", None, 50.0, 54.0),
         DocumentOutcome("claim", "outside_cover", "REVIEW", "loss not covered", 50.0),
         DocumentOutcome("claim", None, None, None, 50.0),
+        DocumentOutcome("claim", None, "APPROVED", "a field read with low confidence", 50.0, 70.0),
     ]
 
 
@@ -29,8 +30,9 @@ def test_per_type_figures() -> None:
     assert dict(invoice.review_reasons) == {"the vendor's IBAN changed": 1, "unknown vendor": 1}
     assert (invoice.duplicates_sent, invoice.duplicates_caught) == (2, 1)
     assert invoice.upload_to_payout_s is not None and invoice.upload_to_payout_s[0] == 20.0
-    assert (claim.documents, claim.touchless, claim.payouts, claim.duplicates_sent) == (3, 1, 1, 0)
-    assert claim.upload_to_payout_s == (4.0, 4.0)
+    assert (claim.documents, claim.touchless, claim.payouts, claim.duplicates_sent) == (4, 1, 2, 0)
+    assert claim.upload_to_payout_s is not None and claim.upload_to_payout_s[0] == 12.0
+    assert dict(claim.review_reasons) == {"loss not covered": 1, "a field read with low confidence": 1}
 
 
 def test_paid_twice_is_the_simulators_count() -> None:

@@ -67,3 +67,16 @@ def test_the_policy_reason_and_the_first_payout_are_kept() -> None:
     )
     track = ledger.tracks["paid"]
     assert (track.reason, track.paid_ms) == ("matches", 4_000)
+
+
+def test_the_review_reason_outlives_the_decision_after_review() -> None:
+    ledger = EventLedger()
+    ledger.track(["r"])
+    ledger.fold(
+        StageRecord(topics.REVIEW_REQUESTED.name, {"event_id": "r", "review_id": "v", "reason": "unknown vendor"}, 1)
+    )
+    ledger.fold(
+        StageRecord(topics.DECISIONS.name, {"event_id": "r", "outcome": "REJECTED", "reason": "no", "actions": []}, 2)
+    )
+    track = ledger.tracks["r"]
+    assert (track.outcome, track.reason, track.review_reason) == ("REJECTED", "no", "unknown vendor")
