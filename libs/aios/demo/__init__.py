@@ -86,7 +86,8 @@ def run_demo(events: int = 1000, concurrency: int = 32) -> None:
 def run_documents(console: Console, pipeline: RunningPipeline, review_url: str) -> None:
     """The invoices and claims: generated, their tenants prepared, uploaded, followed to payout, reviewed, summed up."""
     with console.status("generating the demo's invoices and claims (seeded; scans rasterised)"):
-        documents = demo_documents()
+        documents = demo_documents(seed=int(time.time()) % 1_000_000)
+    console.print(f"[bold]documents[/]: seed {documents.seed}, {len(documents.documents)} files")
     keys = prepare_document_tenants(console, documents, REVIEWER, pipeline.reviewer_password, pipeline.receiver_secret)
     connection = pipeline.connection
     watch = PipelineWatch(connection.kafka_bootstrap, Codecs(connection.schema_registry_url))

@@ -178,7 +178,9 @@ def review_documents(
 
 def document_summary(console: Console, watch: PipelineWatch, sent: dict[str, tuple[DemoDocument, float]]) -> None:
     outcomes = [_outcome(watch.tracks[event_id], document, at) for event_id, (document, at) in sent.items()]
-    stats = httpx.get(f"{service('payouts-sim').local_url}/admin/stats", timeout=10).json()
+    stats = httpx.get(
+        f"{service('payouts-sim').local_url}/admin/stats", headers={"Authorization": "Bearer demo"}, timeout=10
+    ).json()
     console.print(summary_table(summarise(outcomes), stats))
 
 

@@ -56,6 +56,7 @@ class DemoDocument:
 @dataclass(frozen=True)
 class DemoDocuments:
     documents: list[DemoDocument]
+    seed: int
     refdata: dict[str, dict[str, str]]
     """Tenant → reference kind (`vendors`, `purchase-orders`, `policies`) → CSV text, as `aios refdata import` reads."""
 
@@ -80,7 +81,7 @@ def demo_documents(
     clean = [d for d in originals if d.planted is None]
     again = rng.sample(clean, max(1, round(len(originals) * duplicate_share)))
     duplicates = [DemoDocument(f"{d.name}-again", d.kind, "duplicate", d.document) for d in again]
-    return DemoDocuments(originals + duplicates, _refdata(originals))
+    return DemoDocuments(originals + duplicates, seed, _refdata(originals))
 
 
 def _pages(pdf: bytes) -> int:
