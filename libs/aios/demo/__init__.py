@@ -6,6 +6,11 @@ base, policy, a reviewer, a webhook to the tenant's own receiver), sends the eve
 through the topics until it reaches a final state, and prints what happened. Last, the demo
 reviewer completes a share of the review items on the review page and the summary shows decide
 resuming those events.
+
+Beside the tickets it sends 110 invoices and 55 claims (seeded synthetic PDFs, about a quarter of
+them scans, some with planted errors) through `POST /v1/documents` to the `payables` and `claims`
+tenants, follows them to payout or review, lets the reviewer clear their queues, and shows per
+document type what became of them (aios.demo.documents, aios.demo.document_run).
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from aios.client import AsyncAiosClient
+from aios.demo.document_run import (
+    document_summary,
+    follow_documents,
+    prepare_document_tenants,
+    review_documents,
+    send_documents,
+)
+from aios.demo.documents import demo_documents
 from aios.demo.events import DemoEvent, demo_events
 from aios.demo.receiver import ReceiverSettings
 from aios.demo.reviewer import Completed, ReviewPage, review_share
@@ -28,9 +41,11 @@ from aios.demo.setup import (
     DATA,
     DEMO_TENANT,
     REVIEWER,
+    RunningPipeline,
     start_pipeline,
     stop_receiver,
     wait_final,
+    wait_resumed,
 )
 from aios.demo.tracking import STAGES, EventTrack, PipelineWatch
 from aios.kafka import topics
@@ -64,7 +79,27 @@ def run_demo(events: int = 1000, concurrency: int = 32) -> None:
         review_summary(console, watch.tracks, completed)
     finally:
         watch.close()
+    run_documents(console, pipeline, review_url)
     _next_steps(console, pipeline.urls, pipeline.reviewer_password, next(iter(sent)))
+
+
+def run_documents(console: Console, pipeline: RunningPipeline, review_url: str) -> None:
+    """The invoices and claims: generated, their tenants prepared, uploaded, followed to payout, reviewed, summed up."""
+    with console.status("generating the demo's invoices and claims (seeded; scans rasterised)"):
+        documents = demo_documents(seed=int(time.time()) % 1_000_000)
+    console.print(f"[bold]documents[/]: seed {documents.seed}, {len(documents.documents)} files")
+    keys = prepare_document_tenants(console, documents, REVIEWER, pipeline.reviewer_password, pipeline.receiver_secret)
+    connection = pipeline.connection
+    watch = PipelineWatch(connection.kafka_bootstrap, Codecs(connection.schema_registry_url))
+    try:
+        sent = asyncio.run(send_documents(console, pipeline.urls["ingest_url"], keys, documents.documents, watch))
+        follow_documents(console, watch, sent)
+        completed = review_documents(console, review_url, REVIEWER, pipeline.reviewer_password, watch, sent)
+        console.print(f"the demo reviewer completed {len(completed)} document reviews")
+        wait_resumed(console, watch, {c.review_id for c in completed})
+        document_summary(console, watch, sent)
+    finally:
+        watch.close()
 
 
 def stop_demo() -> None:
@@ -135,14 +170,7 @@ def close_the_loop(
             completed = review_share(page, share)
     finally:
         page.close()
-    reviewed = {c.review_id for c in completed}
-    waiting = [t for t in watch.tracks.values() if t.review_id in reviewed]
-    deadline = time.monotonic() + 120
-    with Progress(*COUNTING_COLUMNS, console=console) as progress:
-        task = progress.add_task("reviewed events resumed by decide", total=len(waiting))
-        while time.monotonic() < deadline and not all(t.resumed_ms and t.final for t in waiting):
-            watch.poll()
-            progress.update(task, completed=sum(1 for t in waiting if t.resumed_ms and t.final))
+    wait_resumed(console, watch, {c.review_id for c in completed})
     return completed
 
 
@@ -174,11 +202,12 @@ def review_summary(console: Console, tracks_by_event: dict[str, EventTrack], com
 
 
 def _deliveries() -> tuple[int, int]:
-    """Requests the receiver recorded, and how many distinct idempotency keys they carried."""
+    """Webhook requests the receiver recorded, and how many distinct idempotency keys they carried."""
     path = ReceiverSettings().deliveries
     if not path.exists():
         return 0, 0
-    keys = [json.loads(line).get("idempotency_key") for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    keys = [line.get("idempotency_key") for line in lines if line["path"].startswith("/hooks/")]
     return len(keys), len(set(keys))
 
 

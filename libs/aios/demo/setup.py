@@ -55,6 +55,8 @@ class RunningPipeline:
     """The stack's endpoints and the services' URLs (`ingest_url`, `review_url`...)."""
     tenant: IssuedKey
     reviewer_password: str
+    receiver_secret: str
+    """The receiver's webhook signing secret (and the bearer token of its ERP and claims stand-ins)."""
 
 
 def start_pipeline(console: Console) -> RunningPipeline:
@@ -72,8 +74,8 @@ def start_pipeline(console: Console) -> RunningPipeline:
         start_services(stack)
         wait_for_services(status.update)
     tenant = run_on_database(demo_tenant)
-    password = prepare_tenant(console)
-    return RunningPipeline(connection, {**endpoints, **service_endpoints(stack.settings)}, tenant, password)
+    password, secret = prepare_tenant(console)
+    return RunningPipeline(connection, {**endpoints, **service_endpoints(stack.settings)}, tenant, password, secret)
 
 
 def ensure_model(console: Console) -> None:
@@ -112,8 +114,9 @@ async def demo_tenant(pool: asyncpg.Pool) -> IssuedKey:
         return await store.create_tenant(DEMO_TENANT)
 
 
-def prepare_tenant(console: Console) -> str:
-    """Knowledge base, policy, a reviewer and a webhook receiver for the demo tenant; the reviewer's password."""
+def prepare_tenant(console: Console) -> tuple[str, str]:
+    """Knowledge base, policy, a reviewer and a webhook receiver for the demo tenant; the reviewer's password
+    and the receiver's secret."""
     console.print("[bold]knowledge base[/]: aios kb add --tenant demo data/kb/demo/articles")
     found = run_on_database(lambda pool: TenantStore(pool).resolve(DEMO_TENANT))
     with Progress(*COUNTING_COLUMNS, console=console) as progress:
@@ -147,7 +150,7 @@ def prepare_tenant(console: Console) -> str:
     console.print(f"[bold]policy[/]: policies/demo.yaml active as {version}; reviewer `{REVIEWER}` ready")
     start_receiver(receiver, webhook_secret)
     console.print(f"[bold]receiver[/]: the tenant's webhook actions go to http://127.0.0.1:{receiver.port}/hooks/demo")
-    return password
+    return password, webhook_secret
 
 
 def receiver_pid_file() -> Path:
@@ -192,3 +195,14 @@ def wait_final(console: Console, watch: PipelineWatch, total: int, timeout_s: fl
             progress.update(task, completed=watch.finished)
     if watch.finished < total:
         console.print(f"[red]{total - watch.finished} events did not reach a final state in {timeout_s:.0f} s[/]")
+
+
+def wait_resumed(console: Console, watch: PipelineWatch, review_ids: set[str], timeout_s: float = 120) -> None:
+    """Poll until decide resumed every event of `review_ids` and each is final again (its actions done)."""
+    waiting = [t for t in watch.tracks.values() if t.review_id in review_ids]
+    deadline = time.monotonic() + timeout_s
+    with Progress(*COUNTING_COLUMNS, console=console) as progress:
+        task = progress.add_task("reviewed events resumed by decide", total=len(waiting))
+        while time.monotonic() < deadline and not all(t.resumed_ms and t.final for t in waiting):
+            watch.poll()
+            progress.update(task, completed=sum(1 for t in waiting if t.resumed_ms and t.final))

@@ -52,6 +52,12 @@ class EventTrack:
     """Broker time of the review request, when the event was sent to a person."""
     resumed_ms: int | None = None
     """Broker time of the decision decide took after the person's verdict (APPROVED or REJECTED)."""
+    reason: str | None = None
+    """The reason of the event's latest decision."""
+    review_reason: str | None = None
+    """Why the policy sent the event to a person."""
+    paid_ms: int | None = None
+    """Broker time of the first payout made for the event (a `payment.` action other than a cancel succeeded)."""
 
     @property
     def final(self) -> bool:
@@ -113,20 +119,28 @@ def _fold(track: EventTrack, record: StageRecord) -> None:
     was_final = track.final
     track.stages.add(STAGES[topic])
     if topic == topics.DECISIONS.name:
-        track.outcome = str(value["outcome"])
+        track.outcome, track.reason = str(value["outcome"]), value.get("reason")
         track.actions |= {action["action_id"] for action in value["actions"]} if track.outcome in AUTOMATED else set()
         if track.outcome in RESUMED:
             track.resumed_ms = at
     elif topic == topics.REVIEW_REQUESTED.name:
         track.review_id, track.review_requested_ms = str(value["review_id"]), at
+        track.review_reason = value.get("reason")
         if track.outcome is None:
             track.outcome = "REVIEW"
     elif topic == topics.ACTIONS_EXECUTED.name and value["status"] in ACTION_DONE:
         track.executed[str(value["action_id"])] = str(value["status"])
+        if _is_payout(value) and track.paid_ms is None:
+            track.paid_ms = at
     elif topic == topics.DEADLETTER.name:
         track.outcome = "DEAD"
     if track.final and not was_final:
         track.final_ms = at
+
+
+def _is_payout(executed: dict[str, Any]) -> bool:
+    kind = str(executed.get("action_type", ""))
+    return executed["status"] == "SUCCEEDED" and kind.startswith("payment.") and kind != "payment.cancel"
 
 
 class PipelineWatch:

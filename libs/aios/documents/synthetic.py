@@ -307,11 +307,15 @@ def _date_text(value: date, fmt: str) -> str:
     return value.strftime(fmt)
 
 
-def generate(seed: int, layout_seed: int, *, scanned: bool = False, spec: Layout | None = None) -> Generated:
-    """Document `seed` of layout `layout_seed` (or of `spec`, a layout changed by hand); `scanned` rasterises it."""
+def generate(
+    seed: int, layout_seed: int, *, scanned: bool = False, spec: Layout | None = None, total_off: Decimal = Decimal(0)
+) -> Generated:
+    """Document `seed` of layout `layout_seed` (or of `spec`, a layout changed by hand); `scanned` rasterises it.
+
+    `total_off` is added to an invoice's printed total, so that its totals no longer add up (the demo's error)."""
     spec = spec or layout(layout_seed)
     rng = random.Random(f"doc-{layout_seed}-{seed}")
-    document = _invoice(spec, rng) if spec.kind == "invoice" else _claim(spec, rng)
+    document = _invoice(spec, rng, total_off) if spec.kind == "invoice" else _claim(spec, rng)
     if scanned:
         document.data, document.media_type = scan(document.data, rng)
         document.scanned = True
@@ -326,7 +330,7 @@ def _currency(spec: Layout, rng: random.Random, choices: list[str]) -> str:
     return "EUR" if currency == "USD" and spec.date_format in ("%d/%m/%Y", "%d.%m.%Y") else currency
 
 
-def _invoice(spec: Layout, rng: random.Random) -> Generated:
+def _invoice(spec: Layout, rng: random.Random, total_off: Decimal = Decimal(0)) -> Generated:
     currency = _currency(spec, rng, ["EUR", "EUR", "GBP", "USD", "CHF", "SEK", "PLN"])
     country = COUNTRY_OF[currency]
     issued = date(2023, 1, 1) + timedelta(days=rng.randrange(900))
@@ -349,7 +353,7 @@ def _invoice(spec: Layout, rng: random.Random) -> Generated:
         "currency": currency,
         "subtotal": f"{subtotal:.2f}",
         "tax_amount": f"{tax:.2f}",
-        "total": f"{subtotal + tax:.2f}",
+        "total": f"{subtotal + tax + total_off:.2f}",
         "iban": iban(rng, country if country in IBAN_LENGTHS else rng.choice(EU_IBAN)),
         "po_number": f"PO-{rng.randrange(10000, 99999)}",
     }

@@ -43,3 +43,40 @@ def test_records_of_events_never_tracked_are_counted_as_others() -> None:
     ledger.fold(StageRecord(topics.DEADLETTER.name, {"event_id": "theirs"}, None))
     assert ledger.others == {topics.DEADLETTER.name: 1}
     assert ledger.finished == 0
+
+
+def test_the_policy_reason_and_the_first_payout_are_kept() -> None:
+    ledger = EventLedger()
+    ledger.track(["paid"])
+    ledger.fold(
+        StageRecord(
+            topics.DECISIONS.name,
+            {"event_id": "paid", "outcome": "AUTO", "reason": "matches", "actions": [{"action_id": "p"}]},
+            2_000,
+        )
+    )
+    for action_id, action_type, at in (("e", "erp.post_invoice", 2_500), ("p", "payment.schedule", 4_000)):
+        value = {"event_id": "paid", "action_id": action_id, "action_type": action_type, "status": "SUCCEEDED"}
+        ledger.fold(StageRecord(topics.ACTIONS_EXECUTED.name, value, at))
+    ledger.fold(
+        StageRecord(
+            topics.ACTIONS_EXECUTED.name,
+            {"event_id": "paid", "action_id": "c", "action_type": "payment.cancel", "status": "SUCCEEDED"},
+            9_000,
+        )
+    )
+    track = ledger.tracks["paid"]
+    assert (track.reason, track.paid_ms) == ("matches", 4_000)
+
+
+def test_the_review_reason_outlives_the_decision_after_review() -> None:
+    ledger = EventLedger()
+    ledger.track(["r"])
+    ledger.fold(
+        StageRecord(topics.REVIEW_REQUESTED.name, {"event_id": "r", "review_id": "v", "reason": "unknown vendor"}, 1)
+    )
+    ledger.fold(
+        StageRecord(topics.DECISIONS.name, {"event_id": "r", "outcome": "REJECTED", "reason": "no", "actions": []}, 2)
+    )
+    track = ledger.tracks["r"]
+    assert (track.outcome, track.reason, track.review_reason) == ("REJECTED", "no", "unknown vendor")
