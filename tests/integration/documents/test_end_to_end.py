@@ -19,14 +19,12 @@ import asyncpg
 import httpx
 import pytest
 
+from aios.bench.document_pipeline import import_refdata, payables_refdata
 from aios.connectors.config import ConnectorConfigs
 from aios.connectors.payment import business_reference
 from aios.documents.synthetic import Generated, generate
 from aios.inference.training import TrainResult
 from aios.paths import project_root
-from aios.policy.reference import Kind
-from aios.refdata.parsing import parse_file
-from aios.refdata.store import RefdataStore
 from aios.settings import ConnectionSettings
 from tests.support.database import call_database
 from tests.support.http_target import HttpTarget
@@ -58,31 +56,10 @@ class Payables:
     smtp: SmtpSink
 
 
-def refdata_csv(kind: Kind) -> str:
-    """The vendors and open purchase orders of the two invoices, from their truth."""
-    if kind == "vendors":
-        rows = [f"{i.fields['vendor_name']},,{i.fields['vendor_tax_id']},{i.fields['iban']}" for i in (PAID,)]
-        rows.append(f"{REDIRECTED.fields['vendor_name']},,{REDIRECTED.fields['vendor_tax_id']},{IBAN_ON_FILE}")
-        return "\n".join(["name,aliases,tax_id,ibans", *rows]) + "\n"
-    rows = [
-        f"{i.fields['po_number']},{i.fields['vendor_name']},{i.fields['total']},{i.fields['currency']},{i.fields['total']}"
-        for i in (PAID, REDIRECTED)
-    ]
-    return "\n".join(["number,vendor,amount,currency,remaining", *rows]) + "\n"
-
-
-def import_refdata(dsn: str, tenant_id: str) -> None:
-    kinds: tuple[Kind, ...] = ("vendors", "purchase-orders")
-
-    async def work(pool: asyncpg.Pool) -> None:
-        for kind in kinds:
-            parsed = parse_file(kind, refdata_csv(kind))
-            assert len(parsed.rows) == 2, parsed
-            await RefdataStore(pool).import_rows(
-                tenant_id, kind, parsed.rows, rejected=0, replace=False, source="e2e", imported_by="tests"
-            )
-
-    call_database(dsn, work)
+def import_book(dsn: str, tenant_id: str) -> None:
+    """The two invoices' vendors and purchase orders, the second vendor with another IBAN on file."""
+    files = payables_refdata([PAID, REDIRECTED], {REDIRECTED.fields["vendor_name"] or "": IBAN_ON_FILE})
+    call_database(dsn, lambda pool: import_refdata(pool, tenant_id, files, "e2e"))
 
 
 def connect(dsn: str, tenant_id: str, payouts: PayoutSim, erp: HttpTarget, smtp: SmtpSink) -> None:
@@ -124,7 +101,7 @@ def payables(
             tenant = pipeline.add_tenant(
                 f"payables-{uuid.uuid4().hex[:8]}", policy.replace("tenant: payables", "tenant: {tenant}"), target
             )
-            import_refdata(pipeline.dsn, tenant.tenant_id)
+            import_book(pipeline.dsn, tenant.tenant_id)
             connect(pipeline.dsn, tenant.tenant_id, payouts, erp, smtp)
             pipeline.start()
             pipeline.start(EXTRACT)
@@ -187,6 +164,7 @@ def test_a_touchless_invoice_is_posted_paid_once_and_advised_and_its_duplicate_p
         ("payment.schedule", "SUCCEEDED"),
         ("email.remittance_advice", "SUCCEEDED"),
     ]
+    assert any(PAID.fields["invoice_number"] in m["Subject"] for m in payables.smtp.messages)
     (payout,) = payables.payouts.payouts(reference(PAID))
     assert (payout["amount"], payout["currency"], payout["iban"]) == (
         PAID.fields["total"],
