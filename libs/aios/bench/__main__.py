@@ -21,6 +21,7 @@ from aios.bench import pipeline as pipeline_bench
 from aios.bench import wait as wait_bench
 from aios.bench.audit import act_section, audit_section
 from aios.bench.decide import decide_section
+from aios.bench.document_pipeline import DocumentPipelinePlan, document_pipeline_section
 from aios.bench.documents import documents_section
 from aios.bench.drafts import drafts_section
 from aios.bench.extract import extract_section
@@ -186,7 +187,7 @@ async def bench_model(dsn: str, store: LocalArtifactStore) -> ModelVersion:
 
 def main(
     only: str = typer.Option(
-        "ingest,classify,infer,retrieval,drafts,decide,audit,act,documents,extract,pipeline,wait",
+        "ingest,classify,infer,retrieval,drafts,decide,audit,act,documents,extract,pipeline,wait,documents-pipeline",
         help="Sections to run, comma separated.",
     ),
     duration_s: float = typer.Option(8.0, help="Seconds per ingest and infer measurement."),
@@ -201,6 +202,8 @@ def main(
     scans: int = typer.Option(24, help="Scanned documents of the extract benchmark."),
     drafts: int = typer.Option(40, help="Drafts the local model writes one at a time (its speed)."),
     draft_events: int = typer.Option(300, help="Events through retrieve-generate, extractive then generative."),
+    pipeline_documents: int = typer.Option(48, help="Born-digital invoices uploaded through the whole pipeline."),
+    pipeline_scans: int = typer.Option(12, help="Scanned invoices uploaded through the whole pipeline."),
 ) -> None:
     console = Console()
     stack = LocalStack()
@@ -223,6 +226,12 @@ def main(
         "extract": lambda: extract_section(console, connection, documents, scans),
         "pipeline": lambda: pipeline_section(console, pipeline_bench.PipelineBenchPlan(burst, hold_s, probes, level_s)),
         "wait": lambda: wait_section(console, burst, level_s),
+        "documents-pipeline": lambda: document_pipeline_section(
+            console,
+            DocumentPipelinePlan(pipeline_documents, pipeline_scans),
+            f"python -m aios.bench --only documents-pipeline --pipeline-documents {pipeline_documents} "
+            f"--pipeline-scans {pipeline_scans}",
+        ),
     }
     """In this order: the pipeline section starts every service, and wait uses them."""
     chosen = only.split(",")
