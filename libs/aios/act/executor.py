@@ -18,7 +18,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from aios.act.payouts import payout_outcome
 from aios.act.plan import ACTION_FAILED, COMPENSATION_FAILED
 from aios.act.reports import Reports
 from aios.act.settings import ActSettings
@@ -133,7 +135,7 @@ class Executor(WakeableTask):
             if await self.store.retry_later(action, delay, reason):
                 metrics.ACT_RETRIES.labels(self.service, connector_name).inc()
             return
-        await self._failed(action, reason)
+        await self._failed(action, reason, error)
 
     async def _succeeded(self, action: ClaimedAction, result: ActionResult) -> None:
         status: ActionStatus
@@ -148,9 +150,10 @@ class Executor(WakeableTask):
             record = self.reports.executed(action, status, external_ref=result.external_ref)
         if await self.store.succeed(action, result.external_ref, [record]):
             _count(self.service, action.action_type, status)
+            _count_payout(self.service, action, status)
             self.on_recorded()
 
-    async def _failed(self, action: ClaimedAction, reason: str) -> None:
+    async def _failed(self, action: ClaimedAction, reason: str, error: ConnectorError) -> None:
         if action.kind == "compensation":
             kind = COMPENSATION_FAILED
             reason = f"compensating action {action.compensates} failed permanently: {reason}"
@@ -164,6 +167,7 @@ class Executor(WakeableTask):
         ]
         if await self.store.fail(action, reason, records):
             _count(self.service, action.action_type, "FAILED")
+            _count_payout(self.service, action, "FAILED", error)
             metrics.DEAD_LETTERS.labels(self.service, action.source.topic, kind).inc()
             self.on_recorded()
 
@@ -182,3 +186,17 @@ def _request(action: ClaimedAction) -> ActionRequest:
 
 def _count(service: str, action_type: str, status: str) -> None:
     metrics.ACT_ACTIONS.labels(service, action_type.partition(".")[0], status.lower()).inc()
+
+
+def _count_payout(
+    service: str, action: ClaimedAction, status: ActionStatus, error: ConnectorError | None = None
+) -> None:
+    """A payout made, refused, failed or undone, by tenant and what it pays; upload to payout when made."""
+    outcome = payout_outcome(action, status, error)
+    if outcome is None:
+        return
+    document_type, what = outcome
+    metrics.PAYOUTS.labels(service, action.tenant_id, document_type, what).inc()
+    if what == "made":
+        waited = max(0.0, (datetime.now(UTC) - action.occurred_at).total_seconds())
+        metrics.PAYOUT_SECONDS.labels(service, document_type).observe(waited)

@@ -48,6 +48,8 @@ class ClaimedAction:
     compensates_type: str | None
     compensates_ref: str | None
     """The external reference the compensated action recorded (what to undo)."""
+    compensates_params: dict[str, str] | None
+    """The compensated action's parameters (what a cancelled payout paid)."""
     action_type: str
     params: dict[str, str]
     attempts: int
@@ -84,6 +86,7 @@ WHERE a.action_id = c.action_id AND d.decision_id = a.decision_id
 RETURNING a.action_id, a.decision_id, a.tenant_id, d.event_id, d.occurred_at, a.position, a.kind, a.compensates,
     (SELECT o.action_type FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_type,
     (SELECT o.external_ref FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_ref,
+    (SELECT o.params FROM act_actions AS o WHERE o.action_id = a.compensates) AS compensates_params,
     a.action_type, a.params, a.attempts,
     extract(epoch FROM now() - coalesce(a.first_attempt_at, now()))::float8 AS elapsed_s,
     d.trace, d.source_topic, d.source_partition, d.source_offset, d.source_key, d.source_value
@@ -331,6 +334,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedAction:
         compensates=row["compensates"],
         compensates_type=row["compensates_type"],
         compensates_ref=row["compensates_ref"],
+        compensates_params=None if row["compensates_params"] is None else json.loads(row["compensates_params"]),
         action_type=row["action_type"],
         params=json.loads(row["params"]),
         attempts=row["attempts"],

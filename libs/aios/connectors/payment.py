@@ -71,6 +71,13 @@ def business_reference(params: Mapping[str, str]) -> str:
     )
 
 
+def paid_document_type(params: Mapping[str, str]) -> str:
+    """What a payout's parameters pay, read as `business_reference` reads them: invoice, claim or other."""
+    if _identifier(params.get("invoice_number", "")):
+        return "invoice"
+    return "claim" if _identifier(params.get("claim_number", "")) else "other"
+
+
 def payout_body(params: Mapping[str, str], business_ref: str) -> dict[str, str]:
     """The create request: the same for every attempt of one action (the provider compares bodies per key)."""
     body = {"reference": business_ref}

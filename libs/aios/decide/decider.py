@@ -19,6 +19,7 @@ from aios.decide.decisions import (
     completion_fingerprint,
     decision_json,
     decision_of_json,
+    facts_of_json,
     no_policy_verdict,
     policy_decision,
     record_key,
@@ -28,6 +29,7 @@ from aios.decide.decisions import (
 from aios.decide.documents import DocumentSource, is_document
 from aios.decide.errors import UnknownReview
 from aios.decide.policies import PolicySource
+from aios.documents.models import known_type
 from aios.observability import metrics
 from aios.policy.evaluate import EventFacts, evaluate
 from aios.policy.model import DocumentSettings, StreamSettings
@@ -89,7 +91,10 @@ class Decider:
             verdict, version = evaluate(loaded.policy, facts, state), loaded.version
         metrics.DECISIONS.labels(self.service, verdict.outcome.upper()).inc()
         if verdict.outcome != "review":
-            return Output("decision", policy_decision(event, facts, verdict, version, now, trace))
+            decided = policy_decision(event, facts, verdict, version, now, trace)
+            count_document(self.service, facts, decided.outcome, verdict.rule, decided)
+            return Output("decision", decided)
+        count_document(self.service, facts, "REVIEW", verdict.rule)
         request, entry = review_request(event, facts, verdict, version, now, trace)
         known = self.pending.get(request.review_id)
         if known is None or known["completion"] is None:
@@ -119,4 +124,18 @@ class Decider:
         decision = reviewed_decision(entry, completion, policy, now, trace)
         self.pending[review_id] = {**entry, "completion": fingerprint, "decision": decision_json(decision)}
         metrics.DECISIONS.labels(self.service, decision.outcome).inc()
+        count_document(self.service, facts_of_json(entry["facts"]), decision.outcome, decision.policy.rule, decision)
         return Output("decision", decision)
+
+
+def count_document(service: str, facts: EventFacts, outcome: str, rule: str, decision: Decision | None = None) -> None:
+    """A document event's verdict by tenant, type, outcome and the rule that gave it (for REVIEW: why a person
+    looks), and upload to `decision` (by policy, or after review); nothing for other events."""
+    if facts.document is None:
+        return
+    document_type = known_type(facts.document.document_type)
+    metrics.DOCUMENT_DECISIONS.labels(service, facts.tenant_id, document_type, outcome, rule).inc()
+    if decision is not None:
+        stage = "policy" if decision.reviewer is None else "reviewed"
+        waited = max(0.0, (decision.decided_at - decision.occurred_at).total_seconds())
+        metrics.DOCUMENT_DECISION_SECONDS.labels(service, document_type, stage).observe(waited)

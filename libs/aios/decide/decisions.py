@@ -151,7 +151,7 @@ def reviewed_decision(
     (review rules count as approved, a reject rule rejects); REJECT runs nothing. `policy` is that
     version, needed only for RELABEL.
     """
-    facts = _facts_of_json(pending["facts"])
+    facts = facts_of_json(pending["facts"])
     verdict = completion.verdict
     reviewer = completion.reviewer
     rule, reason = pending["rule"], pending["reason"]
@@ -284,7 +284,7 @@ def _facts_json(facts: EventFacts) -> Value:
     }
 
 
-def _facts_of_json(value: Value) -> EventFacts:
+def facts_of_json(value: Value) -> EventFacts:
     """Facts kept by `_facts_json` (a review pending since before documents had facts has none)."""
     document = value.get("document")
     return EventFacts(**{**value, "document": None if document is None else DocumentFacts.from_json(document)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,11 @@ CLAIM_FIELDS: tuple[str, ...] = (
     "iban",
 )
 LOSS_TYPES: tuple[str, ...] = ("water_damage", "theft", "collision", "fire", "storm", "medical", "other")
+
+
+def known_type(document_type: str) -> DocumentType:
+    """`document_type` if it is one the extractor gives, else `other` (an event's type is the caller's word)."""
+    return next((known for known in get_args(DocumentType) if known == document_type), "other")
 
 
 def fields_of(document_type: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from aios.kafka.errors import TransientError
 from aios.kafka.records import InputRecord, OutputRecord
 from aios.objects.errors import DocumentCorrupted, DocumentNotFound, ObjectStoreError
 from aios.objects.store import DocumentStore
+from aios.observability import metrics
 from aios.schemas.records import (
     DocumentCheck,
     DocumentExtracted,
@@ -45,7 +46,10 @@ class ExtractHandler:
         reader: BudgetedReader,
         index: DocumentIndex,
         run: Callable[[Awaitable[Any]], Any],
+        *,
+        service: str = "extract",
     ) -> None:
+        self.service = service
         self.settings = settings
         self.store = store
         self.reader = reader
@@ -66,6 +70,7 @@ class ExtractHandler:
             keys = DocumentKeys(reference.sha256, None, None, None, None)
         else:
             keys = _keys(reference.sha256, read)
+            _count_pages(self.service, read)
             extracted = _extracted_record(received, read, extracted_at, record.trace_field())
         duplicate = self.run(
             self.index.earlier_duplicate(reference.tenant_id, received.event_id, received.received_at, keys)
@@ -107,6 +112,12 @@ class ExtractHandler:
         except ObjectStoreError as exc:
             raise TransientError(f"object store unavailable: {exc}") from exc
         return self.reader.read(data, reference.media_type, received.declared_type)
+
+
+def _count_pages(service: str, read: DocumentExtraction) -> None:
+    ocr = len(set(read.ocr_pages))
+    metrics.EXTRACT_PAGES.labels(service, read.document_type, "ocr").inc(ocr)
+    metrics.EXTRACT_PAGES.labels(service, read.document_type, "text_layer").inc(max(0, read.page_count - ocr))
 
 
 def _keys(sha256: str, read: DocumentExtraction) -> DocumentKeys:

@@ -542,7 +542,108 @@ GOVERNANCE = Dashboard(
     ],
 )
 
-DASHBOARDS = (OVERVIEW, INFERENCE, REVIEW, GOVERNANCE)
+DOCUMENT_TENANT = 'tenant=~"$tenant"'
+POLICY_OUTCOMES = 'outcome=~"AUTO|REVIEW|REJECT"'
+
+DOCUMENTS = Dashboard(
+    uid="aios-documents",
+    title="AIOS / Documents",
+    description="Invoices and claims: touchless share, why documents go to review, reviewers' corrections, payouts.",
+    variables=[Variable("tenant", "Tenant", "label_values(aios_document_decisions_total, tenant)")],
+    panels=[
+        Panel(
+            "Touchless share per document type",
+            [
+                Query(
+                    share(
+                        rate("aios_document_decisions_total", f'outcome=~"AUTO|REJECT", {DOCUMENT_TENANT}'),
+                        rate("aios_document_decisions_total", f"{POLICY_OUTCOMES}, {DOCUMENT_TENANT}"),
+                        "tenant, document_type",
+                    ),
+                    "{{tenant}} {{document_type}}",
+                )
+            ],
+            unit="percentunit",
+            description="Documents decided by policy without a person (approved or rejected automatically), "
+            "of all documents policy decided.",
+        ),
+        Panel(
+            "Documents decided",
+            [
+                Query(
+                    summed("aios_document_decisions_total", "document_type, outcome", DOCUMENT_TENANT),
+                    "{{document_type}} {{outcome}}",
+                )
+            ],
+            unit="reqps",
+            description="By policy (AUTO, REVIEW, REJECT) and after review (APPROVED, REJECTED).",
+        ),
+        Panel(
+            "Sent to review, by rule",
+            [
+                Query(
+                    summed(
+                        "aios_document_decisions_total",
+                        "tenant, document_type, rule",
+                        f'outcome="REVIEW", {DOCUMENT_TENANT}',
+                    ),
+                    "{{tenant}} {{document_type}} {{rule}}",
+                )
+            ],
+            unit="reqps",
+            description="Why a person looks: the policy rule that sent each document to review.",
+        ),
+        Panel(
+            "Corrections per field",
+            [
+                Query(
+                    f"sum by (document_type, field) (increase(aios_review_field_corrections_total{{{DOCUMENT_TENANT}}}"
+                    f"[{RATE}]))",
+                    "{{document_type}} {{field}}",
+                )
+            ],
+            description="Fields reviewers changed before approving (line_items: the line items): where the "
+            "extractor is wrong most.",
+        ),
+        Panel(
+            "Payouts by outcome",
+            [
+                Query(
+                    summed("aios_payouts_total", "document_type, outcome", DOCUMENT_TENANT),
+                    "{{document_type}} {{outcome}}",
+                )
+            ],
+            unit="reqps",
+            description="Payouts made; refused (the invoice or claim was paid already); failed; compensated "
+            "(cancelled by a saga); compensation_failed.",
+        ),
+        Panel(
+            "Payouts made, total",
+            [Query(f'sum by (document_type) (aios_payouts_total{{outcome="made", {DOCUMENT_TENANT}}})')],
+            kind="stat",
+            description="Since the act services started.",
+        ),
+        Panel(
+            "Upload to decision",
+            quantiles("aios_document_decision_seconds", "document_type, stage", qs=(0.5, 0.95, 0.99)),
+            unit="s",
+            description="From a document's upload to its decision by policy; after review, the person's time included.",
+        ),
+        Panel(
+            "Upload to payout",
+            quantiles("aios_payout_seconds", "document_type", qs=(0.5, 0.95)),
+            unit="s",
+        ),
+        Panel(
+            "Pages read per second",
+            [Query(summed("aios_extract_pages_total", "document_type, read"), "{{document_type}} {{read}}")],
+            unit="reqps",
+            description="Pages extract read from a text layer or by OCR.",
+        ),
+    ],
+)
+
+DASHBOARDS = (OVERVIEW, INFERENCE, REVIEW, GOVERNANCE, DOCUMENTS)
 
 
 def dashboards_dir() -> Path:

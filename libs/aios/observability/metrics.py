@@ -388,3 +388,38 @@ ROLLOUT_LAST_ROLLBACK = Gauge(
     "When the latest rollout of a model or tenant policy was rolled back automatically (Unix seconds).",
     ["kind", "name"],
 )
+
+
+# --- Documents (invoices, claims) ------------------------------------------------------------------
+# Labelled by tenant and document type (invoice, claim, other: the extractor's vocabulary); a review's
+# reason is the rule that sent it, bounded by the tenant's policy; field names are the extractor's.
+
+DOCUMENT_DECISIONS = Counter(
+    "aios_document_decisions_total",
+    "Document events decided: AUTO, REJECT or REVIEW by policy (touchless unless REVIEW), APPROVED or REJECTED"
+    " after review; rule: the policy rule that decided (for REVIEW, why a person looks).",
+    ["service", "tenant", "document_type", "outcome", "rule"],
+)
+DOCUMENT_DECISION_SECONDS = Histogram(
+    "aios_document_decision_seconds",
+    "Time from a document's upload to its decision by policy (stage policy) or after review (stage reviewed).",
+    ["service", "document_type", "stage"],
+    buckets=LATENCY_BUCKETS,
+)
+PAYOUTS = Counter(
+    "aios_payouts_total",
+    "Payment actions recorded by act, by what they pay (invoice, claim) and outcome: made, refused (paid already),"
+    " failed, compensated (cancelled by a saga), compensation_failed.",
+    ["service", "tenant", "document_type", "outcome"],
+)
+PAYOUT_SECONDS = Histogram(
+    "aios_payout_seconds",
+    "Time from a document's upload to its payout being made.",
+    ["service", "document_type"],
+    buckets=LATENCY_BUCKETS,
+)
+EXTRACT_PAGES = Counter(
+    "aios_extract_pages_total",
+    "Document pages extract read, by document type and how (text_layer or ocr).",
+    ["service", "document_type", "read"],
+)

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from aios.act.plan import compensation_id_for
 from aios.bench.lineage import decision_value as decision
@@ -22,7 +24,7 @@ from aios.connectors.payment import business_reference
 from aios.settings import ConnectionSettings
 from tests.integration.act.conftest import ActHarness, make_harness
 from tests.support.database import call_database
-from tests.support.http_target import HttpTarget
+from tests.support.http_target import HttpTarget, free_port
 from tests.support.payouts_sim import PayoutSim
 from tests.support.smtp_sink import SmtpSink
 
@@ -316,3 +318,56 @@ def test_act_killed_between_the_payout_and_its_record_pays_once_after_restart(
     assert (recorded["status"], recorded["attempts"], recorded["external_ref"]) == ("SUCCEEDED", 2, payout["id"])
     assert payout["idempotency_key"] == payment
     assert payouts.stats()["by_reference"][reference] == {"made": 1, "live": 1}
+
+
+def test_payouts_are_counted_by_tenant_what_they_pay_and_outcome(
+    connection: ConnectionSettings,
+    migrated_database: str,
+    topics: Callable[..., str],
+    tmp_path: Path,
+    payouts: PayoutSim,
+    erp: HttpTarget,
+    smtp: SmtpSink,
+) -> None:
+    """An act of its own, scraped: an invoice paid, a claim paid and its second document refused, an invoice
+    paid and cancelled when its advice fails; each counted once, by tenant and document type, at /metrics."""
+    act = make_harness(connection, migrated_database, topics)
+    port = free_port()
+    service = act.start(tmp_path / "act.log", f"act-{uuid.uuid4().hex[:8]}", metrics_port=str(port))
+    try:
+        payer, undone = configure(act, payouts, erp, smtp), configure(act, payouts, erp, smtp)
+        refusing = SmtpSink(refuse_first=100, refusal="550 5.1.1 mailbox unavailable").start()
+        try:
+            act.configure(undone, "email", {"host": "127.0.0.1", "port": refusing.port, "sender": "ap@aios.test"})
+            number = f"CLM-{uuid.uuid4().hex[:6]}"
+            sent = [invoice(payer, f"INV-{uuid.uuid4().hex[:6]}"), claim(payer, number), claim(payer, number.lower())]
+            sent.append(invoice(undone, f"INV-{uuid.uuid4().hex[:6]}"))
+            act.send(*sent)
+            # 3 + 3 + 2 (settled, refused) + 1 (reopened) for the payer, 5 for the undone invoice.
+            act.results({s["event_id"] for s in sent}, 14, timeout_s=90)
+        finally:
+            refusing.stop()
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        assert service.stop() == 0, service.log()[-4000:]
+    counted = {
+        (s.labels["tenant"], s.labels["document_type"], s.labels["outcome"]): s.value
+        for family in text_string_to_metric_families(scraped)
+        if family.name == "aios_payouts"
+        for s in family.samples
+        if s.name == "aios_payouts_total"
+    }
+    assert counted == {
+        (payer, "invoice", "made"): 1,
+        (payer, "claim", "made"): 1,
+        (payer, "claim", "refused"): 1,
+        (undone, "invoice", "made"): 1,
+        (undone, "invoice", "compensated"): 1,
+    }
+    made = {
+        s.labels["document_type"]: s.value
+        for family in text_string_to_metric_families(scraped)
+        for s in family.samples
+        if s.name == "aios_payout_seconds_count"
+    }
+    assert made == {"invoice": 2, "claim": 1}

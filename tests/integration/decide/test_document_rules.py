@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from aios.db.pool import open_pool
 from aios.db.scratch import scratch_database
@@ -27,6 +30,7 @@ from aios.refdata.parsing import parse_file
 from aios.refdata.store import RefdataStore
 from aios.settings import ConnectionSettings
 from tests.support.decide import DecideProcess, DecideTopics, TopicIO, create_tenant_with_policy, enriched_value
+from tests.support.http_target import free_port
 
 POLICIES = project_root() / "policies"
 SAMPLES = POLICIES / "samples"
@@ -121,6 +125,7 @@ def decide(connection: ConnectionSettings, tmp_path_factory: pytest.TempPathFact
             deadletter=scratch.make("aios.deadletter", partitions=1),
         )
         process = DecideProcess(connection, topics, dsn, tmp_path_factory.mktemp("decide-documents"))
+        process.env["AIOS_DECIDE_METRICS_PORT"] = str(free_port())
         process.start()
         try:
             yield dsn, TopicIO(connection, topics), topics, process
@@ -151,3 +156,20 @@ def test_each_document_rule_decides_through_decide(decide: Harness, name: str) -
     assert {d["refdata_revision"] for d in decisions.values()} == {revision}
     touchless = decisions[f"{'inv' if name == 'payables' else 'clm'}-touchless"]
     assert touchless["actions"][1]["params"]["iban"] in {"DE89370400440532013000", "ES9121000418450200051332"}
+
+    # Operations: each decision counted by tenant, document type, outcome and rule (a review's reason).
+    scraped = httpx.get(f"http://127.0.0.1:{process.env['AIOS_DECIDE_METRICS_PORT']}/metrics", timeout=10).text
+    samples = [s for family in text_string_to_metric_families(scraped) for s in family.samples]
+    document_type = "invoice" if name == "payables" else "claim"
+    counted = {
+        (s.labels["document_type"], s.labels["outcome"], s.labels["rule"]): s.value
+        for s in samples
+        if s.name == "aios_document_decisions_total" and s.labels["tenant"] == tenant_id
+    }
+    assert counted == Counter((document_type, *decided) for decided in wanted.values())
+    timed = [
+        s.value
+        for s in samples
+        if s.name == "aios_document_decision_seconds_count" and s.labels["document_type"] == document_type
+    ]
+    assert timed == [len(wanted) - reviewed]  # upload to decision, by policy

@@ -3,6 +3,7 @@
 A pipeline on private topics, scraped by a private Prometheus loaded with infra/prometheus/, gets a
 few events that are all answered automatically. Dead letters, review verdicts, decisions after
 review, refused sign-ins and failed actions never happened: their panels must say 0, not "No data".
+The Documents dashboard is not asked here: no document flows (test_documents_dashboard.py asks it).
 """
 
 from __future__ import annotations

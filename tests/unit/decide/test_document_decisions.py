@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from prometheus_client import REGISTRY
+
 from aios.decide.decider import Decider
 from aios.decide.decisions import PendingReview
 from aios.decide.documents import read_from_attributes
@@ -98,3 +100,41 @@ def test_a_document_without_a_recorded_reading_is_vouched_for_by_nobody() -> Non
     )
     facts = read_from_attributes(event)
     assert facts == replace(DocumentFacts("claim", {"claimed_amount": FieldRead("10.00", 0.0)}), duplicate_of="e0")
+
+
+def counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, {"service": "decide", **labels}) or 0.0
+
+
+def test_documents_are_counted_by_tenant_type_outcome_and_rule_and_timed_from_upload() -> None:
+    """Touchless (AUTO by policy) and sent to review (by the rule that sent it), then approved after review."""
+    touchless = {"tenant": "t", "document_type": "invoice", "outcome": "AUTO", "rule": "pay"}
+    reviewed = {"tenant": "t", "document_type": "invoice", "outcome": "REVIEW", "rule": "unsure"}
+    approved = {**reviewed, "outcome": "APPROVED"}
+    names = ("aios_document_decisions_total",) * 3
+    timed = {"document_type": "invoice", "stage": "policy"}
+    before = [counted(n, **labels) for n, labels in zip(names, (touchless, reviewed, approved), strict=True)]
+    timed_before = counted("aios_document_decision_seconds_count", **timed)
+    decide(decider(Documents(document(0.99))), enriched_value("t", event_type="document.invoice", draft=None))
+    d = decider(Documents(document(0.5)), {})
+    request = decide(d, enriched_value("t", event_type="document.invoice", draft=None))
+    complete(d, request.value, "APPROVE")
+    after = [counted(n, **labels) for n, labels in zip(names, (touchless, reviewed, approved), strict=True)]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
+    assert counted("aios_document_decision_seconds_count", **timed) - timed_before == 1
+    assert counted("aios_document_decision_seconds_count", document_type="invoice", stage="reviewed") >= 1
+
+
+def test_an_event_type_nobody_extracted_is_counted_as_other() -> None:
+    """The type of an event is the caller's word: a label value outside the extractor's vocabulary is `other`."""
+    labels = {"tenant": "t", "document_type": "other", "outcome": "REVIEW", "rule": "unsure"}
+    before = counted("aios_document_decisions_total", **labels)
+    decide(decider(Documents(DocumentFacts("made-up-9f3c"))), enriched_value("t", event_type="document.x", draft=None))
+    assert counted("aios_document_decisions_total", **labels) - before == 1
+    assert counted("aios_document_decisions_total", **{**labels, "document_type": "made-up-9f3c"}) == 0
+
+
+def test_events_that_are_not_documents_are_not_counted_as_documents() -> None:
+    total = sum(s.value for m in REGISTRY.collect() if m.name == "aios_document_decisions" for s in m.samples)
+    decide(decider(Documents(document(0.99))), enriched_value("t"))
+    assert sum(s.value for m in REGISTRY.collect() if m.name == "aios_document_decisions" for s in m.samples) == total

@@ -22,9 +22,34 @@ def test_the_committed_json_is_what_the_generator_writes() -> None:
     assert {path.name: path.read_text() for path in dashboards_dir().glob("*.json")} == rendered()
 
 
-def test_the_four_dashboards_exist() -> None:
+def test_the_five_dashboards_exist() -> None:
     titles = {d["title"] for d in committed().values()}
-    assert titles == {"AIOS / Overview", "AIOS / Inference", "AIOS / Human review", "AIOS / Governance"}
+    assert titles == {
+        "AIOS / Overview",
+        "AIOS / Inference",
+        "AIOS / Human review",
+        "AIOS / Governance",
+        "AIOS / Documents",
+    }
+
+
+def test_the_documents_dashboard_shows_touchless_review_reasons_corrections_and_payouts_per_type() -> None:
+    """Each fact of operating documents has its panel, split by document type (and tenant through the variable)."""
+    panels = {p["title"]: [t["expr"] for t in p["targets"]] for p in committed()["documents.json"]["panels"]}
+    reads = {
+        "Touchless share per document type": "aios_document_decisions_total",
+        "Sent to review, by rule": "aios_document_decisions_total",
+        "Corrections per field": "aios_review_field_corrections_total",
+        "Payouts by outcome": "aios_payouts_total",
+        "Upload to decision": "aios_document_decision_seconds_bucket",
+        "Upload to payout": "aios_payout_seconds_bucket",
+        "Pages read per second": "aios_extract_pages_total",
+    }
+    for title, metric in reads.items():
+        (expr, *_) = panels[title]
+        assert metric in expr and "document_type" in expr, title
+        assert 'tenant=~"$tenant"' in expr or metric.endswith("_bucket") or "extract" in metric, title
+    assert "rule" in panels["Sent to review, by rule"][0] and "field" in panels["Corrections per field"][0]
 
 
 def test_every_panel_queries_prometheus_through_the_datasource_variable() -> None:
