@@ -146,8 +146,9 @@ def reviewed_decision(
 ) -> Decision:
     """The final `aios.decisions` record for a reviewer's verdict on a pending review.
 
-    APPROVE runs the proposed actions; EDIT_APPROVE runs them with the edited draft in place of
-    `{draft}`; RELABEL decides again under the same policy version with the reviewer's label
+    APPROVE runs the proposed actions, with a document's fields as the reviewer corrected them (a
+    payment pays the corrected amount and IBAN); EDIT_APPROVE runs them with the edited draft in place of
+    `{draft}` too; RELABEL decides again under the same policy version with the reviewer's label
     (review rules count as approved, a reject rule rejects); REJECT runs nothing. `policy` is that
     version, needed only for RELABEL.
     """
@@ -160,6 +161,8 @@ def reviewed_decision(
     if verdict in ("APPROVE", "EDIT_APPROVE"):
         if verdict == "EDIT_APPROVE" and completion.edited_draft is not None:
             facts = replace(facts, draft=completion.edited_draft)
+        if completion.corrected_fields and facts.document is not None:
+            facts = replace(facts, document=facts.document.corrected(completion.corrected_fields))
         templates = [ActionSpec.model_validate(action) for action in pending["actions"]]
         actions = _actions(templates, facts, Verdict("review", rule, reason))
     elif verdict == "RELABEL":

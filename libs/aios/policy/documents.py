@@ -10,7 +10,7 @@ for a test, PostgreSQL in the service).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -64,6 +64,10 @@ class DocumentFacts:
             checks=checks,
             duplicate_of=value.get("duplicate_of"),
         )
+
+    def corrected(self, values: Mapping[str, str | None]) -> DocumentFacts:
+        """These facts with a reviewer's values in place of what was read: a person's value is sure (confidence 1)."""
+        return replace(self, fields={**self.fields, **{name: FieldRead(value, 1.0) for name, value in values.items()}})
 
     def value(self, name: str) -> str | None:
         read = self.fields.get(name)

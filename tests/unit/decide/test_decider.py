@@ -87,6 +87,7 @@ def complete(d: Decider, request: dict[str, Any], verdict: str, **fields: Any) -
         reason=fields.get("reason", ""),
         completed_at=NOW,
         trace=TRACE,
+        corrected_fields=fields.get("corrected_fields"),
     )
     output = asyncio.run(d.on_completion(completion, TRACE, NOW))
     return None if output is None else Produced(output)

@@ -90,6 +90,14 @@ def test_a_reviewed_document_keeps_its_facts_and_revision() -> None:
     assert relabelled.value["actions"][0]["params"]["amount"] == "120.00"
 
 
+def test_an_approval_pays_what_the_reviewer_corrected() -> None:
+    """The amount read was unsure and wrong: the payment carries the reviewer's amount, never the misread one."""
+    d = decider(Documents(document(0.5)), {})
+    request = decide(d, enriched_value("t", event_type="document.invoice", draft=None))
+    approved = complete(d, request.value, "APPROVE", corrected_fields={"total": "102.00"})
+    assert approved.value["actions"][0]["params"] == {"iban": "DE89370400440532013000", "amount": "102.00"}
+
+
 def test_a_document_without_a_recorded_reading_is_vouched_for_by_nobody() -> None:
     event = EventEnriched.from_avro(
         enriched_value(
