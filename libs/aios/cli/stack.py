@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aios.runtime.supervisor import Supervisor, service_endpoints
+from aios.stack.compose_security import write_compose_security
 from aios.stack.jaeger import build_jaeger
 from aios.stack.kafka import resolve_jars
 from aios.stack.llm import LlmUnavailableError
@@ -59,6 +61,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="One JSON object, 
 def jars() -> None:
     """Resolve the Kafka jars from Maven Central into the cache (done by `make setup`)."""
     console.print(str(resolve_jars(StackSettings().cache_dir)))
+
+
+@app.command("compose-security")
+def compose_security(
+    directory: Path = typer.Argument(..., help="The folder to fill (a volume shared with the brokers)."),
+    mount: Path | None = typer.Option(None, "--mount", help="Where the brokers see that folder (default: the same)."),
+) -> None:
+    """Write the CA, the brokers' certificates, the principals and each broker's security files for compose."""
+    layout = write_compose_security(directory, mount)
+    console.print(f"security material for the compose brokers in {directory} (principals: {layout.principals})")
 
 
 def _report(stack: LocalStack) -> dict[str, Any]:

@@ -15,7 +15,14 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from aios.kafka.clients import SASL_MECHANISM, Access
-from aios.kafka.credentials import ADMIN, BROKER, ensure_principals, load_passwords, security_layout
+from aios.kafka.credentials import (
+    ADMIN,
+    BROKER,
+    CertificateFiles,
+    ensure_principals,
+    load_passwords,
+    security_layout,
+)
 from aios.paths import infra_dir
 from aios.stack.certificates import BROKER_COMMON_NAME, ensure_certificates
 from aios.stack.errors import MissingToolError, StackError
@@ -229,37 +236,10 @@ class KafkaCluster:
         return "".join(f"{key}={value}\n" for key, value in props.items())
 
     def _security_properties(self) -> dict[str, object]:
-        """SCRAM over TLS for clients and between brokers, mutual TLS to the controllers, deny by default."""
-        files = self.layout.certificates
-        broker_password = load_passwords(self.layout.principals)[BROKER]
-        return {
-            "listener.security.protocol.map": "CONTROLLER:SSL,CLIENT:SASL_SSL",
-            "sasl.enabled.mechanisms": SASL_MECHANISM,
-            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
-            "listener.name.client.scram-sha-512.sasl.jaas.config": (
-                "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                f'username="{BROKER}" password="{broker_password}";'
-            ),
-            "listener.name.controller.ssl.client.auth": "required",
-            "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": files.broker,
-            "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": files.ca,
-            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found": "false",
-            "super.users": f"User:{ADMIN};User:{BROKER};User:CN={BROKER_COMMON_NAME}",
-        }
+        return broker_security_properties(self.layout.certificates, load_passwords(self.layout.principals)[BROKER])
 
     def _format(self, node: KafkaNode, cluster_id: str, jars: Path, secure: bool) -> None:
-        # The admin and broker SCRAM users exist from the first start: nothing can create them later
-        # over a listener that already demands them.
-        passwords = load_passwords(self.layout.principals) if secure else {}
-        scram = [
-            argument
-            for name in (ADMIN, BROKER)
-            if name in passwords
-            for argument in ("--add-scram", f"{SASL_MECHANISM}=[name={name},password={passwords[name]}]")
-        ]
+        scram = scram_format_arguments(load_passwords(self.layout.principals) if secure else {})
         result = subprocess.run(
             [
                 "java",
@@ -313,6 +293,44 @@ class KafkaCluster:
 
     def endpoints(self) -> dict[str, str]:
         return {"kafka_bootstrap": self.bootstrap, "broker": self.describe()}
+
+
+def broker_security_properties(files: CertificateFiles, broker_password: str) -> dict[str, object]:
+    """SCRAM over TLS for clients and between brokers, mutual TLS to the controllers, deny by default.
+
+    A module function, not a method, so every deployment of the brokers (the local stack, a compose
+    deployment's generated files) takes its security properties from this one place.
+    """
+    return {
+        "listener.security.protocol.map": "CONTROLLER:SSL,CLIENT:SASL_SSL",
+        "sasl.enabled.mechanisms": SASL_MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+        "listener.name.client.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{BROKER}" password="{broker_password}";'
+        ),
+        "listener.name.controller.ssl.client.auth": "required",
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": files.broker,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": files.ca,
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{ADMIN};User:{BROKER};User:CN={BROKER_COMMON_NAME}",
+    }
+
+
+def scram_format_arguments(passwords: dict[str, str]) -> list[str]:
+    """`kafka-storage format` arguments that create the admin and broker SCRAM users with the storage.
+
+    They exist from the first start: nothing can create them later over a listener that already demands them.
+    """
+    return [
+        argument
+        for name in (ADMIN, BROKER)
+        if name in passwords
+        for argument in ("--add-scram", f"{SASL_MECHANISM}=[name={name},password={passwords[name]}]")
+    ]
 
 
 def _kraft_cluster_id() -> str:
