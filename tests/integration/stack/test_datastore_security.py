@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from aios.db.errors import MigrationError
 from aios.db.migrations import Migration, migrate
 from aios.db.pool import open_pool
 from aios.kafka.clients import access
+from aios.outcomes.model import DeadLetterOutcome, Outcome
+from aios.outcomes.store import OutcomeWriter, StoredOutcome
 from aios.settings import ConnectionSettings
 from aios.stack.stack import LocalStack
 
@@ -154,3 +157,20 @@ def test_a_redis_user_keeps_to_its_keys_channels_and_commands() -> None:
 def test_stack_status_says_the_databases_are_closed(local_stack: LocalStack) -> None:
     assert "PostgreSQL SCRAM over TLS" in local_stack.mode()
     assert "Redis ACL" in local_stack.mode()
+
+
+def test_outcomes_stores_and_settles_as_its_own_redis_user() -> None:
+    """The writer's real round trips (a pipeline of hashes, the settle script in a pipeline) under the outcomes user.
+
+    redis-py checks a pipeline's scripts with SCRIPT EXISTS before running them: a grant without it dead-lettered
+    every executed action in the demo while the services' tests, run as the owner, passed.
+    """
+    client = redis.Redis.from_url(as_principal("outcomes").redis_url, socket_timeout=5)
+    writer = OutcomeWriter(client, ttl_s=60)
+    event_id = f"grant-{uuid.uuid4().hex}"
+    assert writer.add_parts([(event_id, "decision", "{}")]) == {event_id: {"decision": "{}"}}
+    dead = Outcome(
+        kind="dead_lettered", final=True, dead_letter=DeadLetterOutcome(reason="r", error_kind="k", service="s")
+    )
+    settled = StoredOutcome(event_id, "t", dead)
+    assert writer.settle([settled]) == [settled]
