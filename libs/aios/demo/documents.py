@@ -43,7 +43,7 @@ _ERROR_EVERY = {"invoice": {3: "total_off", 5: "unknown_vendor", 7: "iban_change
 @dataclass(frozen=True)
 class DemoDocument:
     name: str
-    """Unique per sent file: the idempotency key and source reference."""
+    """Unique per sent file and run (the seed is in it): the idempotency key and source reference."""
     kind: str
     planted: str | None
     document: Generated
@@ -77,7 +77,7 @@ def demo_documents(
             if rng.random() < scanned_share and _pages(generated.data) == 1:
                 generated.data, generated.media_type = scan(generated.data, rng)
                 generated.scanned = True
-            originals.append(DemoDocument(f"demo-{kind}-{n:04d}", kind, planted, generated))
+            originals.append(DemoDocument(f"demo-{seed}-{kind}-{n:04d}", kind, planted, generated))
     clean = [d for d in originals if d.planted is None]
     again = rng.sample(clean, max(1, round(len(originals) * duplicate_share)))
     duplicates = [DemoDocument(f"{d.name}-again", d.kind, "duplicate", d.document) for d in again]

@@ -12,6 +12,7 @@ import html
 import math
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import httpx
@@ -89,9 +90,12 @@ class ReviewPage:
             raise ReviewPageError(f"POST {path}: HTTP {response.status_code} {found[1].strip() if found else ''}")
 
 
-def review_share(page: ReviewPage, share: float) -> list[Completed]:
-    """Complete `share` of the open items (at least one when any is open), the verdicts in turn."""
-    items = page.open_items()
+def review_share(page: ReviewPage, share: float, among: Collection[str]) -> list[Completed]:
+    """Complete `share` of the open items of `among` (at least one when any is open), the verdicts in turn.
+
+    `among`: the review ids of this run's events; the queue also holds what earlier runs left open, earliest first.
+    """
+    items = [review_id for review_id in page.open_items() if review_id in among]
     chosen = items[: math.ceil(len(items) * share)] if items else []
     return [
         page.complete(review_id, CHOICES[n % len(CHOICES)], "the demo reviewer checked it")

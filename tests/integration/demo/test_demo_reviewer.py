@@ -61,16 +61,16 @@ def test_the_demo_reviewer_completes_its_share_and_decide_resumes_each_event(
     reviewed: tuple[Pipeline, Tenant, set[str]],
 ) -> None:
     pipeline, tenant, sent = reviewed
+    requests = {r["review_id"]: r for r in pipeline.tail.values("review_requested")}
     page = ReviewPage(pipeline.url("review"))
     try:
         page.sign_in(tenant.name, "reviewer", REVIEWER_PASSWORD)
-        completed = review_share(page, 0.5)
+        completed = review_share(page, 0.5, among=requests)
         assert [c.verdict for c in completed] == list(CHOICES)  # half of eight: each verdict once
         assert len(page.open_items()) == len(sent) - len(completed)
     finally:
         page.close()
 
-    requests = {r["review_id"]: r for r in pipeline.tail.values("review_requested")}
     events = {requests[c.review_id]["event_id"]: c.verdict for c in completed}
     wait_for(
         lambda: set(events) <= {d["event_id"] for d in pipeline.tail.values("decisions")},
