@@ -91,11 +91,12 @@ class ReviewPage:
 
 
 def review_share(page: ReviewPage, share: float, among: Collection[str]) -> list[Completed]:
-    """Complete `share` of the open items of `among` (at least one when any is open), the verdicts in turn.
+    """Complete `share` of the open items `among` (at least one when any is open), the verdicts in turn.
 
-    `among`: the review ids of this run's events; the queue also holds what earlier runs left open, earliest first.
+    `among`: the review ids of this run's events, opened by id: the queue page shows the earliest
+    deadlines first, at most a page of them, and may be full of what earlier runs left open.
     """
-    items = [review_id for review_id in page.open_items() if review_id in among]
+    items = sorted(among)
     chosen = items[: math.ceil(len(items) * share)] if items else []
     return [
         page.complete(review_id, CHOICES[n % len(CHOICES)], "the demo reviewer checked it")
