@@ -152,10 +152,11 @@ def follow_documents(console: Console, watch: PipelineWatch, sent: dict[str, Any
 def review_documents(
     console: Console, review_url: str, reviewer: str, password: str, watch: PipelineWatch, sent: dict[str, Any]
 ) -> list[Completed]:
-    """The reviewer clears each document tenant's queue: approves a document without a planted error, rejects one with.
+    """The reviewer clears each document tenant's queue: approves a document without a planted error with its fields
+    as the page shows them (what was misread corrected), rejects one with.
 
-    decide then runs what the review proposed: where the policy's touchless actions hold for the
-    document (see policy `review` rules), its payout follows.
+    decide then runs what the review proposed (the sample policies propose the payment saga for doubts a clerk
+    settles), paying the corrected fields.
     """
     reviews = [(sent[event_id][0], watch.tracks[event_id].review_id) for event_id in sent]
     completed: list[Completed] = []
@@ -168,10 +169,12 @@ def review_documents(
                 for document, review_id in reviews:
                     if review_id is None or document.tenant != tenant:
                         continue
-                    error = document.planted
-                    verdict = "REJECT" if error else "APPROVE"
-                    reason = f"the demo reviewer found: {error.replace('_', ' ')}" if error else "checked the file"
-                    completed.append(page.complete(review_id, verdict, reason))
+                    if error := document.planted:
+                        reason = f"the demo reviewer found: {error.replace('_', ' ')}"
+                        completed.append(page.complete(review_id, "REJECT", reason))
+                    else:  # what the reviewer reads on the page: misread fields are corrected, then paid
+                        read = {name: value for name, value in document.document.fields.items() if value is not None}
+                        completed.append(page.complete(review_id, "APPROVE", "checked the file", fields=read))
         finally:
             page.close()
     return completed

@@ -12,7 +12,7 @@ import html
 import math
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -62,11 +62,15 @@ class ReviewPage:
         """Review ids on the queue page, earliest deadline first."""
         return list(dict.fromkeys(ITEM_LINK.findall(self._page("/"))))
 
-    def complete(self, review_id: str, verdict: str, reason: str) -> Completed:
-        """Claim the item, then answer it with `verdict`, filling in what that verdict's form asks for."""
+    def complete(self, review_id: str, verdict: str, reason: str, fields: Mapping[str, str] | None = None) -> Completed:
+        """Claim the item, then answer it with `verdict`, filling in what that verdict's form asks for.
+
+        `fields`: a document's values as the reviewer reads them on the page (the form's `field.<name>`).
+        """
         self._post(f"/items/{review_id}/claim", {"csrf_token": _token(self._page(f"/items/{review_id}"))})
         page = self._page(f"/items/{review_id}")
         form = {"csrf_token": _token(page), "verdict": verdict, "reason": reason}
+        form.update({f"field.{name}": value for name, value in (fields or {}).items()})
         if verdict == "RELABEL":
             labels = LABEL_OPTION.findall(page)
             form["corrected_label"] = labels[-1] if labels else "oos"
