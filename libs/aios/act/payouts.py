@@ -10,16 +10,11 @@ from typing import Literal
 
 from aios.act.store import ClaimedAction
 from aios.connectors.errors import ConnectorError
-from aios.connectors.payment import CREATE_OPERATIONS, AlreadyPaid, PaymentConnector, paid_document_type
+from aios.connectors.payment import AlreadyPaid, is_payout, paid_document_type
 from aios.schemas.records import ActionStatus
 
 PayoutOutcome = Literal["made", "refused", "failed", "compensated", "compensation_failed"]
 """refused: the invoice or claim was paid already (another document of it); compensated: a saga cancelled it."""
-
-
-def _is_payout(action_type: str | None) -> bool:
-    connector, _, operation = (action_type or "").partition(".")
-    return connector == PaymentConnector.name and operation in CREATE_OPERATIONS
 
 
 def payout_outcome(
@@ -27,11 +22,11 @@ def payout_outcome(
 ) -> tuple[str, PayoutOutcome] | None:
     """(document type, outcome) of a recorded result of a payout or of its cancellation; None for other actions."""
     if action.kind == "compensation":
-        if not _is_payout(action.compensates_type):
+        if not is_payout(action.compensates_type):
             return None
         paid = paid_document_type(action.compensates_params or {})
         return paid, "compensated" if status == "COMPENSATED" else "compensation_failed"
-    if not _is_payout(action.action_type):
+    if not is_payout(action.action_type):
         return None
     if status == "SUCCEEDED":
         return paid_document_type(action.params), "made"

@@ -71,6 +71,12 @@ def business_reference(params: Mapping[str, str]) -> str:
     )
 
 
+def is_payout(action_type: str | None) -> bool:
+    """An action that creates a payout (not its cancellation, not another connector's)."""
+    connector, _, operation = (action_type or "").partition(".")
+    return connector == PaymentConnector.name and operation in CREATE_OPERATIONS
+
+
 def paid_document_type(params: Mapping[str, str]) -> str:
     """What a payout's parameters pay, read as `business_reference` reads them: invoice, claim or other."""
     if _identifier(params.get("invoice_number", "")):

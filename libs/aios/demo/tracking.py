@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, TopicPartition
 
+from aios.connectors.payment import is_payout
 from aios.kafka import topics
 from aios.kafka.clients import kafka_config
 from aios.kafka.serde import Codecs
@@ -57,7 +58,7 @@ class EventTrack:
     review_reason: str | None = None
     """Why the policy sent the event to a person."""
     paid_ms: int | None = None
-    """Broker time of the first payout made for the event (a `payment.` action other than a cancel succeeded)."""
+    """Broker time of the first payout made for the event (an action creating a payout succeeded)."""
 
     @property
     def final(self) -> bool:
@@ -130,17 +131,12 @@ def _fold(track: EventTrack, record: StageRecord) -> None:
             track.outcome = "REVIEW"
     elif topic == topics.ACTIONS_EXECUTED.name and value["status"] in ACTION_DONE:
         track.executed[str(value["action_id"])] = str(value["status"])
-        if _is_payout(value) and track.paid_ms is None:
+        if value["status"] == "SUCCEEDED" and is_payout(value.get("action_type")) and track.paid_ms is None:
             track.paid_ms = at
     elif topic == topics.DEADLETTER.name:
         track.outcome = "DEAD"
     if track.final and not was_final:
         track.final_ms = at
-
-
-def _is_payout(executed: dict[str, Any]) -> bool:
-    kind = str(executed.get("action_type", ""))
-    return executed["status"] == "SUCCEEDED" and kind.startswith("payment.") and kind != "payment.cancel"
 
 
 class PipelineWatch:
