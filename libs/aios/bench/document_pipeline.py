@@ -82,9 +82,8 @@ def payables_refdata(invoices: Iterable[Generated], iban_on_file: Mapping[str, s
 
 async def import_refdata(pool: asyncpg.Pool, tenant_id: str, files: Mapping[Kind, str], source: str) -> None:
     for kind, text in files.items():
-        parsed = parse_file(kind, text)
-        await RefdataStore(pool).import_rows(
-            tenant_id, kind, parsed.rows, rejected=0, replace=False, source=source, imported_by="bench"
+        await RefdataStore(pool).import_file(
+            tenant_id, parse_file(kind, text), replace=False, source=source, imported_by="bench"
         )
 
 

@@ -85,11 +85,9 @@ def import_(
         found = await TenantStore(pool).resolve(tenant)
         with Progress(*COUNTING_COLUMNS, console=console, disable=as_json) as progress:
             task = progress.add_task(f"{kind} → {found.name}", total=len(parsed.rows))
-            return await RefdataStore(pool).import_rows(
+            return await RefdataStore(pool).import_file(
                 found.tenant_id,
-                parsed.kind,
-                parsed.rows,
-                rejected=len(parsed.rejected),
+                parsed,
                 replace=replace,
                 source=file.name,
                 imported_by=principal.name,

@@ -75,9 +75,8 @@ def prepare_document_tenants(
                 found.tenant_id, load_policy_file(project_root() / "policies" / f"{tenant}.yaml")
             )
             for kind, text in documents.refdata[tenant].items():
-                parsed = parse_file(_kind(kind), text)
-                await RefdataStore(pool).import_rows(
-                    found.tenant_id, parsed.kind, parsed.rows, rejected=len(parsed.rejected), replace=True,
+                await RefdataStore(pool).import_file(
+                    found.tenant_id, parse_file(_kind(kind), text), replace=True,
                     source=f"aios demo ({kind})", imported_by="aios demo",
                 )  # fmt: skip
             accounts = ReviewerAccounts(pool)

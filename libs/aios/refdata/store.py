@@ -16,6 +16,7 @@ import asyncpg
 
 from aios.policy.reference import InsurancePolicy, Kind, PurchaseOrder, ReferenceMatch, Row, Vendor
 from aios.refdata.book import DocumentKeys, best_vendor
+from aios.refdata.parsing import ParsedFile
 
 BATCH = 500
 """Rows per INSERT: progress is reported after each batch."""
@@ -65,6 +66,28 @@ _INSERT: dict[Kind, str] = {
 class RefdataStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def import_file(
+        self,
+        tenant_id: str,
+        parsed: ParsedFile,
+        *,
+        replace: bool,
+        source: str,
+        imported_by: str,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Imported:
+        """A parsed file's rows as a new revision, its rejected rows counted in it."""
+        return await self.import_rows(
+            tenant_id,
+            parsed.kind,
+            parsed.rows,
+            rejected=len(parsed.rejected),
+            replace=replace,
+            source=source,
+            imported_by=imported_by,
+            on_progress=on_progress,
+        )
 
     async def import_rows(
         self,
